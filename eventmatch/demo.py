@@ -1,0 +1,94 @@
+"""The demo: the examples EventBridge users meet first, run offline.
+
+``python -m eventmatch demo`` (or ``make demo``) compiles a few rules into
+one :class:`~eventmatch.RuleSet` and shows which rules each sample event
+matches, then shows an invalid pattern rejected with AWS's message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from . import RuleSet, test_event_pattern
+from .errors import InvalidEventPatternError
+
+RULES: dict[str, dict[str, Any]] = {
+    # The classic: EC2 instances that terminated.
+    "ec2-terminated": {
+        "source": ["aws.ec2"],
+        "detail-type": ["EC2 Instance State-change Notification"],
+        "detail": {"state": ["terminated"]},
+    },
+    # Orders over 100 from anywhere but the test stores, on a custom bus's events.
+    "big-orders": {
+        "source": [{"prefix": "com.example."}],
+        "detail": {"total": [{"numeric": [">", 100]}], "store": [{"anything-but": {"prefix": "test-"}}]},
+    },
+    # Logins from outside the office network, or by root.
+    "suspicious-login": {
+        "detail-type": ["Console Login"],
+        "$or": [
+            {"detail": {"sourceIPAddress": [{"anything-but": {"prefix": "10."}}]}},
+            {"detail": {"userIdentity": {"type": ["Root"]}}},
+        ],
+    },
+    # Any S3 object whose key is a PNG anywhere under the uploads folder.
+    "png-uploads": {"source": ["aws.s3"], "detail": {"object": {"key": [{"wildcard": "uploads/*.png"}]}}},
+}
+
+
+def _envelope(source: str, detail_type: str, detail: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    event = {
+        "version": "0",
+        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-11-25T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+    event.update(extra)
+    return event
+
+
+EVENTS: list[dict[str, Any]] = [
+    _envelope(
+        "aws.ec2",
+        "EC2 Instance State-change Notification",
+        {"instance-id": "i-1234567890abcdef0", "state": "terminated"},
+        resources=["arn:aws:ec2:us-east-1:123456789012:instance/i-1234567890abcdef0"],
+    ),
+    _envelope("aws.ec2", "EC2 Instance State-change Notification", {"instance-id": "i-0abc", "state": "running"}),
+    _envelope("com.example.shop", "Order Placed", {"total": 250.0, "store": "berlin-1"}),
+    _envelope("com.example.shop", "Order Placed", {"total": 250.0, "store": "test-berlin"}),
+    _envelope("aws.signin", "Console Login", {"sourceIPAddress": "203.0.113.7", "userIdentity": {"type": "IAMUser"}}),
+    _envelope("aws.signin", "Console Login", {"sourceIPAddress": "10.1.2.3", "userIdentity": {"type": "Root"}}),
+    _envelope("aws.s3", "Object Created", {"object": {"key": "uploads/2026/cat.png"}}),
+]
+
+
+def run(out: TextIO) -> int:
+    rules = RuleSet()
+    for name, pattern in RULES.items():
+        rules.add(name, pattern)
+    out.write(f"eventmatch demo: {len(rules)} rules compiled into one machine\n\n")
+    for name, pattern in RULES.items():
+        out.write(f"  {name}: {json.dumps(pattern)}\n")
+    out.write("\nEvents and the rules they match:\n")
+    for event in EVENTS:
+        summary = f"{event['source']} / {event['detail-type']} / {json.dumps(event['detail'])}"
+        matched = rules.matching(event)
+        out.write(f"  {summary}\n      -> {', '.join(matched) if matched else '(no rule)'}\n")
+
+    out.write("\nTestEventPattern, as the AWS API answers it:\n")
+    verdict = test_event_pattern(EVENTS[0], RULES["ec2-terminated"])
+    out.write(f"  ec2-terminated on the first event: {verdict}\n")
+    bad = {"detail": {"state": [{"numeric": [">", 0, ">", 5]}]}}
+    try:
+        test_event_pattern(EVENTS[0], bad)
+    except InvalidEventPatternError as exc:
+        out.write(f"  an invalid pattern {json.dumps(bad)}:\n      {str(exc).splitlines()[0]}\n")
+    return 0

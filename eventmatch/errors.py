@@ -1,0 +1,76 @@
+"""The exception hierarchy: every error eventmatch raises derives from :class:`EventmatchError`.
+
+Each error carries the message AWS gives for the same mistake, so that code
+written against EventBridge's API can compare messages directly.
+"""
+
+from __future__ import annotations
+
+
+class EventmatchError(Exception):
+    """Base class of every error raised by eventmatch."""
+
+
+class InvalidEventPatternError(EventmatchError, ValueError):
+    """An event pattern that EventBridge would reject (``InvalidEventPatternException``).
+
+    ``str(error)`` is AWS's message: ``Event pattern is not valid. Reason: ...``,
+    followed, as AWS sends it, by a line that locates the problem in the pattern
+    text (``at [Source: (String)"..."; line: 1, column: 17]``).
+
+    Attributes:
+        reason: the part after ``Reason: `` (for example ``Empty arrays are not allowed``).
+        line, column: 1-based position in the pattern text just after the token
+            where the problem was found, as AWS reports it (``None`` when unknown).
+        path: the dotted field path the problem belongs to, where there is one.
+        code: AWS's error code, ``InvalidEventPatternException``.
+    """
+
+    code = "InvalidEventPatternException"
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.line = line
+        self.column = column
+        self.path = path
+        message = f"Event pattern is not valid. Reason: {reason}"
+        if source is not None and line is not None and column is not None:
+            message += f"\n at [Source: {_jackson_source(source)}; line: {line}, column: {column}]"
+        self.message = message
+        super().__init__(message)
+
+
+class InvalidEventError(EventmatchError, ValueError):
+    """An event that EventBridge's TestEventPattern refuses (``ValidationException``).
+
+    ``str(error)`` is AWS's message, ``Parameter Event is not valid.``; ``detail``
+    says in plain words what was wrong.
+    """
+
+    code = "ValidationException"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        self.message = "Parameter Event is not valid."
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"InvalidEventError({self.detail!r})"
+
+
+_SOURCE_LIMIT = 500
+
+
+def _jackson_source(text: str) -> str:
+    """Describe the pattern text the way AWS's JSON reader does in its messages."""
+    if len(text) > _SOURCE_LIMIT:
+        return f'(String)"{text[:_SOURCE_LIMIT]}"[truncated {len(text) - _SOURCE_LIMIT} chars]'
+    return f'(String)"{text}"'

@@ -1,0 +1,144 @@
+"""Events: reading them from JSON text, bytes or dicts, and flattening them into fields.
+
+A pattern looks at an event as a set of *leaf values* (strings, numbers,
+booleans, null) under dotted paths: ``{"detail": {"state": "x"}}`` has the
+value ``"x"`` at ``detail.state``. Arrays add no step to the path; each of
+their elements is a value of the same path. A value inside an object (or an
+array) that is an element of an array remembers which element of which array
+it came from (its *trail*), so that a rule over several fields of objects
+inside one array is met within a single element, as AWS does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Container, Mapping
+from typing import Any
+
+import orjson
+
+from .errors import InvalidEventError
+
+#: One leaf value and its trail: ((array id, element index), ...) from the outermost array.
+Leaf = tuple[Any, tuple[tuple[int, int], ...]]
+Fields = dict[str, list[Leaf]]
+
+_NO_TRAIL: tuple[tuple[int, int], ...] = ()
+
+#: The fields TestEventPattern requires in an event (every AWS-recorded case has them).
+ENVELOPE_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
+
+
+def load_event(event: str | bytes | bytearray | memoryview | Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return the event as a mapping, parsing JSON text or bytes; raise InvalidEventError otherwise."""
+    if isinstance(event, Mapping):
+        return event
+    if isinstance(event, (str, bytes, bytearray, memoryview)):
+        try:
+            value = orjson.loads(event)
+        except orjson.JSONDecodeError as exc:
+            value = _load_slow(event, exc)
+        if not isinstance(value, dict):
+            raise InvalidEventError(f"the event must be a JSON object, not {_json_type(value)}")
+        return value
+    raise InvalidEventError(f"the event must be JSON text, bytes or a dict, not {type(event).__name__}")
+
+
+def _load_slow(event: str | bytes | bytearray | memoryview, first_error: Exception) -> Any:
+    """Parse what orjson refuses but JSON allows (integers past 64 bits, lone surrogates)."""
+    try:
+        text = event if isinstance(event, str) else bytes(event).decode("utf-8")
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidEventError(f"the event is not valid JSON: {first_error}") from None
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+def check_envelope(event: Mapping[str, Any]) -> None:
+    """Raise InvalidEventError unless the event has the fields TestEventPattern requires."""
+    missing = [name for name in ENVELOPE_FIELDS if name not in event]
+    if missing:
+        raise InvalidEventError(f"the event lacks the envelope field(s) {', '.join(missing)}")
+
+
+def flatten(event: Mapping[str, Any], wanted: Container[str] | None = None) -> Fields:
+    """Flatten an event into ``{path: [(value, trail), ...]}``.
+
+    With ``wanted``, only paths in it (and objects on the way to them) are
+    visited: the compiled machine passes the paths its rules use and every
+    dotted prefix of them, so the rest of a large event costs nothing.
+    """
+    out: Fields = {}
+    _walk(event, "", _NO_TRAIL, out, wanted, [0])
+    return out
+
+
+def _walk(
+    obj: Mapping[str, Any],
+    prefix: str,
+    trail: tuple[tuple[int, int], ...],
+    out: Fields,
+    wanted: Container[str] | None,
+    counter: list[int],
+) -> None:
+    for key, value in obj.items():
+        if type(key) is not str:
+            raise InvalidEventError(f"field names must be strings, not {key!r}")
+        path = prefix + key
+        if wanted is not None and path not in wanted:
+            continue
+        kind = type(value)
+        if kind is dict:
+            _walk(value, path + ".", trail, out, wanted, counter)
+        elif kind is list or kind is tuple:
+            _walk_array(value, path, trail, out, wanted, counter)
+        elif kind is str or kind is int or kind is float or kind is bool or value is None:
+            leaves = out.get(path)
+            if leaves is None:
+                out[path] = [(value, trail)]
+            else:
+                leaves.append((value, trail))
+        elif isinstance(value, Mapping):
+            _walk(value, path + ".", trail, out, wanted, counter)
+        else:
+            raise InvalidEventError(f"the value at {path} is not JSON: {type(value).__name__}")
+
+
+def _walk_array(
+    items: list[Any] | tuple[Any, ...],
+    path: str,
+    trail: tuple[tuple[int, int], ...],
+    out: Fields,
+    wanted: Container[str] | None,
+    counter: list[int],
+) -> None:
+    array_id = counter[0]
+    counter[0] += 1
+    for index, value in enumerate(items):
+        inner = trail + ((array_id, index),)
+        kind = type(value)
+        if kind is dict or (kind is not list and isinstance(value, Mapping)):
+            _walk(value, path + ".", inner, out, wanted, counter)
+        elif kind is list or kind is tuple:
+            _walk_array(value, path, inner, out, wanted, counter)
+        elif kind is str or kind is int or kind is float or kind is bool or value is None:
+            # a scalar element does not record its index (as in AWS's reference
+            # library): only objects and arrays inside an array do
+            leaves = out.get(path)
+            if leaves is None:
+                out[path] = [(value, trail)]
+            else:
+                leaves.append((value, trail))
+        else:
+            raise InvalidEventError(f"the value at {path} is not JSON: {type(value).__name__}")

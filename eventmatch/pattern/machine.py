@@ -1,0 +1,404 @@
+"""The compiled machine: many rules share one set of indexes.
+
+Every field path that some rule uses has a :class:`FieldIndex`, which maps an
+event value to the *predicates* it satisfies without looking at the rules one
+by one: exact values, prefixes and suffixes are dictionary look-ups (one per
+distinct prefix or suffix length), numeric ranges and the remaining operators
+are checked per distinct matcher, shared by all the rules that use it.
+
+A predicate is one field of one sub-rule (a pattern with ``$or`` has several
+sub-rules). A sub-rule matches when every one of its required fields has a
+satisfied predicate; sub-rules that also say something about absence
+(``exists: false``) or whose values came from arrays are then checked in full,
+field by field in the order AWS's reference library uses, so that the
+array-consistency and absence semantics are AWS's.
+
+Thread safety: :class:`Machine` is changed only under its own lock, and each
+change leaves the indexes in a state that a concurrent ``match`` reads
+consistently (a rule being added or removed either matches as a whole or not
+at all).
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import insort
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..event import Fields, Leaf, flatten
+from . import operators as op
+from .cidr import ip_to_hex
+from .numbers import event_number
+from .parse import SubRule
+
+REQUIRED, OPTIONAL, ABSENT = 0, 1, 2
+
+
+def java_order(path: str) -> bytes:
+    """Sort key that orders field paths as AWS's reference library does (UTF-16 units)."""
+    return path.encode("utf-16-be", "surrogatepass")
+
+
+@dataclass(slots=True)
+class Slot:
+    """One field of a sub-rule: its path, kind, and the predicate id of its positive matchers."""
+
+    path: str
+    kind: int  # REQUIRED, OPTIONAL (a value matches or the field is absent) or ABSENT
+    pred: int  # -1 for ABSENT
+
+
+@dataclass(slots=True)
+class CompiledSubRule:
+    rule: Any  # the rule key given to Machine.add
+    slots: list[Slot]  # in the reference library's field order
+    n_required: int
+    simple: bool  # only REQUIRED slots: a full count with flat values is a match
+
+
+def _add(table: dict[Any, list[int]], key: Any, pid: int) -> None:
+    table.setdefault(key, []).append(pid)
+
+
+def _drop(table: dict[Any, list[int]], key: Any, pid: int) -> None:
+    pids = table.get(key)
+    if pids is not None:
+        pids.remove(pid)
+        if not pids:
+            del table[key]
+
+
+@dataclass(slots=True)
+class FieldIndex:
+    """Everything the rules ask of one field path, indexed by operator kind."""
+
+    exact_str: dict[str, list[int]] = field(default_factory=dict)
+    exact_num: dict[Any, list[int]] = field(default_factory=dict)
+    literal: dict[Any, list[int]] = field(default_factory=dict)  # keyed by True/False/None identity
+    prefix: dict[str, list[int]] = field(default_factory=dict)
+    prefix_lengths: list[int] = field(default_factory=list)
+    suffix: dict[str, list[int]] = field(default_factory=dict)
+    suffix_lengths: list[int] = field(default_factory=list)
+    folded_eq: dict[str, list[int]] = field(default_factory=dict)
+    folded_prefix: dict[str, list[int]] = field(default_factory=dict)
+    folded_prefix_lengths: list[int] = field(default_factory=list)
+    folded_suffix: dict[str, list[int]] = field(default_factory=dict)
+    folded_suffix_lengths: list[int] = field(default_factory=list)
+    exists: list[int] = field(default_factory=list)
+    # matchers checked one by one, shared by all the predicates that use them
+    checked: dict[op.Matcher, list[int]] = field(default_factory=dict)
+    size: int = 0
+
+    def needs_fold(self) -> bool:
+        return bool(self.folded_eq or self.folded_prefix or self.folded_suffix)
+
+    def insert(self, matcher: op.Matcher, pid: int) -> None:
+        self.size += 1
+        kind = type(matcher)
+        if kind is op.ExactString:
+            _add(self.exact_str, matcher.value, pid)  # type: ignore[attr-defined]
+        elif kind is op.ExactNumber:
+            _add(self.exact_num, matcher.value, pid)  # type: ignore[attr-defined]
+        elif kind is op.ExactLiteral:
+            _add(self.literal, matcher.value, pid)  # type: ignore[attr-defined]
+        elif kind is op.Exists:
+            self.exists.append(pid)
+        elif kind is op.EqualsIgnoreCase:
+            _add(self.folded_eq, matcher.folded, pid)  # type: ignore[attr-defined]
+        elif kind is op.Prefix or kind is op.Suffix:
+            m: op.Prefix | op.Suffix = matcher  # type: ignore[assignment]
+            table, lengths = self._affix_tables(kind is op.Prefix, m.ignore_case)
+            if m.folded not in table:
+                insort(lengths, len(m.folded))
+            _add(table, m.folded, pid)
+        else:
+            _add(self.checked, matcher, pid)  # type: ignore[arg-type]
+
+    def delete(self, matcher: op.Matcher, pid: int) -> None:
+        self.size -= 1
+        kind = type(matcher)
+        if kind is op.ExactString:
+            _drop(self.exact_str, matcher.value, pid)  # type: ignore[attr-defined]
+        elif kind is op.ExactNumber:
+            _drop(self.exact_num, matcher.value, pid)  # type: ignore[attr-defined]
+        elif kind is op.ExactLiteral:
+            _drop(self.literal, matcher.value, pid)  # type: ignore[attr-defined]
+        elif kind is op.Exists:
+            self.exists.remove(pid)
+        elif kind is op.EqualsIgnoreCase:
+            _drop(self.folded_eq, matcher.folded, pid)  # type: ignore[attr-defined]
+        elif kind is op.Prefix or kind is op.Suffix:
+            m: op.Prefix | op.Suffix = matcher  # type: ignore[assignment]
+            table, lengths = self._affix_tables(kind is op.Prefix, m.ignore_case)
+            _drop(table, m.folded, pid)
+            if m.folded not in table:
+                lengths.remove(len(m.folded))
+        else:
+            _drop(self.checked, matcher, pid)  # type: ignore[arg-type]
+
+    def _affix_tables(self, prefix: bool, folded: bool) -> tuple[dict[str, list[int]], list[int]]:
+        if prefix:
+            return (self.folded_prefix, self.folded_prefix_lengths) if folded else (self.prefix, self.prefix_lengths)
+        return (self.folded_suffix, self.folded_suffix_lengths) if folded else (self.suffix, self.suffix_lengths)
+
+    def lookup(self, value: Any, out: list[list[int]]) -> None:
+        """Append to ``out`` the lists of predicate ids that ``value`` satisfies."""
+        if self.exists:
+            out.append(self.exists)
+        kind = type(value)
+        if kind is str:
+            hit = self.exact_str.get(value)
+            if hit:
+                out.append(hit)
+            if self.prefix:
+                table = self.prefix
+                for n in self.prefix_lengths:
+                    if n > len(value):
+                        break
+                    hit = table.get(value[:n])
+                    if hit:
+                        out.append(hit)
+            if self.suffix:
+                table = self.suffix
+                for n in self.suffix_lengths:
+                    if n > len(value):
+                        break
+                    hit = table.get(value[len(value) - n :])
+                    if hit:
+                        out.append(hit)
+            if self.folded_eq or self.folded_prefix or self.folded_suffix:
+                folded = value.casefold()
+                hit = self.folded_eq.get(folded)
+                if hit:
+                    out.append(hit)
+                table = self.folded_prefix
+                for n in self.folded_prefix_lengths:
+                    if n > len(folded):
+                        break
+                    hit = table.get(folded[:n])
+                    if hit:
+                        out.append(hit)
+                table = self.folded_suffix
+                for n in self.folded_suffix_lengths:
+                    if n > len(folded):
+                        break
+                    hit = table.get(folded[len(folded) - n :])
+                    if hit:
+                        out.append(hit)
+        elif kind is bool or value is None:
+            hit = self.literal.get(value)
+            if hit:
+                out.append(hit)
+        elif self.exact_num:
+            number = event_number(value)
+            if number is not None:
+                hit = self.exact_num.get(number)
+                if hit:
+                    out.append(hit)
+        if self.checked:
+            for matcher, pids in self.checked.items():
+                if matcher.test(value):
+                    out.append(pids)
+
+
+@dataclass
+class Machine:
+    """Compiled sub-rules of many rules, matched together.
+
+    ``add(rule, sub_rules)`` and ``remove(rule)`` cost time in proportion to
+    the size of that one rule; ``match(event)`` returns the set of rule keys
+    whose patterns match.
+    """
+
+    fields: dict[str, FieldIndex] = field(default_factory=dict)
+    wanted: set[str] = field(default_factory=set)  # rule paths and their dotted prefixes
+    _wanted_counts: dict[str, int] = field(default_factory=dict)
+    sub_rules: dict[int, CompiledSubRule] = field(default_factory=dict)
+    pred_owner: dict[int, int] = field(default_factory=dict)  # predicate id -> sub-rule id
+    pred_required: dict[int, bool] = field(default_factory=dict)
+    absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_required == 0
+    by_rule: dict[Any, list[tuple[int, list[tuple[str, op.Matcher, int]]]]] = field(default_factory=dict)
+    _next_id: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # -- changing the machine ---------------------------------------------
+    def add(self, rule: Any, sub_rules: Iterable[SubRule]) -> None:
+        """Add a rule's sub-rules under the key ``rule`` (which must not be present)."""
+        with self._lock:
+            entries: list[tuple[int, list[tuple[str, op.Matcher, int]]]] = []
+            for sub in sub_rules:
+                sid = self._new_id()
+                slots: list[Slot] = []
+                inserts: list[tuple[str, op.Matcher, int]] = []
+                for path in sorted(sub, key=java_order):
+                    matchers = sub[path]
+                    absent_ok = any(type(m) is op.Exists and not m.present for m in matchers)  # type: ignore[attr-defined]
+                    positive = [m for m in matchers if not (type(m) is op.Exists and not m.present)]  # type: ignore[attr-defined]
+                    if not positive:
+                        slots.append(Slot(path, ABSENT, -1))
+                        continue
+                    pid = self._new_id()
+                    slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, pid))
+                    self.pred_owner[pid] = sid
+                    self.pred_required[pid] = not absent_ok
+                    inserts.extend((path, m, pid) for m in positive)
+                n_required = sum(1 for s in slots if s.kind == REQUIRED)
+                compiled = CompiledSubRule(rule, slots, n_required, all(s.kind == REQUIRED for s in slots))
+                self.sub_rules[sid] = compiled
+                for slot in slots:
+                    self._want(slot.path, +1)
+                for path, matcher, pid in inserts:
+                    index = self.fields.get(path)
+                    if index is None:
+                        index = self.fields[path] = FieldIndex()
+                    index.insert(matcher, pid)
+                if n_required == 0:
+                    self.absence_only[sid] = compiled
+                entries.append((sid, inserts))
+            self.by_rule[rule] = entries
+
+    def remove(self, rule: Any) -> bool:
+        """Remove the rule added under ``rule``; return whether it was there."""
+        with self._lock:
+            entries = self.by_rule.pop(rule, None)
+            if entries is None:
+                return False
+            for sid, inserts in entries:
+                compiled = self.sub_rules[sid]
+                self.absence_only.pop(sid, None)
+                for path, matcher, pid in inserts:
+                    index = self.fields[path]
+                    index.delete(matcher, pid)
+                    if index.size == 0:
+                        del self.fields[path]
+                for slot in compiled.slots:
+                    if slot.pred >= 0:
+                        self.pred_owner.pop(slot.pred, None)
+                        self.pred_required.pop(slot.pred, None)
+                    self._want(slot.path, -1)
+                del self.sub_rules[sid]
+            return True
+
+    def _want(self, path: str, delta: int) -> None:
+        keys = [path] + [path[:i] for i, ch in enumerate(path) if ch == "."]
+        counts = self._wanted_counts
+        for key in keys:
+            n = counts.get(key, 0) + delta
+            if n:
+                counts[key] = n
+                self.wanted.add(key)
+            else:
+                counts.pop(key, None)
+                self.wanted.discard(key)
+
+    # -- matching ---------------------------------------------------------
+    def match(self, event: Any) -> set[Any]:
+        """The keys of the rules that match an event given as a dict."""
+        flat = flatten(event, self.wanted)
+        return self.match_fields(flat)
+
+    def match_fields(self, flat: Fields) -> set[Any]:
+        fields = self.fields
+        hits: dict[int, list[tuple[tuple[int, int], ...]]] = {}
+        found: list[list[int]] = []
+        for path, leaves in flat.items():
+            index = fields.get(path)
+            if index is None:
+                continue
+            for value, trail in leaves:
+                found.clear()
+                index.lookup(value, found)
+                for pids in found:
+                    for pid in pids:
+                        trails = hits.get(pid)
+                        if trails is None:
+                            hits[pid] = [trail]
+                        else:
+                            trails.append(trail)
+        matched: set[Any] = set()
+        if hits:
+            owner = self.pred_owner
+            required = self.pred_required
+            counts: dict[int, int] = {}
+            for pid in hits:
+                sid = owner.get(pid)
+                if sid is not None and required.get(pid):
+                    counts[sid] = counts.get(sid, 0) + 1
+                elif sid is not None and sid not in counts:
+                    counts[sid] = 0
+            sub_rules = self.sub_rules
+            for sid, count in counts.items():
+                compiled = sub_rules.get(sid)
+                if compiled is None or count != compiled.n_required or compiled.rule in matched:
+                    continue
+                if compiled.simple and _flat_hits(compiled, hits):
+                    matched.add(compiled.rule)
+                elif _verify(compiled, hits, flat):
+                    matched.add(compiled.rule)
+        for compiled in list(self.absence_only.values()):
+            if compiled.rule not in matched and _verify(compiled, hits, flat):
+                matched.add(compiled.rule)
+        return matched
+
+
+def _flat_hits(compiled: CompiledSubRule, hits: dict[int, list[tuple[tuple[int, int], ...]]]) -> bool:
+    """True when every required field was satisfied by a value outside any array."""
+    for slot in compiled.slots:
+        for trail in hits[slot.pred]:
+            if trail:
+                break
+        else:
+            continue
+        return _verify_slots(compiled.slots, hits, {}, 0, {})
+    return True
+
+
+def _verify(compiled: CompiledSubRule, hits: dict[int, list[tuple[tuple[int, int], ...]]], flat: Fields) -> bool:
+    return _verify_slots(compiled.slots, hits, flat, 0, {})
+
+
+def _compatible(trail: tuple[tuple[int, int], ...], membership: dict[int, int]) -> bool:
+    for array_id, index in trail:
+        seen = membership.get(array_id)
+        if seen is not None and seen != index:
+            return False
+    return True
+
+
+def _verify_slots(
+    slots: list[Slot],
+    hits: dict[int, list[tuple[tuple[int, int], ...]]],
+    flat: Fields,
+    k: int,
+    membership: dict[int, int],
+) -> bool:
+    """Whether slots[k:] can all be met with array positions consistent with ``membership``."""
+    if k == len(slots):
+        return True
+    slot = slots[k]
+    if slot.kind != ABSENT:
+        tried: set[tuple[tuple[int, int], ...]] = set()
+        for trail in hits.get(slot.pred, ()):
+            if trail in tried or not _compatible(trail, membership):
+                continue
+            tried.add(trail)
+            extended = membership
+            if trail:
+                extended = dict(membership)
+                extended.update(trail)
+            if _verify_slots(slots, hits, flat, k + 1, extended):
+                return True
+    if slot.kind != REQUIRED:
+        leaves: list[Leaf] = flat.get(slot.path, [])
+        if not any(_compatible(trail, membership) for _, trail in leaves):
+            return _verify_slots(slots, hits, flat, k + 1, membership)
+    return False
+
+
+__all__ = ["Machine", "FieldIndex", "java_order", "ip_to_hex"]
