@@ -36,6 +36,7 @@ class InvalidEventPatternError(EventmatchError, ValueError):
         line: int | None = None,
         column: int | None = None,
         path: str | None = None,
+        repeat_location: bool = False,
     ) -> None:
         self.reason = reason
         self.line = line
@@ -43,7 +44,9 @@ class InvalidEventPatternError(EventmatchError, ValueError):
         self.path = path
         message = f"Event pattern is not valid. Reason: {reason}"
         if source is not None and line is not None and column is not None:
-            message += f"\n at [Source: {_jackson_source(source)}; line: {line}, column: {column}]"
+            where = f"\n at [Source: {_jackson_source(source)}; line: {line}, column: {column}]"
+            # AWS repeats the location for problems inside anything-but lists
+            message += where * (2 if repeat_location else 1)
         self.message = message
         super().__init__(message)
 

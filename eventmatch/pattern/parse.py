@@ -69,10 +69,16 @@ class _Reader:
             return last.start + 1
         return last.end
 
-    def fail(self, reason: str) -> InvalidEventPatternError:
+    def fail(self, reason: str, *, in_list: bool = False) -> InvalidEventPatternError:
         line, column = line_column(self.text, self.location())
         path = ".".join(self.path) or None
-        return InvalidEventPatternError(reason, source=self.text, line=line, column=column, path=path)
+        return InvalidEventPatternError(
+            reason, source=self.text, line=line, column=column, path=path, repeat_location=in_list
+        )
+
+    def fail_plain(self, reason: str) -> InvalidEventPatternError:
+        """An error AWS reports without a location (found after the JSON was read)."""
+        return InvalidEventPatternError(reason, path=".".join(self.path) or None)
 
     def skip_value(self) -> None:
         """Step over one complete value (the start token has not been read yet)."""
@@ -162,7 +168,6 @@ class _Reader:
                 raise self.fail("Match value must be String, number, true, false, or null")
         if not matchers:
             raise self.fail("Empty arrays are not allowed")
-        self.check_wildcards(matchers)
         path = ".".join(self.path)
         self.path.pop()
         if not rules:
@@ -170,14 +175,6 @@ class _Reader:
         unique = tuple(dict.fromkeys(matchers))
         for rule in rules:
             rule[path] = unique
-
-    def check_wildcards(self, matchers: list[op.Matcher]) -> None:
-        shapes = [m.pieces for m in matchers if isinstance(m, op.Wildcard)]
-        for m in matchers:
-            if isinstance(m, op.AnythingButShape) and m.kind == "wildcard":
-                shapes.extend(x.pieces for x in m.excluded if isinstance(x, op.Wildcard))
-        if shapes and complexity(shapes) > MAX_COMPLEXITY:
-            raise self.fail(TOO_COMPLEX)
 
     # -- one match expression: {"prefix": ...}, {"numeric": [...]}, ... ---
     def match_expression(self) -> op.Matcher:
@@ -196,7 +193,7 @@ class _Reader:
             try:
                 matcher = op.Cidr(text, parse_cidr(text))
             except ValueError as exc:
-                raise self.fail(str(exc)) from None
+                raise self.fail_plain(str(exc)) from None
         elif kind == "exists":
             value = self.next()
             if value.kind not in (Tok.TRUE, Tok.FALSE):
@@ -333,7 +330,7 @@ class _Reader:
             items = []
             while (item := self.next()).kind is not Tok.END_ARRAY:
                 if item.kind not in (Tok.STRING, Tok.NUMBER):
-                    raise self.fail("Inside anything but list, start|null|boolean is not supported.")
+                    raise self.fail("Inside anything but list, start|null|boolean is not supported.", in_list=True)
                 items.append(item)
         for item in items:
             if item.kind is Tok.STRING:
@@ -357,7 +354,7 @@ class _Reader:
         values: list[str] = []
         while (item := self.next()).kind is not Tok.END_ARRAY:
             if item.kind is not Tok.STRING:
-                raise self.fail(message)
+                raise self.fail(message, in_list=True)
             values.append(self.take_text(item))
         if not values:
             raise self.fail("Empty arrays are not allowed")
@@ -379,7 +376,7 @@ class _Reader:
             items = []
             while (item := self.next()).kind is not Tok.END_ARRAY:
                 if item.kind is not Tok.STRING:
-                    raise self.fail(message)
+                    raise self.fail(message, in_list=True)
                 items.append(self.take_text(item))
             if not items:
                 raise self.fail("Empty arrays are not allowed")
@@ -415,11 +412,25 @@ def pattern_text(pattern: str | bytes | bytearray | Mapping[str, Any]) -> str:
     raise TypeError(f"an event pattern must be JSON text, bytes or a dict, not {type(pattern).__name__}")
 
 
+def _check_wildcards(rules: list[SubRule]) -> None:
+    """AWS's limit on how costly a field's wildcards may be, checked once the pattern is read."""
+    for rule in rules:
+        for path, matchers in rule.items():
+            shapes = [m.pieces for m in matchers if isinstance(m, op.Wildcard)]
+            for m in matchers:
+                if isinstance(m, op.AnythingButShape) and m.kind == "wildcard":
+                    shapes.extend(x.pieces for x in m.excluded if isinstance(x, op.Wildcard))
+            if shapes and complexity(shapes) > MAX_COMPLEXITY:
+                raise InvalidEventPatternError(TOO_COMPLEX, path=path)
+
+
 def parse_pattern(pattern: str | bytes | bytearray | Mapping[str, Any]) -> list[SubRule]:
     """Validate a pattern and return its sub-rules; raise InvalidEventPatternError as AWS does."""
     text = pattern_text(pattern)
     tokens = tokenize(text)
-    return _Reader(text, tokens).pattern()
+    rules = _Reader(text, tokens).pattern()
+    _check_wildcards(rules)
+    return rules
 
 
 __all__ = ["SubRule", "parse_pattern", "pattern_text", "SCALARS"]

@@ -1,0 +1,69 @@
+"""Differential test against AWS's reference library (aws/event-ruler 2.0.1).
+
+Runs where ``../shared/anchors/label.sh`` and ``java`` are available (the
+project's development and CI machines); skipped elsewhere. Random valid
+patterns and events are labelled by the library and must get the same answer
+from eventmatch, except for the library-only behaviours listed in
+``library_only``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import eventmatch
+from tests import reference
+from tests.strategies import events, patterns
+
+LABEL = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "label.sh"
+pytestmark = [
+    pytest.mark.oracle,
+    pytest.mark.skipif(not LABEL.exists() or shutil.which("java") is None, reason="reference library not available"),
+]
+
+
+def library_only(pattern_text: str) -> bool:
+    """Forms where AWS and the 2.0.1 library are known to differ (AWS's recorded behaviour wins):
+    the library rejects anything-but wildcard and anything-but prefix/suffix lists, which AWS accepts."""
+    return '"anything-but": {"wildcard"' in pattern_text or '"anything-but": {"prefix": [' in pattern_text
+
+
+def _label(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    lines = "".join(json.dumps({"pattern": p, "event": e}) + "\n" for p, e in pairs)
+    out = subprocess.run(["bash", str(LABEL)], input=lines, capture_output=True, text=True, check=True, timeout=300)
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_random_pairs_agree_with_the_reference_library() -> None:
+    @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(patterns, events)
+    def collect(pattern: dict[str, Any], event: dict[str, Any]) -> None:
+        text = json.dumps(pattern)
+        if not library_only(text):
+            pairs.append((text, json.dumps(event)))
+
+    pairs: list[tuple[str, str]] = []
+    random.seed(7)
+    collect()
+    labels = _label(pairs)
+    assert len(labels) == len(pairs)
+    disagreements = []
+    matched = 0
+    for (pattern, event), label in zip(pairs, labels, strict=True):
+        assert "error" not in label, (pattern, label)
+        ours = eventmatch.compile_pattern(pattern).matches(event)
+        simple = reference.matches(json.loads(pattern), json.loads(event))
+        matched += label["match"]
+        if ours != label["match"] or simple != label["match"]:
+            disagreements.append((pattern, event, label["match"], ours, simple))
+    assert disagreements == []
+    assert matched > len(pairs) // 10, "the random cases should match often enough to mean something"
