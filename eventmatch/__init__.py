@@ -47,7 +47,7 @@ __all__ = [
     "InvalidEventPatternError",
     "Pattern",
     "RuleSet",
+    "__version__",
     "compile_pattern",
     "test_event_pattern",
-    "__version__",
 ]

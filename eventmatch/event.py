@@ -126,7 +126,7 @@ def _walk_array(
     array_id = counter[0]
     counter[0] += 1
     for index, value in enumerate(items):
-        inner = trail + ((array_id, index),)
+        inner = (*trail, (array_id, index))
         kind = type(value)
         if kind is dict or (kind is not list and isinstance(value, Mapping)):
             _walk(value, path + ".", inner, out, wanted, counter)

@@ -210,9 +210,12 @@ def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
         here = [(v, t) for p, v, t in all_leaves if p == path]
         positive = [c for c in conds if c != {"exists": False}]
         for v, t in here:
-            if _compatible(t, chosen) and any(condition_holds(c, v) for c in positive):
-                if meet(fields, k + 1, {**chosen, **dict(t)}):
-                    return True
+            if (
+                _compatible(t, chosen)
+                and any(condition_holds(c, v) for c in positive)
+                and meet(fields, k + 1, {**chosen, **dict(t)})
+            ):
+                return True
         if {"exists": False} in conds and not any(_compatible(t, chosen) for _, t in here):
             return meet(fields, k + 1, chosen)
         return False

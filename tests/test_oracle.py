@@ -10,7 +10,6 @@ from eventmatch, except for the library-only behaviours listed in
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,9 +17,9 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import eventmatch
+from eventmatch.pattern import parse_pattern
 from tests import reference
 from tests.strategies import events, patterns
 
@@ -37,6 +36,18 @@ def library_only(pattern_text: str) -> bool:
     return '"anything-but": {"wildcard"' in pattern_text or '"anything-but": {"prefix": [' in pattern_text
 
 
+def or_branches_share_a_value(pattern_text: str) -> bool:
+    """The library loses an ``$or`` branch when an earlier branch has the same value for the same
+    field: ``{"$or": [{"a": ["q"]}, {"a": ["q", {"prefix": "x"}]}]}`` does not match ``{"a": "x"}``
+    there. eventmatch keeps the documented meaning of ``$or`` (either branch matches)."""
+    seen: dict[tuple[str, object], int] = {}
+    for sub in parse_pattern(pattern_text):
+        for path, matchers in sub.items():
+            for matcher in matchers:
+                seen[(path, matcher)] = seen.get((path, matcher), 0) + 1
+    return any(n > 1 for n in seen.values())
+
+
 def _label(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
     lines = "".join(json.dumps({"pattern": p, "event": e}) + "\n" for p, e in pairs)
     out = subprocess.run(["bash", str(LABEL)], input=lines, capture_output=True, text=True, check=True, timeout=300)
@@ -44,7 +55,7 @@ def _label(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 def test_random_pairs_agree_with_the_reference_library() -> None:
-    @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
     @given(patterns, events)
     def collect(pattern: dict[str, Any], event: dict[str, Any]) -> None:
         text = json.dumps(pattern)
@@ -52,18 +63,22 @@ def test_random_pairs_agree_with_the_reference_library() -> None:
             pairs.append((text, json.dumps(event)))
 
     pairs: list[tuple[str, str]] = []
-    random.seed(7)
     collect()
     labels = _label(pairs)
     assert len(labels) == len(pairs)
     disagreements = []
-    matched = 0
+    matched = library_defects = 0
     for (pattern, event), label in zip(pairs, labels, strict=True):
         assert "error" not in label, (pattern, label)
         ours = eventmatch.compile_pattern(pattern).matches(event)
         simple = reference.matches(json.loads(pattern), json.loads(event))
         matched += label["match"]
-        if ours != label["match"] or simple != label["match"]:
-            disagreements.append((pattern, event, label["match"], ours, simple))
+        assert ours == simple, (pattern, event)
+        if ours != label["match"]:
+            if ours and not label["match"] and or_branches_share_a_value(pattern):
+                library_defects += 1
+                continue
+            disagreements.append((pattern, event, label["match"], ours))
     assert disagreements == []
+    assert library_defects <= len(pairs) // 50
     assert matched > len(pairs) // 10, "the random cases should match often enough to mean something"

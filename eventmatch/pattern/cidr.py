@@ -12,7 +12,6 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-
 _MASK = re.compile(r"[+-]?[0-9]+")
 
 

@@ -26,7 +26,7 @@ class Pattern:
     True
     """
 
-    __slots__ = ("_text", "_sub_rules", "_machine")
+    __slots__ = ("_machine", "_sub_rules", "_text")
 
     def __init__(self, text: str, sub_rules: list[SubRule]) -> None:
         self._text = text

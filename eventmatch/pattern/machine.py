@@ -114,7 +114,7 @@ class FieldIndex:
                 insort(lengths, len(m.folded))
             _add(table, m.folded, pid)
         else:
-            _add(self.checked, matcher, pid)  # type: ignore[arg-type]
+            _add(self.checked, matcher, pid)
 
     def delete(self, matcher: op.Matcher, pid: int) -> None:
         self.size -= 1
@@ -136,7 +136,7 @@ class FieldIndex:
             if m.folded not in table:
                 lengths.remove(len(m.folded))
         else:
-            _drop(self.checked, matcher, pid)  # type: ignore[arg-type]
+            _drop(self.checked, matcher, pid)
 
     def _affix_tables(self, prefix: bool, folded: bool) -> tuple[dict[str, list[int]], list[int]]:
         if prefix:
@@ -238,8 +238,8 @@ class Machine:
                 inserts: list[tuple[str, op.Matcher, int]] = []
                 for path in sorted(sub, key=java_order):
                     matchers = sub[path]
-                    absent_ok = any(type(m) is op.Exists and not m.present for m in matchers)  # type: ignore[attr-defined]
-                    positive = [m for m in matchers if not (type(m) is op.Exists and not m.present)]  # type: ignore[attr-defined]
+                    absent_ok = any(isinstance(m, op.Exists) and not m.present for m in matchers)
+                    positive = [m for m in matchers if not (isinstance(m, op.Exists) and not m.present)]
                     if not positive:
                         slots.append(Slot(path, ABSENT, -1))
                         continue
@@ -337,9 +337,7 @@ class Machine:
                 compiled = sub_rules.get(sid)
                 if compiled is None or count != compiled.n_required or compiled.rule in matched:
                     continue
-                if compiled.simple and _flat_hits(compiled, hits):
-                    matched.add(compiled.rule)
-                elif _verify(compiled, hits, flat):
+                if (compiled.simple and _flat_hits(compiled, hits)) or _verify(compiled, hits, flat):
                     matched.add(compiled.rule)
         for compiled in list(self.absence_only.values()):
             if compiled.rule not in matched and _verify(compiled, hits, flat):
@@ -401,4 +399,4 @@ def _verify_slots(
     return False
 
 
-__all__ = ["Machine", "FieldIndex", "java_order", "ip_to_hex"]
+__all__ = ["FieldIndex", "Machine", "ip_to_hex", "java_order"]

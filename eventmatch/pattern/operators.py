@@ -169,9 +169,7 @@ class Numeric(Matcher):
             return False
         if self.low is not None and (n <= self.low if self.low_open else n < self.low):
             return False
-        if self.high is not None and (n >= self.high if self.high_open else n > self.high):
-            return False
-        return True
+        return self.high is None or (n < self.high if self.high_open else n <= self.high)
 
     def describe(self) -> str:
         terms: list[str] = []

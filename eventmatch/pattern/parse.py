@@ -11,10 +11,9 @@ for the same path, as in AWS's reader.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
-
-import json
 
 from ..errors import InvalidEventPatternError
 from . import operators as op
@@ -286,7 +285,7 @@ class _Reader:
             return tok.text
         if tok.kind in (Tok.STRING, Tok.FIELD_NAME):
             return self.take_text(tok)
-        return tok.kind.value
+        return str(tok.kind.value)
 
     def anything_but(self) -> op.Matcher:
         tok = self.next()
@@ -297,18 +296,19 @@ class _Reader:
                 raise self.fail("Anything-But expression name not found")
             kind: str = shape.value  # type: ignore[assignment]
             if kind in ("prefix", "suffix", "wildcard"):
-                matcher = self.anything_but_shape(kind)
+                shaped = self.anything_but_shape(kind)
                 if self.next().kind is not Tok.END_OBJECT:
                     raise self.fail("Only one key allowed in match expression")
                 if self.next().kind is not Tok.END_OBJECT:
                     raise self.fail("Only one key allowed in match expression")
-                return matcher
+                return shaped
             if kind != "equals-ignore-case":
                 raise self.fail(f"Unsupported anything-but pattern: {kind}")
             ignore_case = True
             tok = self.next()
         if tok.kind not in (Tok.START_ARRAY, Tok.STRING, Tok.NUMBER):
             raise self.fail("Value of anything-but must be an array or single string/number value.")
+        matcher: op.Matcher
         if ignore_case:
             values = self.anything_but_ignore_case(tok)
             matcher = op.AnythingButShape(
@@ -433,4 +433,4 @@ def parse_pattern(pattern: str | bytes | bytearray | Mapping[str, Any]) -> list[
     return rules
 
 
-__all__ = ["SubRule", "parse_pattern", "pattern_text", "SCALARS"]
+__all__ = ["SCALARS", "SubRule", "parse_pattern", "pattern_text"]

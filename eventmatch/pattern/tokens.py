@@ -151,7 +151,8 @@ class _Lexer:
                 if got is None:
                     raise self.error("Unexpected end-of-input: expected a colon", self.pos)
                 raise self.error(
-                    f"Unexpected character ({_describe(got)}): was expecting a colon to separate field name and value",
+                    f"Unexpected character ({_describe(got)}): "
+                    "was expecting a colon to separate field name and value",
                     self.pos + 1,
                 )
             self.pos += 1
@@ -215,7 +216,8 @@ class _Lexer:
                 return _join_surrogates("".join(parts))
             if ch < " ":
                 raise self.error(
-                    f"Illegal unquoted character ({_describe(ch)}): has to be escaped using backslash to be included in string value",
+                    f"Illegal unquoted character ({_describe(ch)}): "
+                    "has to be escaped using backslash to be included in string value",
                     end + 1,
                 )
             # a backslash escape

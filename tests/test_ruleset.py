@@ -1,0 +1,118 @@
+"""RuleSet: many rules in one machine; add, replace, remove, and the order of answers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from eventmatch import InvalidEventPatternError, Pattern, RuleSet, compile_pattern
+
+EC2 = {"source": ["aws.ec2"], "detail": {"state": ["terminated"]}}
+EVENT = {"source": "aws.ec2", "detail": {"state": "terminated"}}
+
+
+def test_matching_names_in_insertion_order() -> None:
+    rules = RuleSet()
+    rules.add("z-any-ec2", {"source": ["aws.ec2"]})
+    rules.add("a-terminated", EC2)
+    rules.add("other", {"source": ["aws.s3"]})
+    assert rules.matching(EVENT) == ["z-any-ec2", "a-terminated"]
+    assert rules.matching(b'{"source": "aws.s3"}') == ["other"]
+    assert rules.matching('{"source": "x"}') == []
+
+
+def test_invalid_add_changes_nothing() -> None:
+    rules = RuleSet()
+    rules.add("keep", EC2)
+    with pytest.raises(InvalidEventPatternError):
+        rules.add("keep", {"source": []})
+    with pytest.raises(InvalidEventPatternError):
+        rules.add("new", '{"source": ["x"], "detail": {"n": [{"numeric": [">"]}]}}')
+    assert list(rules) == ["keep"]
+    assert rules.matching(EVENT) == ["keep"]
+    assert rules.pattern("keep") == compile_pattern(EC2)
+
+
+def test_add_replaces_a_rule_of_the_same_name() -> None:
+    rules = RuleSet()
+    rules.add("r", {"source": ["aws.s3"]})
+    rules.add("r", EC2)
+    assert len(rules) == 1
+    assert rules.matching(EVENT) == ["r"]
+    assert rules.matching({"source": "aws.s3"}) == []
+
+
+def test_remove() -> None:
+    rules = RuleSet()
+    rules.add("a", EC2)
+    rules.add("b", {"detail": {"state": [{"exists": False}]}})
+    rules.remove("a")
+    assert "a" not in rules and "b" in rules
+    assert rules.matching(EVENT) == []
+    assert rules.matching({"detail": {}}) == ["b"]
+    with pytest.raises(KeyError, match="no rule named 'a'"):
+        rules.remove("a")
+    rules.remove("b")
+    assert rules.matching({"detail": {}}) == []
+    assert rules._machine.fields == {} and rules._machine.wanted == set()
+
+
+def test_rule_names_are_checked() -> None:
+    with pytest.raises(TypeError, match="non-empty string"):
+        RuleSet().add("", EC2)
+
+
+def test_a_compiled_pattern_can_be_added() -> None:
+    rules = RuleSet()
+    rules.add("p", compile_pattern(EC2))
+    assert rules.matching(EVENT) == ["p"]
+
+
+def test_shared_matchers_across_rules() -> None:
+    rules = RuleSet()
+    for i in range(50):
+        rules.add(f"r{i}", {"source": ["aws.ec2"], "detail": {"n": [{"numeric": [">", i]}]}})
+    assert rules.matching({"source": "aws.ec2", "detail": {"n": 10}}) == [f"r{i}" for i in range(10)]
+
+
+def test_reprs() -> None:
+    rules = RuleSet()
+    rules.add("a", EC2)
+    assert repr(rules) == "<RuleSet of 1 rule>"
+    p = compile_pattern(EC2)
+    assert repr(p).startswith("<Pattern {") and isinstance(p, Pattern)
+    assert "detail.state" in p.dump()
+
+
+def test_rules_can_change_while_events_are_matched() -> None:
+    rules = RuleSet()
+    rules.add("stable", EC2)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            rules.add(f"tmp{i % 20}", {"source": ["aws.ec2"], "detail": {"state": [{"prefix": "term"}]}})
+            if i % 3 == 0:
+                rules.remove(f"tmp{i % 20}")
+            i += 1
+
+    def match() -> None:
+        try:
+            for _ in range(3000):
+                assert "stable" in rules.matching(EVENT)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=churn)
+    readers = [threading.Thread(target=match) for _ in range(2)]
+    writer.start()
+    for r in readers:
+        r.start()
+    for r in readers:
+        r.join()
+    stop.set()
+    writer.join()
+    assert errors == []
