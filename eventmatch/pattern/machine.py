@@ -55,8 +55,18 @@ class Slot:
 class CompiledSubRule:
     rule: Any  # the rule key given to Machine.add
     slots: list[Slot]  # in the reference library's field order
-    n_required: int
+    n_indexed: int  # how many required predicates the indexes must report before checking
     simple: bool  # only REQUIRED slots: a full count with flat values is a match
+    anchor: int  # the predicate indexed alone (-1: every predicate is indexed)
+    matchers: dict[int, tuple[op.Matcher, ...]]  # predicate id -> its positive matchers
+
+
+#: Matchers a dictionary look-up finds: a sub-rule with a required field made of
+#: these is indexed by that field alone (its *anchor*) and checked in full only
+#: when the anchor matches, so rules that share common fields cost nothing for
+#: events they do not select.
+_EXACT = (op.ExactString, op.ExactNumber, op.ExactLiteral)
+_LOOKED_UP = (*_EXACT, op.EqualsIgnoreCase, op.Prefix, op.Suffix)
 
 
 def _add(table: dict[Any, list[int]], key: Any, pid: int) -> None:
@@ -219,7 +229,7 @@ class Machine:
     sub_rules: dict[int, CompiledSubRule] = field(default_factory=dict)
     pred_owner: dict[int, int] = field(default_factory=dict)  # predicate id -> sub-rule id
     pred_required: dict[int, bool] = field(default_factory=dict)
-    absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_required == 0
+    absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_indexed == 0
     by_rule: dict[Any, list[tuple[int, list[tuple[str, op.Matcher, int]]]]] = field(default_factory=dict)
     _next_id: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -236,21 +246,31 @@ class Machine:
             for sub in sub_rules:
                 sid = self._new_id()
                 slots: list[Slot] = []
-                inserts: list[tuple[str, op.Matcher, int]] = []
+                matchers: dict[int, tuple[op.Matcher, ...]] = {}
                 for path in sorted(sub, key=java_order):
-                    matchers = sub[path]
-                    absent_ok = any(isinstance(m, op.Exists) and not m.present for m in matchers)
-                    positive = [m for m in matchers if not (isinstance(m, op.Exists) and not m.present)]
+                    given = sub[path]
+                    absent_ok = any(isinstance(m, op.Exists) and not m.present for m in given)
+                    positive = tuple(m for m in given if not (isinstance(m, op.Exists) and not m.present))
                     if not positive:
                         slots.append(Slot(path, ABSENT, -1))
                         continue
                     pid = self._new_id()
                     slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, pid))
+                    matchers[pid] = positive
                     self.pred_owner[pid] = sid
-                    self.pred_required[pid] = not absent_ok
-                    inserts.extend((path, m, pid) for m in positive)
-                n_required = sum(1 for s in slots if s.kind == REQUIRED)
-                compiled = CompiledSubRule(rule, slots, n_required, all(s.kind == REQUIRED for s in slots))
+                anchor = self._choose_anchor(slots, matchers)
+                indexed = [s for s in slots if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)]
+                for slot in indexed:
+                    self.pred_required[slot.pred] = slot.kind == REQUIRED
+                inserts = [(s.path, m, s.pred) for s in indexed for m in matchers[s.pred]]
+                compiled = CompiledSubRule(
+                    rule,
+                    slots,
+                    sum(1 for s in indexed if s.kind == REQUIRED),
+                    all(s.kind == REQUIRED for s in slots),
+                    anchor,
+                    matchers,
+                )
                 self.sub_rules[sid] = compiled
                 for slot in slots:
                     self._want(slot.path, +1)
@@ -259,10 +279,37 @@ class Machine:
                     if index is None:
                         index = self.fields[path] = FieldIndex()
                     index.insert(matcher, pid)
-                if n_required == 0:
+                if compiled.n_indexed == 0:
                     self.absence_only[sid] = compiled
                 entries.append((sid, inserts))
             self.by_rule[rule] = entries
+
+    def _choose_anchor(self, slots: list[Slot], matchers: dict[int, tuple[op.Matcher, ...]]) -> int:
+        """The required field to index a sub-rule by: exact values first, then other look-ups,
+        and among those the one whose values the fewest other predicates share."""
+        best, best_cost = -1, (2, 0)
+        for slot in slots:
+            if slot.kind != REQUIRED:
+                continue
+            ms = matchers[slot.pred]
+            if all(isinstance(m, _EXACT) for m in ms):
+                rank = 0
+            elif all(isinstance(m, _LOOKED_UP) for m in ms):
+                rank = 1
+            else:
+                continue
+            index = self.fields.get(slot.path)
+            shared = 0
+            if index is not None:
+                for m in ms:
+                    if isinstance(m, op.ExactString):
+                        shared += len(index.exact_str.get(m.value, ()))
+                    elif isinstance(m, op.ExactNumber):
+                        shared += len(index.exact_num.get(m.value, ()))
+            cost = (rank, shared)
+            if cost < best_cost:
+                best, best_cost = slot.pred, cost
+        return best
 
     def remove(self, rule: Any) -> bool:
         """Remove the rule added under ``rule``; return whether it was there."""
@@ -337,14 +384,40 @@ class Machine:
             sub_rules = self.sub_rules
             for sid, count in counts.items():
                 compiled = sub_rules.get(sid)
-                if compiled is None or count != compiled.n_required or compiled.rule in matched:
+                if compiled is None or count != compiled.n_indexed or compiled.rule in matched:
                     continue
-                if (compiled.simple and _flat_hits(compiled, hits)) or _verify(compiled, hits, flat):
+                if compiled.anchor >= 0:
+                    ok = _check_anchored(compiled, hits, flat)
+                elif compiled.simple:
+                    ok = _flat_hits(compiled, hits)
+                else:
+                    ok = _verify(compiled, hits, flat)
+                if ok:
                     matched.add(compiled.rule)
         for compiled in list(self.absence_only.values()):
             if compiled.rule not in matched and _verify(compiled, hits, flat):
                 matched.add(compiled.rule)
         return matched
+
+
+def _check_anchored(
+    compiled: CompiledSubRule, hits: dict[int, list[tuple[tuple[int, int], ...]]], flat: Fields
+) -> bool:
+    """Check a sub-rule whose anchor matched: test its other fields on the event's values."""
+    local = {compiled.anchor: hits[compiled.anchor]}
+    any_trail = any(local[compiled.anchor])
+    for slot in compiled.slots:
+        if slot.kind == ABSENT or slot.pred == compiled.anchor:
+            continue
+        ms = compiled.matchers[slot.pred]
+        trails = [trail for value, trail in flat.get(slot.path, ()) if any(m.test(value) for m in ms)]
+        if not trails and slot.kind == REQUIRED:
+            return False
+        local[slot.pred] = trails
+        any_trail = any_trail or any(trails)
+    if compiled.simple and not any_trail:
+        return True
+    return _verify_slots(compiled.slots, local, flat, 0, {})
 
 
 def _flat_hits(compiled: CompiledSubRule, hits: dict[int, list[tuple[tuple[int, int], ...]]]) -> bool:

@@ -1,0 +1,62 @@
+"""Deterministic, realistic EventBridge rules and events for benchmarks."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+SERVICES = ["ec2", "s3", "lambda", "rds", "sqs", "sns", "dynamodb", "ecs", "iam", "kms"]
+STATES = ["pending", "running", "stopping", "stopped", "terminated", "shutting-down"]
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]
+
+
+def rules(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    """``n`` patterns mixing exact, prefix, numeric, anything-but and exists over envelope fields."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        service = rnd.choice(SERVICES)
+        pattern: dict[str, Any] = {"source": [f"com.example.{service}.{i % 997}"]}
+        kind = i % 5
+        if kind == 0:
+            pattern["detail-type"] = [f"{service} state change {i % 13}"]
+            pattern["detail"] = {"state": [rnd.choice(STATES)]}
+        elif kind == 1:
+            pattern["detail"] = {"bucket": [{"prefix": f"logs-{i % 31}-"}]}
+        elif kind == 2:
+            low = rnd.randrange(0, 1000)
+            pattern["detail"] = {"size": [{"numeric": [">=", low, "<", low + rnd.randrange(1, 500)]}]}
+        elif kind == 3:
+            pattern["detail"] = {"region": [{"anything-but": rnd.sample(REGIONS, 2)}]}
+        else:
+            pattern["detail"] = {"error": [{"exists": True}], "code": [i % 100]}
+        out.append(pattern)
+    return out
+
+
+def events(n: int, seed: int = 2) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        service = rnd.choice(SERVICES)
+        out.append(
+            {
+                "version": "0",
+                "id": f"{i:08d}-0000-0000-0000-000000000000",
+                "detail-type": f"{service} state change {i % 13}",
+                "source": f"com.example.{service}.{rnd.randrange(997)}",
+                "account": "123456789012",
+                "time": "2026-11-25T12:00:00Z",
+                "region": rnd.choice(REGIONS),
+                "resources": [f"arn:aws:{service}:us-east-1:123456789012:thing/{i}"],
+                "detail": {
+                    "state": rnd.choice(STATES),
+                    "bucket": f"logs-{rnd.randrange(31)}-{i}",
+                    "size": rnd.randrange(1500),
+                    "region": rnd.choice(REGIONS),
+                    "code": rnd.randrange(100),
+                    **({"error": "boom"} if i % 7 == 0 else {}),
+                },
+            }
+        )
+    return out
