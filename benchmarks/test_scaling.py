@@ -23,6 +23,13 @@ def _run_all(fn: Any, items: list[Any]) -> None:
         fn(item)
 
 
+def _ruleset(n_rules: int) -> RuleSet:
+    rules = RuleSet()
+    for i, pattern in enumerate(workload.rules(n_rules)):
+        rules.add(f"r{i}", pattern)
+    return rules
+
+
 @pytest.mark.benchmark(group="baseline")
 def test_baseline_orjson_loads(benchmark: Any) -> None:
     benchmark(_run_all, orjson.loads, EVENT_BYTES)
@@ -31,23 +38,15 @@ def test_baseline_orjson_loads(benchmark: Any) -> None:
 @pytest.mark.parametrize("n_rules", [10, 1_000, 10_000])
 @pytest.mark.benchmark(group="ruleset-matching-1000-events")
 def test_matching_dict_events(benchmark: Any, n_rules: int) -> None:
-    rules = RuleSet()
-    for i, pattern in enumerate(workload.rules(n_rules)):
-        rules.add(f"r{i}", pattern)
-    benchmark(_run_all, rules.matching, EVENTS)
+    benchmark(_run_all, _ruleset(n_rules).matching, EVENTS)
 
 
 @pytest.mark.parametrize("n_rules", [10, 10_000])
 @pytest.mark.benchmark(group="ruleset-matching-1000-json-events")
 def test_matching_json_events(benchmark: Any, n_rules: int) -> None:
-    rules = RuleSet()
-    for i, pattern in enumerate(workload.rules(n_rules)):
-        rules.add(f"r{i}", pattern)
-    benchmark(_run_all, rules.matching, EVENT_BYTES)
+    benchmark(_run_all, _ruleset(n_rules).matching, EVENT_BYTES)
 
 
 def test_workload_matches_something() -> None:
-    rules = RuleSet()
-    for i, pattern in enumerate(workload.rules(1000)):
-        rules.add(f"r{i}", pattern)
+    rules = _ruleset(1000)
     assert sum(len(rules.matching(e)) for e in EVENTS) > 0

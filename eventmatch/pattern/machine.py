@@ -30,7 +30,6 @@ from typing import Any
 
 from ..event import Fields, Leaf, flatten
 from . import operators as op
-from .cidr import ip_to_hex
 from .numbers import event_number
 from .parse import SubRule
 
@@ -101,9 +100,6 @@ class FieldIndex:
     # matchers checked one by one, shared by all the predicates that use them
     checked: dict[op.Matcher, list[int]] = field(default_factory=dict)
     size: int = 0
-
-    def needs_fold(self) -> bool:
-        return bool(self.folded_eq or self.folded_prefix or self.folded_suffix)
 
     def insert(self, matcher: op.Matcher, pid: int) -> None:
         self.size += 1
@@ -474,4 +470,4 @@ def _verify_slots(
     return False
 
 
-__all__ = ["FieldIndex", "Machine", "ip_to_hex", "java_order"]
+__all__ = ["FieldIndex", "Machine", "java_order"]

@@ -11,6 +11,7 @@ share one entry of the machine's indexes.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -264,6 +265,4 @@ class AnythingButShape(Matcher):
 
 
 def _q(text: str) -> str:
-    import json
-
     return json.dumps(text, ensure_ascii=False)

@@ -19,7 +19,7 @@ from ..errors import InvalidEventPatternError
 from . import operators as op
 from .cidr import parse_cidr
 from .numbers import canonical
-from .tokens import SCALARS, Tok, Token, line_column, tokenize
+from .tokens import Tok, Token, line_column, tokenize
 from .wildcard import MAX_COMPLEXITY, TOO_COMPLEX, complexity, parse_wildcard
 
 SubRule = dict[str, tuple[op.Matcher, ...]]
@@ -433,4 +433,4 @@ def parse_pattern(pattern: str | bytes | bytearray | Mapping[str, Any]) -> list[
     return rules
 
 
-__all__ = ["SCALARS", "SubRule", "parse_pattern", "pattern_text"]
+__all__ = ["SubRule", "parse_pattern", "pattern_text"]

@@ -31,7 +31,6 @@ class Tok(enum.Enum):
     NULL = "null"
 
 
-SCALARS = frozenset({Tok.STRING, Tok.NUMBER, Tok.TRUE, Tok.FALSE, Tok.NULL})
 
 
 @dataclass(frozen=True, slots=True)
