@@ -17,6 +17,7 @@ from typing import Any
 from .errors import EventmatchError, InvalidEventError, InvalidEventPatternError
 from .event import check_envelope, load_event
 from .pattern import Pattern, RuleSet, compile_pattern
+from .schedule import InvalidScheduleExpressionError, Schedule, parse_schedule
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,178 @@
+"""Schedules: AWS's documented examples, invalid forms, DST, and a brute-force property."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventmatch.schedule import InvalidScheduleExpressionError, parse_schedule
+
+T0 = datetime(2026, 11, 25, 13, 7, tzinfo=UTC)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        # AWS's documented cron examples
+        ("cron(0 10 * * ? *)", T0, datetime(2026, 11, 26, 10, 0, tzinfo=UTC)),
+        ("cron(15 12 * * ? *)", T0, datetime(2026, 11, 26, 12, 15, tzinfo=UTC)),
+        ("cron(0 18 ? * MON-FRI *)", T0, datetime(2026, 11, 25, 18, 0, tzinfo=UTC)),
+        ("cron(0 8 1 * ? *)", T0, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
+        ("cron(0/15 * * * ? *)", T0, datetime(2026, 11, 25, 13, 15, tzinfo=UTC)),
+        ("cron(0/10 * ? * MON-FRI *)", T0, datetime(2026, 11, 25, 13, 10, tzinfo=UTC)),
+        ("cron(0/5 8-17 ? * MON-FRI *)", T0, datetime(2026, 11, 25, 13, 10, tzinfo=UTC)),
+        ("cron(0/30 20-23 ? * MON-FRI *)", T0, datetime(2026, 11, 25, 20, 0, tzinfo=UTC)),
+        ("cron(0 2 ? * SAT *)", T0, datetime(2026, 11, 28, 2, 0, tzinfo=UTC)),
+        ("cron(0 12 * * ? *)", T0, datetime(2026, 11, 26, 12, 0, tzinfo=UTC)),
+        ("cron(5,35 14 * * ? *)", T0, datetime(2026, 11, 25, 14, 5, tzinfo=UTC)),
+        ("cron(15 10 ? * 6L 2002-2005)", datetime(2002, 1, 1, tzinfo=UTC), datetime(2002, 1, 25, 10, 15, tzinfo=UTC)),
+        ("cron(15 10 ? * 6L 2002-2005)", T0, None),
+        ("cron(0 2 ? * SAT#3 *)", T0, datetime(2026, 12, 19, 2, 0, tzinfo=UTC)),
+        ("cron(0/5 5 ? JAN 1-5 2022)", datetime(2022, 1, 1, tzinfo=UTC), datetime(2022, 1, 2, 5, 0, tzinfo=UTC)),
+        ("cron(0 0 L * ? *)", T0, datetime(2026, 11, 30, 0, 0, tzinfo=UTC)),
+        ("cron(0 0 LW * ? *)", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 30, 0, 0, tzinfo=UTC)),
+        ("cron(0 0 15W * ? *)", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 16, 0, 0, tzinfo=UTC)),
+        ("cron(0 0 1W * ? *)", datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 8, 3, 0, 0, tzinfo=UTC)),
+        ("cron(0 0 ? * L *)", T0, datetime(2026, 11, 28, 0, 0, tzinfo=UTC)),
+        ("cron(0 0 ? * 2#1 *)", T0, datetime(2026, 12, 7, 0, 0, tzinfo=UTC)),
+        ("cron(0 0 29 FEB ? *)", T0, datetime(2028, 2, 29, 0, 0, tzinfo=UTC)),
+        # rate counts elapsed time from the start (the Unix epoch when none is given)
+        ("rate(1 hour)", T0, datetime(2026, 11, 25, 14, 0, tzinfo=UTC)),
+        ("rate(5 minutes)", T0, datetime(2026, 11, 25, 13, 10, tzinfo=UTC)),
+        ("rate(1 day)", T0, datetime(2026, 11, 26, 0, 0, tzinfo=UTC)),
+        # at(): once
+        ("at(2026-12-01T08:30:00)", T0, datetime(2026, 12, 1, 8, 30, tzinfo=UTC)),
+        ("at(2026-01-01T00:00:00)", T0, None),
+    ],
+)
+def test_next_fire_time(expression: str, after: datetime, expected: datetime | None) -> None:
+    assert parse_schedule(expression).next(after) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "detail"),
+    [
+        ("cron(INVALID)", "6 fields"),
+        ("cron(0 dummy ? * MON-FRI *)", "Hours"),
+        ("cron(7 20 * * NOT *)", "Day-of-month and Day-of-week"),
+        ("cron(71 8 1 * ? *)", "Minutes: 71"),
+        ("cron(0 1 * * * *)", "exactly one of them must be '?'"),
+        ("cron(0 1 ? * ? *)", "exactly one of them must be '?'"),
+        ("cron(0 24 * * ? *)", "Hours: 24"),
+        ("cron(0 0 32 * ? *)", "Day-of-month: 32"),
+        ("cron(0 0 * 13 ? *)", "Month: 13"),
+        ("cron(0 0 ? * 8 *)", "Day-of-week: 8"),
+        ("cron(0 0 * * ? 1969)", "Year: 1969"),
+        ("cron(0 0 * * ? 2200)", "Year: 2200"),
+        ("cron(0/0 0 * * ? *)", "Minutes: bad increment"),
+        ("cron(0 5-2 * * ? *)", "Hours: range '5-2' runs backwards"),
+        ("cron(0 0 * * ? * *)", "6 fields"),
+        ("rate(1 hours)", "'hour'"),
+        ("rate(5 minute)", "'minutes'"),
+        ("rate(0 minutes)", ">= 1"),
+        ("rate(-1 minutes)", ">= 1"),
+        ("rate(1 week)", "minute(s), hour(s) or day(s)"),
+        ("rate(2 hourss)", "minute(s), hour(s) or day(s)"),
+        ("at(2026-13-01T00:00:00)", "at()"),
+        ("at(2026-01-01 00:00:00)", "expected rate"),
+        ("every 5 minutes", "expected rate"),
+    ],
+)
+def test_invalid_expressions(expression: str, detail: str) -> None:
+    with pytest.raises(InvalidScheduleExpressionError) as info:
+        parse_schedule(expression)
+    assert str(info.value) == "Parameter ScheduleExpression is not valid."
+    assert detail in info.value.detail
+
+
+def test_spring_forward_skips_and_fall_back_fires_once() -> None:
+    s = parse_schedule("cron(30 2 * * ? *)", "Europe/Berlin")
+    spring = s.between(datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC))
+    assert [f.day for f in spring] == [28, 30]
+    fall = s.between(datetime(2026, 10, 24, tzinfo=UTC), datetime(2026, 10, 27, tzinfo=UTC))
+    assert [f.day for f in fall] == [24, 25, 26]
+
+
+def test_rate_counts_elapsed_time_across_dst() -> None:
+    start = datetime(2026, 3, 29, 0, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    s = parse_schedule("rate(1 hour)", "Europe/Berlin", start=start)
+    fires = list(s.between(start, start + timedelta(hours=4)))
+    assert [f - start for f in fires] == [timedelta(hours=h) for h in range(4)]
+
+
+def test_start_end_and_window() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    s = parse_schedule("rate(1 day)", start=start, end=start + timedelta(days=2), flexible_window_minutes=15)
+    assert s.between(start - timedelta(days=5), start + timedelta(days=10)) == [
+        start, start + timedelta(days=1), start + timedelta(days=2)]
+    assert s.window(start) == (start, start + timedelta(minutes=15))
+    with pytest.raises(InvalidScheduleExpressionError, match="not valid"):
+        parse_schedule("rate(1 day)", flexible_window_minutes=0)
+    with pytest.raises(InvalidScheduleExpressionError):
+        parse_schedule("rate(1 day)", "Mars/Olympus")
+
+
+def test_describe() -> None:
+    assert parse_schedule("rate(1 hour)").describe() == "every 1 hour"
+    assert "Europe/Berlin" in parse_schedule("cron(0 12 * * ? *)", "Europe/Berlin").describe()
+
+
+# -- property: next() equals a brute-force minute-by-minute search ------------
+
+def _weekday(d: datetime) -> int:
+    return (d.weekday() + 1) % 7 + 1  # 1 = Sunday
+
+
+def _brute(minutes: set[int], hours: set[int], doms: set[int] | None, dows: set[int] | None,
+           zone: ZoneInfo, after: datetime, horizon: int) -> datetime | None:
+    """Walk UTC minutes; a minute fires if its local wall time matches and is its first occurrence."""
+    t = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _ in range(horizon):
+        local = t.astimezone(zone)
+        first = local.fold == 0
+        ok = first and local.minute in minutes and local.hour in hours
+        if ok and doms is not None:
+            ok = local.day in doms
+        if ok and dows is not None:
+            ok = _weekday(local) in dows
+        if ok:
+            return t
+        t += timedelta(minutes=1)
+    return None
+
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney"]
+DST_DAYS = [datetime(2026, 3, 29, tzinfo=UTC), datetime(2026, 10, 25, tzinfo=UTC),
+            datetime(2026, 3, 8, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC),
+            datetime(2026, 4, 5, tzinfo=UTC), datetime(2026, 10, 4, tzinfo=UTC)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sets(st.integers(0, 59), min_size=1, max_size=4),
+    st.sets(st.integers(0, 23), min_size=1, max_size=24),
+    st.one_of(st.none(), st.sets(st.integers(1, 7), min_size=1, max_size=7)),
+    st.sampled_from(ZONES),
+    st.sampled_from(DST_DAYS),
+    st.integers(-36 * 60, 36 * 60),
+)
+def test_next_equals_brute_force(minutes: set[int], hours: set[int], dows: set[int] | None,
+                                 zone_name: str, day: datetime, offset: int) -> None:
+    dow_text = "?" if dows is None else ",".join(map(str, sorted(dows)))
+    dom_text = "*" if dows is None else "?"
+    expression = (f"cron({','.join(map(str, sorted(minutes)))} {','.join(map(str, sorted(hours)))} "
+                  f"{dom_text} * {dow_text} *)")
+    zone = ZoneInfo(zone_name)
+    after = day + timedelta(minutes=offset)
+    expected = _brute(minutes, hours, None, dows, zone, after, horizon=9 * 24 * 60)
+    got = parse_schedule(expression, zone_name).next(after)
+    assert got == expected, expression
+
+
+def test_calendar_sanity() -> None:
+    assert calendar.monthrange(2028, 2)[1] == 29
