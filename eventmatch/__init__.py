@@ -46,9 +46,12 @@ __all__ = [
     "EventmatchError",
     "InvalidEventError",
     "InvalidEventPatternError",
+    "InvalidScheduleExpressionError",
     "Pattern",
     "RuleSet",
+    "Schedule",
     "__version__",
     "compile_pattern",
+    "parse_schedule",
     "test_event_pattern",
 ]
