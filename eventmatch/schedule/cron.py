@@ -105,8 +105,10 @@ class DayRule:
     nth: tuple[int, int] = (0, 0)  # n#k: (weekday, k)
 
     def matches(self, d: date) -> bool:
-        days_in_month = calendar.monthrange(d.year, d.month)[1]
         if self.by_month_day:
+            if self.days:
+                return d.day in self.days
+            days_in_month = calendar.monthrange(d.year, d.month)[1]
             if self.last:
                 return d.day == days_in_month
             if self.last_weekday:
@@ -114,15 +116,13 @@ class DayRule:
                 while last.weekday() >= 5:
                     last = last.replace(day=last.day - 1)
                 return d.day == last.day
-            if self.nearest_weekday:
-                return d.day == _nearest_weekday(d.year, d.month, self.nearest_weekday, days_in_month)
-            return d.day in self.days
+            return d.day == _nearest_weekday(d.year, d.month, self.nearest_weekday, days_in_month)
         weekday = (d.weekday() + 1) % 7 + 1  # 1 = Sunday .. 7 = Saturday
+        if self.days:
+            return weekday in self.days
         if self.last_of_week_day:
-            return weekday == self.last_of_week_day and d.day + 7 > days_in_month
-        if self.nth[0]:
-            return weekday == self.nth[0] and (d.day - 1) // 7 + 1 == self.nth[1]
-        return weekday in self.days
+            return weekday == self.last_of_week_day and d.day + 7 > calendar.monthrange(d.year, d.month)[1]
+        return weekday == self.nth[0] and (d.day - 1) // 7 + 1 == self.nth[1]
 
 
 def _nearest_weekday(year: int, month: int, day: int, days_in_month: int) -> int:

@@ -9,6 +9,7 @@ one in the hour repeated by fall-back fires once (at its first occurrence);
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -44,7 +45,13 @@ class InvalidScheduleExpressionError(EventmatchError, ValueError):
 
 @dataclass(frozen=True)
 class Schedule:
-    """A parsed schedule. Create with :func:`parse_schedule`."""
+    """A parsed schedule. Create with :func:`parse_schedule`.
+
+    Fire times are aware datetimes in the schedule's time zone. Compare them
+    with times in other zones by ordering (``<``, ``>``) or after converting to
+    UTC: Python's ``==`` between zones is always False for a time inside a
+    fall-back hour (PEP 495).
+    """
 
     expression: str
     kind: str  # "rate", "cron" or "at"
@@ -79,11 +86,19 @@ class Schedule:
         return self._next_cron(after)
 
     def _next_cron(self, after: datetime) -> datetime | None:
+        return next(self._cron_times(after), None)
+
+    def _cron_times(self, after: datetime) -> Iterator[datetime]:
+        """Cron fire times strictly after ``after``, walking the calendar once."""
         cron = self.cron
         assert cron is not None
         local = after.astimezone(self.tz)
         day = local.date()
+        first_day = day
         last_year = max(cron.years)
+        hours, minutes = cron.hours, cron.minutes
+        fixed = self._fixed_offset
+        tz = self.tz
         while day.year <= last_year:
             if day.year not in cron.years:
                 day = date(day.year + 1, 1, 1)
@@ -92,24 +107,48 @@ class Schedule:
                 day = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
                 continue
             if cron.day.matches(day):
-                for hour in cron.hours:
-                    for minute in cron.minutes:
-                        fire = self._local(day, hour, minute)
+                # On the first day, wall times before the current hour and minute are
+                # earlier instants (even around a fall-back), so they are skipped.
+                start_hour = bisect_left(hours, local.hour) if day == first_day else 0
+                y, mo, d = day.year, day.month, day.day
+                for hour in hours[start_hour:]:
+                    start_minute = 0
+                    if day == first_day and hour == local.hour:
+                        start_minute = bisect_left(minutes, local.minute)
+                    for minute in minutes[start_minute:]:
+                        fire: datetime | None = datetime(y, mo, d, hour, minute, tzinfo=tz)
+                        if not fixed:
+                            fire = self._local(day, hour, minute)
                         if fire is not None and fire > after:
-                            return fire
+                            yield fire
             day += timedelta(days=1)
-        return None
 
     def _local(self, day: date, hour: int, minute: int) -> datetime | None:
         """The instant of a local wall time; None if the clocks skip it (spring-forward)."""
         wall = datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.tz)  # fold=0: first occurrence
+        if self._fixed_offset:
+            return wall
         back = wall.astimezone(UTC).astimezone(self.tz)
         if back.replace(tzinfo=None) != wall.replace(tzinfo=None):
             return None
         return wall
 
+    @property
+    def _fixed_offset(self) -> bool:
+        return self.tz.key in ("UTC", "Etc/UTC", "GMT", "Etc/GMT")
+
     def iter(self, after: datetime) -> Iterator[datetime]:
         """Fire times after ``after``, in order."""
+        if self.kind == "cron":
+            if after.tzinfo is None:
+                raise ValueError("after must be an aware datetime (give it a tzinfo)")
+            if self.start is not None and after < self.start:
+                after = self.start - timedelta(microseconds=1)
+            for fire in self._cron_times(after):
+                if self.end is not None and fire > self.end:
+                    return
+                yield fire
+            return
         current = after
         while (found := self.next(current)) is not None:
             yield found
