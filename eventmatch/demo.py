@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from . import RuleSet, test_event_pattern
+from datetime import UTC, datetime
+
+from . import RuleSet, parse_schedule, test_event_pattern
 from .errors import InvalidEventPatternError
 
 RULES: dict[str, dict[str, Any]] = {
@@ -82,6 +84,14 @@ def run(out: TextIO) -> int:
         summary = f"{event['source']} / {event['detail-type']} / {json.dumps(event['detail'])}"
         matched = rules.matching(event)
         out.write(f"  {summary}\n      -> {', '.join(matched) if matched else '(no rule)'}\n")
+
+    out.write("\nScheduled rules, from 2026-11-25 10:07 UTC:\n")
+    now = datetime(2026, 11, 25, 10, 7, tzinfo=UTC)
+    for expression, tz in (("rate(1 hour)", "UTC"), ("cron(0 12 * * ? *)", "UTC"),
+                           ("cron(0 9 ? * MON-FRI *)", "Europe/Berlin")):
+        schedule = parse_schedule(expression, tz)
+        fires = [t.isoformat() for _, t in zip(range(3), schedule.iter(now), strict=False)]
+        out.write(f"  {expression} [{tz}] ({schedule.describe()}):\n      {', '.join(fires)}\n")
 
     out.write("\nTestEventPattern, as the AWS API answers it:\n")
     verdict = test_event_pattern(EVENTS[0], RULES["ec2-terminated"])
