@@ -8,9 +8,8 @@ matches, then shows an invalid pattern rejected with AWS's message.
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
-
 from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from . import RuleSet, parse_schedule, test_event_pattern
 from .errors import InvalidEventPatternError
