@@ -64,3 +64,47 @@ def test_engines_agree_on_the_common_expressions() -> None:
     for aws, unix in COMMON.values():
         ours = [t for _, t in _eventmatch(aws)]  # type: ignore[misc]
         assert ours == _cronsim(unix)
+
+
+def _parse_eventmatch(aws: str) -> Any:
+    return parse_schedule(aws)
+
+
+def _parse_croniter(unix: str) -> Any:
+    from croniter import croniter
+
+    return croniter(unix, START)
+
+
+def _parse_cronsim(unix: str) -> Any:
+    from cronsim import CronSim
+
+    return CronSim(unix, START)
+
+
+def _parse_aws_croniter(aws: str) -> Any:
+    from aws_croniter import AwsCroniter
+
+    return AwsCroniter(aws[5:-1])
+
+
+PARSERS = {
+    "eventmatch": _parse_eventmatch,
+    "croniter": _parse_croniter,
+    "cronsim": _parse_cronsim,
+    "aws-croniter": _parse_aws_croniter,
+}
+
+
+@pytest.mark.parametrize("engine", list(PARSERS))
+def test_parse(benchmark: Any, engine: str) -> None:
+    if engine != "eventmatch":
+        pytest.importorskip(engine.replace("-", "_"), reason=f"{engine} is not installed")
+    benchmark.group = "parse: the three common expressions"
+    forms = [unix if engine in ("croniter", "cronsim") else aws for aws, unix in COMMON.values()]
+
+    def parse_all() -> None:
+        for form in forms:
+            PARSERS[engine](form)
+
+    benchmark(parse_all)

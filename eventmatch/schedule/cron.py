@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -61,8 +62,9 @@ def _value(token: str, field: Field) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=1024)
 def _set(text: str, field: Field) -> frozenset[int]:
-    """The values of a field made of ``,`` ``-`` ``*`` ``/`` parts."""
+    """The values of a field made of ``,`` ``-`` ``*`` ``/`` parts (cached: fields repeat)."""
     out: set[int] = set()
     for part in text.split(","):
         if not part:
@@ -137,6 +139,7 @@ def _nearest_weekday(year: int, month: int, day: int, days_in_month: int) -> int
     return day
 
 
+@functools.lru_cache(maxsize=1024)
 def _day_rule(dom: str, dow: str) -> DayRule:
     if (dom == "?") == (dow == "?"):
         raise CronError("Day-of-month and Day-of-week: exactly one of them must be '?'")
@@ -179,6 +182,11 @@ class Cron:
         return d.month in self.months and d.year in self.years and self.day.matches(d)
 
 
+@functools.lru_cache(maxsize=256)
+def _sorted(text: str, field: Field) -> tuple[int, ...]:
+    return tuple(sorted(_set(text, field)))
+
+
 def parse_cron(body: str) -> Cron:
     """Parse the inside of ``cron(...)``; raise CronError naming the field."""
     parts = body.split()
@@ -189,8 +197,8 @@ def parse_cron(body: str) -> Cron:
     minutes, hours, dom, month, dow, year = parts
     return Cron(
         body,
-        tuple(sorted(_set(minutes, Field.MINUTES))),
-        tuple(sorted(_set(hours, Field.HOURS))),
+        _sorted(minutes, Field.MINUTES),
+        _sorted(hours, Field.HOURS),
         _set(month, Field.MONTH),
         _set(year, Field.YEAR),
         _day_rule(dom, dow),
