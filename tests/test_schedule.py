@@ -204,3 +204,80 @@ def test_agrees_with_croniter_in_utc(minutes: set[int], hours: set[int], dows: s
     it = croniter(unix, T0)
     theirs = [it.get_next(datetime) for _ in range(40)]
     assert ours == theirs, (aws, unix)
+
+
+@pytest.mark.parametrize(
+    ("expression", "text"),
+    [
+        ("cron(0 12 * * ? *)", "at 12:00, every day"),
+        ("cron(0 9 ? * MON-FRI *)", "at 09:00, on Monday to Friday"),
+        ("cron(0/15 * * * ? *)", "every 15 minutes, every day"),
+        ("cron(0/5 8-17 ? * MON-FRI *)", "every 5 minutes during hours 8 to 17, on Monday to Friday"),
+        ("cron(15 10 ? * 6L 2002-2005)", "at 10:15, on the last Friday of the month, in 2002-2005"),
+        ("cron(0 2 ? * SAT#3 *)", "at 02:00, on the third Saturday of the month"),
+        ("cron(0 0 15W * ? *)", "at 00:00, on the weekday nearest day 15 of the month"),
+        ("cron(0 0 L * ? *)", "at 00:00, on the last day of the month"),
+        ("at(2026-12-01T08:30:00)", "once, at 2026-12-01 08:30:00"),
+        ("rate(5 minutes)", "every 5 minutes"),
+    ],
+)
+def test_describe_in_plain_english(expression: str, text: str) -> None:
+    assert parse_schedule(expression).describe() == text
+
+
+def _day_ok(kind: str, arg: int, k: int, d: datetime) -> bool:
+    """An independent reading of AWS's special day values."""
+    last = calendar.monthrange(d.year, d.month)[1]
+    weekday = (d.weekday() + 1) % 7 + 1
+    if kind == "L":
+        return d.day == last
+    if kind == "LW":
+        lw = last
+        while datetime(d.year, d.month, lw).weekday() >= 5:
+            lw -= 1
+        return d.day == lw
+    if kind == "W":
+        target = datetime(d.year, d.month, arg)
+        if target.weekday() == 5:
+            want = arg - 1 if arg > 1 else arg + 2
+        elif target.weekday() == 6:
+            want = arg + 1 if arg < last else arg - 2
+        else:
+            want = arg
+        return d.day == want
+    if kind == "#":
+        return weekday == arg and (d.day - 1) // 7 + 1 == k
+    assert kind == "nL"
+    return weekday == arg and d.day + 7 > last
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["L", "LW", "W", "#", "nL"]),
+    st.integers(1, 7),
+    st.integers(1, 4),
+    st.integers(1, 28),
+    st.sets(st.integers(1, 12), min_size=10, max_size=12),
+    st.sampled_from(ZONES),
+    st.integers(0, 300),
+)
+def test_special_days_equal_brute_force(kind: str, weekday: int, k: int, dom: int, months: set[int],
+                                        zone_name: str, start_day: int) -> None:
+    day_field, dow_field = {
+        "L": ("L", "?"), "LW": ("LW", "?"), "W": (f"{dom}W", "?"), "#": ("?", f"{weekday}#{k}"), "nL": ("?", f"{weekday}L"),
+    }[kind]
+    expression = f"cron(30 1 {day_field} {','.join(map(str, sorted(months)))} {dow_field} *)"
+    zone = ZoneInfo(zone_name)
+    after = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=start_day, hours=5)
+    arg = dom if kind == "W" else weekday
+    expected = None
+    d = after.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    for _ in range(400):
+        if d.month in months and _day_ok(kind, arg, k, d):
+            wall = d.replace(hour=1, minute=30, tzinfo=zone)
+            if wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None) and wall > after:
+                expected = wall.astimezone(UTC)
+                break
+        d += timedelta(days=1)
+    got = parse_schedule(expression, zone_name).next(after)
+    assert (got and got.astimezone(UTC)) == expected, expression

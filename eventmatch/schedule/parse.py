@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import EventmatchError
 from .cron import Cron, CronError, parse_cron
+from .describe import describe_cron
 
 _RATE = re.compile(r"^rate\((\S+) (\S+)\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
@@ -177,7 +178,7 @@ class Schedule:
             assert self.at is not None
             return f"once, at {self.at.strftime('%Y-%m-%d %H:%M:%S')}{zone}"
         assert self.cron is not None
-        return f"on the cron schedule {self.cron.text}{zone}"
+        return describe_cron(self.cron) + zone
 
 
 def parse_schedule(
