@@ -127,8 +127,6 @@ class Schedule:
     def _local(self, day: date, hour: int, minute: int) -> datetime | None:
         """The instant of a local wall time; None if the clocks skip it (spring-forward)."""
         wall = datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.tz)  # fold=0: first occurrence
-        if self._fixed_offset:
-            return wall
         back = wall.astimezone(UTC).astimezone(self.tz)
         if back.replace(tzinfo=None) != wall.replace(tzinfo=None):
             return None
