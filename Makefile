@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,11 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-only
+
+# one interleaved run against the Java and Go anchors (when ../shared/anchors exists); rewrites docs/performance.md
+ANCHORS ?= ../shared/anchors
+perf: $(STAMP)
+	$(PY) -m benchmarks.report $(if $(wildcard $(ANCHORS)/bench.sh),--anchors $(ANCHORS),--no-anchors)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks

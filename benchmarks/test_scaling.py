@@ -35,13 +35,13 @@ def test_baseline_orjson_loads(benchmark: Any) -> None:
     benchmark(_run_all, orjson.loads, EVENT_BYTES)
 
 
-@pytest.mark.parametrize("n_rules", [10, 1_000, 10_000])
+@pytest.mark.parametrize("n_rules", [1, 100, 10_000, 100_000])
 @pytest.mark.benchmark(group="ruleset-matching-1000-events")
 def test_matching_dict_events(benchmark: Any, n_rules: int) -> None:
     benchmark(_run_all, _ruleset(n_rules).matching, EVENTS)
 
 
-@pytest.mark.parametrize("n_rules", [10, 10_000])
+@pytest.mark.parametrize("n_rules", [100, 10_000])
 @pytest.mark.benchmark(group="ruleset-matching-1000-json-events")
 def test_matching_json_events(benchmark: Any, n_rules: int) -> None:
     benchmark(_run_all, _ruleset(n_rules).matching, EVENT_BYTES)
@@ -50,3 +50,33 @@ def test_matching_json_events(benchmark: Any, n_rules: int) -> None:
 def test_workload_matches_something() -> None:
     rules = _ruleset(1000)
     assert sum(len(rules.matching(e)) for e in EVENTS) > 0
+
+
+@pytest.mark.parametrize("n_rules", [10_000, 100_000])
+@pytest.mark.benchmark(group="compile")
+def test_compile(benchmark: Any, n_rules: int) -> None:
+    from eventmatch.pattern.compile import _compile_text
+
+    patterns = workload.rules(n_rules)
+
+    def build() -> RuleSet:
+        _compile_text.cache_clear()
+        rules = RuleSet()
+        for i, pattern in enumerate(patterns):
+            rules.add(f"r{i}", pattern)
+        return rules
+
+    benchmark.pedantic(build, rounds=1, iterations=1)
+
+
+@pytest.mark.parametrize("n_rules", [100, 100_000])
+@pytest.mark.benchmark(group="add-and-remove-one-rule")
+def test_add_and_remove_one_rule(benchmark: Any, n_rules: int) -> None:
+    rules = _ruleset(n_rules)
+    pattern = {"source": ["com.example.extra"], "detail": {"size": [{"numeric": [">", 5]}]}}
+
+    def add_remove() -> None:
+        rules.add("extra", pattern)
+        rules.remove("extra")
+
+    benchmark(add_remove)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Container, Mapping
 from typing import Any
 
-import orjson
+import msgspec
 
 from .errors import InvalidEventError
 
@@ -35,8 +35,8 @@ def load_event(event: str | bytes | bytearray | memoryview | Mapping[str, Any]) 
         return event
     if isinstance(event, (str, bytes, bytearray, memoryview)):
         try:
-            value = orjson.loads(event)
-        except orjson.JSONDecodeError as exc:
+            value = _decode(event)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError) as exc:
             value = _load_slow(event, exc)
         if not isinstance(value, dict):
             raise InvalidEventError(f"the event must be a JSON object, not {_json_type(value)}")
@@ -44,8 +44,13 @@ def load_event(event: str | bytes | bytearray | memoryview | Mapping[str, Any]) 
     raise InvalidEventError(f"the event must be JSON text, bytes or a dict, not {type(event).__name__}")
 
 
+#: msgspec rather than orjson: orjson reads integers past 64 bits as floats, losing the
+#: exactness AWS's numeric matching keeps; msgspec returns them as exact ints.
+_decode = msgspec.json.Decoder().decode
+
+
 def _load_slow(event: str | bytes | bytearray | memoryview, first_error: Exception) -> Any:
-    """Parse what orjson refuses but JSON allows (integers past 64 bits, lone surrogates)."""
+    """Parse what msgspec refuses but JSON allows (lone surrogates, numbers past the float range)."""
     try:
         text = event if isinstance(event, str) else bytes(event).decode("utf-8")
         return json.loads(text)
@@ -84,6 +89,59 @@ def flatten(event: Mapping[str, Any], wanted: Container[str] | None = None) -> F
     return out
 
 
+def walk_value(
+    value: Any,
+    path: str,
+    trail: tuple[tuple[int, int], ...],
+    out: Fields,
+    wanted: Container[str] | None,
+    counter: list[int],
+) -> None:
+    """Record one value found at ``path`` (a leaf, or an object or array to descend into)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        leaves = out.get(path)
+        if leaves is None:
+            out[path] = [(value, trail)]
+        else:
+            leaves.append((value, trail))
+    elif kind is dict:
+        _walk(value, path + ".", trail, out, wanted, counter)
+    elif kind is list or kind is tuple:
+        _walk_array(value, path, trail, out, wanted, counter)
+    elif isinstance(value, Mapping):
+        _walk(value, path + ".", trail, out, wanted, counter)
+    else:
+        raise InvalidEventError(f"the value at {path} is not JSON: {type(value).__name__}")
+
+
+def walk_element(
+    value: Any,
+    path: str,
+    trail: tuple[tuple[int, int], ...],
+    inner: tuple[tuple[int, int], ...],
+    out: Fields,
+    wanted: Container[str] | None,
+    counter: list[int],
+) -> None:
+    """Record one element of an array at ``path``; ``inner`` is ``trail`` plus the element's position."""
+    kind = type(value)
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        _walk(value, path + ".", inner, out, wanted, counter)
+    elif kind is list or kind is tuple:
+        _walk_array(value, path, inner, out, wanted, counter)
+    elif kind is str or kind is int or kind is float or kind is bool or value is None:
+        # a scalar element does not record its index (as in AWS's reference
+        # library): only objects and arrays inside an array do
+        leaves = out.get(path)
+        if leaves is None:
+            out[path] = [(value, trail)]
+        else:
+            leaves.append((value, trail))
+    else:
+        raise InvalidEventError(f"the value at {path} is not JSON: {type(value).__name__}")
+
+
 def _walk(
     obj: Mapping[str, Any],
     prefix: str,
@@ -98,21 +156,7 @@ def _walk(
         path = prefix + key
         if wanted is not None and path not in wanted:
             continue
-        kind = type(value)
-        if kind is dict:
-            _walk(value, path + ".", trail, out, wanted, counter)
-        elif kind is list or kind is tuple:
-            _walk_array(value, path, trail, out, wanted, counter)
-        elif kind is str or kind is int or kind is float or kind is bool or value is None:
-            leaves = out.get(path)
-            if leaves is None:
-                out[path] = [(value, trail)]
-            else:
-                leaves.append((value, trail))
-        elif isinstance(value, Mapping):
-            _walk(value, path + ".", trail, out, wanted, counter)
-        else:
-            raise InvalidEventError(f"the value at {path} is not JSON: {type(value).__name__}")
+        walk_value(value, path, trail, out, wanted, counter)
 
 
 def _walk_array(
@@ -126,19 +170,4 @@ def _walk_array(
     array_id = counter[0]
     counter[0] += 1
     for index, value in enumerate(items):
-        inner = (*trail, (array_id, index))
-        kind = type(value)
-        if kind is dict or (kind is not list and isinstance(value, Mapping)):
-            _walk(value, path + ".", inner, out, wanted, counter)
-        elif kind is list or kind is tuple:
-            _walk_array(value, path, inner, out, wanted, counter)
-        elif kind is str or kind is int or kind is float or kind is bool or value is None:
-            # a scalar element does not record its index (as in AWS's reference
-            # library): only objects and arrays inside an array do
-            leaves = out.get(path)
-            if leaves is None:
-                out[path] = [(value, trail)]
-            else:
-                leaves.append((value, trail))
-        else:
-            raise InvalidEventError(f"the value at {path} is not JSON: {type(value).__name__}")
+        walk_element(value, path, trail, (*trail, (array_id, index)), out, wanted, counter)

@@ -31,8 +31,15 @@ class Pattern:
     def __init__(self, text: str, sub_rules: list[SubRule]) -> None:
         self._text = text
         self._sub_rules = tuple(dict(s) for s in sub_rules)
-        self._machine = Machine()
-        self._machine.add(0, self._sub_rules)
+        self._machine: Machine | None = None  # built on the first call of matches()
+
+    def _own_machine(self) -> Machine:
+        machine = self._machine
+        if machine is None:
+            machine = Machine()
+            machine.add(0, self._sub_rules)
+            self._machine = machine
+        return machine
 
     @property
     def text(self) -> str:
@@ -46,7 +53,10 @@ class Pattern:
 
     def matches(self, event: EventInput) -> bool:
         """Whether the event (a dict, or JSON text or bytes) matches this pattern."""
-        return bool(self._machine.match(load_event(event)))
+        machine = self._machine or self._own_machine()
+        if isinstance(event, (str, bytes, bytearray, memoryview)):
+            return bool(machine.match_json(event))
+        return bool(machine.match(load_event(event)))
 
     def dump(self) -> str:
         """A readable listing of the compiled pattern, one sub-rule per block."""
@@ -129,7 +139,12 @@ class RuleSet:
 
     def matching(self, event: EventInput) -> list[str]:
         """The names of the rules that match the event, in the order they were added."""
-        matched = self._machine.match(load_event(event))
+        if type(event) is dict:
+            matched = self._machine.match(event)
+        elif isinstance(event, (str, bytes, bytearray, memoryview)):
+            matched = self._machine.match_json(event)
+        else:
+            matched = self._machine.match(load_event(event))
         if len(matched) > 1:
             order = self._order
             return sorted(matched, key=lambda n: order.get(n, 0))

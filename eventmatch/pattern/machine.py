@@ -28,9 +28,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..event import Fields, Leaf, flatten
+from ..event import Fields, Leaf, flatten, load_event
 from . import operators as op
-from .numbers import event_number
+from .extract import Extractor, build_extractor
+from .numbers import event_number, nearest_float
 from .parse import SubRule
 
 REQUIRED, OPTIONAL, ABSENT = 0, 1, 2
@@ -56,6 +57,7 @@ class CompiledSubRule:
     slots: list[Slot]  # in the reference library's field order
     n_indexed: int  # how many required predicates the indexes must report before checking
     simple: bool  # only REQUIRED slots: a full count with flat values is a match
+    single: bool  # one REQUIRED slot and nothing else: any hit of it is a match
     anchor: int  # the predicate indexed alone (-1: every predicate is indexed)
     matchers: dict[int, tuple[op.Matcher, ...]]  # predicate id -> its positive matchers
 
@@ -86,6 +88,8 @@ class FieldIndex:
 
     exact_str: dict[str, list[int]] = field(default_factory=dict)
     exact_num: dict[Any, list[int]] = field(default_factory=dict)
+    # the nearest float of every exact number: a float event value not in here equals none of them
+    exact_floats: dict[float, int] = field(default_factory=dict)
     literal: dict[Any, list[int]] = field(default_factory=dict)  # keyed by True/False/None identity
     prefix: dict[str, list[int]] = field(default_factory=dict)
     prefix_lengths: list[int] = field(default_factory=list)
@@ -97,6 +101,11 @@ class FieldIndex:
     folded_suffix: dict[str, list[int]] = field(default_factory=dict)
     folded_suffix_lengths: list[int] = field(default_factory=list)
     exists: list[int] = field(default_factory=list)
+    # anything-but over strings: every such predicate matches unless the value is one it excludes
+    # (a predicate may hold several: it then fails only where all of them exclude the value)
+    but: list[int] = field(default_factory=list)  # the predicates, once each
+    but_n: dict[int, int] = field(default_factory=dict)  # predicate -> how many anything-but matchers
+    but_excluded: dict[str, dict[int, int]] = field(default_factory=dict)  # value -> predicate -> how many exclude it
     # matchers checked one by one, shared by all the predicates that use them
     checked: dict[op.Matcher, list[int]] = field(default_factory=dict)
     size: int = 0
@@ -108,10 +117,18 @@ class FieldIndex:
             _add(self.exact_str, matcher.value, pid)  # type: ignore[attr-defined]
         elif kind is op.ExactNumber:
             _add(self.exact_num, matcher.value, pid)  # type: ignore[attr-defined]
+            near = nearest_float(matcher.value)  # type: ignore[attr-defined]
+            self.exact_floats[near] = self.exact_floats.get(near, 0) + 1
         elif kind is op.ExactLiteral:
             _add(self.literal, matcher.value, pid)  # type: ignore[attr-defined]
         elif kind is op.Exists:
             self.exists.append(pid)
+        elif kind is op.AnythingBut and matcher.strings is not None:  # type: ignore[attr-defined]
+            self.but_n[pid] = self.but_n.get(pid, 0) + 1
+            self.but = list(self.but_n)
+            for text in matcher.strings:  # type: ignore[attr-defined]
+                excluded = self.but_excluded.setdefault(text, {})
+                excluded[pid] = excluded.get(pid, 0) + 1
         elif kind is op.EqualsIgnoreCase:
             _add(self.folded_eq, matcher.folded, pid)  # type: ignore[attr-defined]
         elif kind is op.Prefix or kind is op.Suffix:
@@ -130,10 +147,30 @@ class FieldIndex:
             _drop(self.exact_str, matcher.value, pid)  # type: ignore[attr-defined]
         elif kind is op.ExactNumber:
             _drop(self.exact_num, matcher.value, pid)  # type: ignore[attr-defined]
+            near = nearest_float(matcher.value)  # type: ignore[attr-defined]
+            left = self.exact_floats[near] - 1
+            if left:
+                self.exact_floats[near] = left
+            else:
+                del self.exact_floats[near]
         elif kind is op.ExactLiteral:
             _drop(self.literal, matcher.value, pid)  # type: ignore[attr-defined]
         elif kind is op.Exists:
             self.exists.remove(pid)
+        elif kind is op.AnythingBut and matcher.strings is not None:  # type: ignore[attr-defined]
+            left = self.but_n[pid] - 1
+            if left:
+                self.but_n[pid] = left
+            else:
+                del self.but_n[pid]
+            self.but = list(self.but_n)
+            for text in matcher.strings:  # type: ignore[attr-defined]
+                excluded = self.but_excluded[text]
+                excluded[pid] -= 1
+                if not excluded[pid]:
+                    del excluded[pid]
+                if not excluded:
+                    del self.but_excluded[text]
         elif kind is op.EqualsIgnoreCase:
             _drop(self.folded_eq, matcher.folded, pid)  # type: ignore[attr-defined]
         elif kind is op.Prefix or kind is op.Suffix:
@@ -198,12 +235,19 @@ class FieldIndex:
             hit = self.literal.get(value)
             if hit:
                 out.append(hit)
-        elif self.exact_num:
+        elif self.exact_num and (kind is not float or value in self.exact_floats):
             number = event_number(value)
             if number is not None:
                 hit = self.exact_num.get(number)
                 if hit:
                     out.append(hit)
+        if self.but:
+            excluded = self.but_excluded.get(value) if kind is str else None
+            if excluded is None:
+                out.append(self.but)
+            else:
+                counts = self.but_n
+                out.append([p for p in self.but if excluded.get(p, 0) < counts[p]])
         if self.checked:
             for matcher, pids in self.checked.items():
                 if matcher.test(value):
@@ -222,9 +266,14 @@ class Machine:
     fields: dict[str, FieldIndex] = field(default_factory=dict)
     wanted: set[str] = field(default_factory=set)  # rule paths and their dotted prefixes
     _wanted_counts: dict[str, int] = field(default_factory=dict)
+    _leaf_counts: dict[str, int] = field(default_factory=dict)  # the paths rules name themselves
+    _extractor: Extractor | None = field(default=None, repr=False)
+    _extractor_stale: bool = True
     sub_rules: dict[int, CompiledSubRule] = field(default_factory=dict)
-    pred_owner: dict[int, int] = field(default_factory=dict)  # predicate id -> sub-rule id
-    pred_required: dict[int, bool] = field(default_factory=dict)
+    # predicate id -> rule key, for sub-rules of one required field: a hit is a match
+    single_rule: dict[int, Any] = field(default_factory=dict)
+    # indexed predicate id -> (sub-rule id, its sub-rule, whether it is required)
+    pred_info: dict[int, tuple[int, CompiledSubRule, bool]] = field(default_factory=dict)
     absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_indexed == 0
     by_rule: dict[Any, list[tuple[int, list[tuple[str, op.Matcher, int]]]]] = field(default_factory=dict)
     _next_id: int = 0
@@ -253,21 +302,23 @@ class Machine:
                     pid = self._new_id()
                     slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, pid))
                     matchers[pid] = positive
-                    self.pred_owner[pid] = sid
                 anchor = self._choose_anchor(slots, matchers)
                 indexed = [s for s in slots if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)]
-                for slot in indexed:
-                    self.pred_required[slot.pred] = slot.kind == REQUIRED
                 inserts = [(s.path, m, s.pred) for s in indexed for m in matchers[s.pred]]
                 compiled = CompiledSubRule(
                     rule,
                     slots,
                     sum(1 for s in indexed if s.kind == REQUIRED),
                     all(s.kind == REQUIRED for s in slots),
+                    len(slots) == 1 and slots[0].kind == REQUIRED,
                     anchor,
                     matchers,
                 )
                 self.sub_rules[sid] = compiled
+                for slot in indexed:
+                    self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)
+                if compiled.single:
+                    self.single_rule[slots[0].pred] = rule
                 for slot in slots:
                     self._want(slot.path, +1)
                 for path, matcher, pid in inserts:
@@ -323,13 +374,20 @@ class Machine:
                         del self.fields[path]
                 for slot in compiled.slots:
                     if slot.pred >= 0:
-                        self.pred_owner.pop(slot.pred, None)
-                        self.pred_required.pop(slot.pred, None)
+                        self.pred_info.pop(slot.pred, None)
+                        self.single_rule.pop(slot.pred, None)
                     self._want(slot.path, -1)
                 del self.sub_rules[sid]
             return True
 
     def _want(self, path: str, delta: int) -> None:
+        n = self._leaf_counts.get(path, 0) + delta
+        if n:
+            self._leaf_counts[path] = n
+        else:
+            del self._leaf_counts[path]
+        if n == 0 or n == delta:  # a path appeared or disappeared: the extractor is rebuilt
+            self._extractor_stale = True
         keys = [path] + [path[:i] for i, ch in enumerate(path) if ch == "."]
         counts = self._wanted_counts
         for key in keys:
@@ -342,57 +400,89 @@ class Machine:
                 self.wanted.discard(key)
 
     # -- matching ---------------------------------------------------------
+    def _current_extractor(self) -> Extractor | None:
+        if self._extractor_stale:
+            self._extractor = build_extractor(frozenset(self.wanted), frozenset(self._leaf_counts))
+            self._extractor_stale = False
+        return self._extractor
+
     def match(self, event: Any) -> set[Any]:
         """The keys of the rules that match an event given as a dict."""
         with self._lock:
-            flat = flatten(event, self.wanted)
+            extractor = self._current_extractor() if self._extractor_stale else self._extractor
+            if extractor is not None and type(event) is dict:
+                flat = extractor.from_dict(event)
+            else:
+                flat = flatten(event, self.wanted)
+            return self._match_fields(flat)
+
+    def match_json(self, data: str | bytes | bytearray | memoryview) -> set[Any]:
+        """The keys of the rules that match an event given as JSON text or bytes.
+
+        Only the fields the rules use are decoded; whatever the typed decoder
+        cannot decide is parsed in full (raising InvalidEventError if it is
+        not a JSON object).
+        """
+        with self._lock:
+            extractor = self._current_extractor() if self._extractor_stale else self._extractor
+            flat = None
+            if extractor is not None and (type(data) is bytes or type(data) is str):
+                flat = extractor.from_json(data)
+            if flat is None:
+                flat = flatten(load_event(data), self.wanted)
             return self._match_fields(flat)
 
     def _match_fields(self, flat: Fields) -> set[Any]:
         fields = self.fields
+        single = self.single_rule
         hits: dict[int, list[tuple[tuple[int, int], ...]]] = {}
         found: list[list[int]] = []
+        matched: set[Any] = set()
         for path, leaves in flat.items():
             index = fields.get(path)
             if index is None:
                 continue
+            lookup = index.lookup
             for value, trail in leaves:
-                found.clear()
-                index.lookup(value, found)
-                for pids in found:
-                    for pid in pids:
-                        trails = hits.get(pid)
-                        if trails is None:
-                            hits[pid] = [trail]
-                        else:
-                            trails.append(trail)
-        matched: set[Any] = set()
+                lookup(value, found)
+                if found:
+                    for pids in found:
+                        for pid in pids:
+                            rule = single.get(pid, single)
+                            if rule is not single:
+                                matched.add(rule)
+                                continue
+                            trails = hits.get(pid)
+                            if trails is None:
+                                hits[pid] = [trail]
+                            else:
+                                trails.append(trail)
+                    found.clear()
         if hits:
-            owner = self.pred_owner
-            required = self.pred_required
-            counts: dict[int, int] = {}
+            info = self.pred_info
+            counts: dict[int, int] | None = None
             for pid in hits:
-                sid = owner.get(pid)
-                if sid is not None and required.get(pid):
-                    counts[sid] = counts.get(sid, 0) + 1
-                elif sid is not None and sid not in counts:
-                    counts[sid] = 0
-            sub_rules = self.sub_rules
-            for sid, count in counts.items():
-                compiled = sub_rules.get(sid)
-                if compiled is None or count != compiled.n_indexed or compiled.rule in matched:
-                    continue
-                if compiled.anchor >= 0:
-                    ok = _check_anchored(compiled, hits, flat)
-                elif compiled.simple:
-                    ok = _flat_hits(compiled, hits)
+                sid, compiled, required = info[pid]
+                if compiled.anchor == pid:
+                    if compiled.rule not in matched and _check_anchored(compiled, hits, flat):
+                        matched.add(compiled.rule)
                 else:
-                    ok = _verify(compiled, hits, flat)
-                if ok:
+                    if counts is None:
+                        counts = {}
+                    counts[sid] = counts.get(sid, 0) + required
+            if counts:
+                sub_rules = self.sub_rules
+                for sid, count in counts.items():
+                    compiled = sub_rules[sid]
+                    if count != compiled.n_indexed or compiled.rule in matched:
+                        continue
+                    ok = _flat_hits(compiled, hits) if compiled.simple else _verify(compiled, hits, flat)
+                    if ok:
+                        matched.add(compiled.rule)
+        if self.absence_only:
+            for compiled in list(self.absence_only.values()):
+                if compiled.rule not in matched and _verify(compiled, hits, flat):
                     matched.add(compiled.rule)
-        for compiled in list(self.absence_only.values()):
-            if compiled.rule not in matched and _verify(compiled, hits, flat):
-                matched.add(compiled.rule)
         return matched
 
 
@@ -401,31 +491,41 @@ def _check_anchored(
 ) -> bool:
     """Check a sub-rule whose anchor matched: test its other fields on the event's values."""
     local = {compiled.anchor: hits[compiled.anchor]}
-    any_trail = any(local[compiled.anchor])
+    in_arrays = 1 if any(local[compiled.anchor]) else 0
     for slot in compiled.slots:
         if slot.kind == ABSENT or slot.pred == compiled.anchor:
             continue
         ms = compiled.matchers[slot.pred]
-        trails = [trail for value, trail in flat.get(slot.path, ()) if any(m.test(value) for m in ms)]
+        leaves = flat.get(slot.path, ())
+        if len(ms) == 1:
+            test = ms[0].test
+            trails = [trail for value, trail in leaves if test(value)]
+        else:
+            trails = [trail for value, trail in leaves if any(m.test(value) for m in ms)]
         if not trails and slot.kind == REQUIRED:
             return False
         local[slot.pred] = trails
-        any_trail = any_trail or any(trails)
-    if compiled.simple and not any_trail:
-        return True
+        if any(trails):
+            in_arrays += 1
+    if compiled.simple and in_arrays < 2:
+        return True  # at most one field's values come from arrays: nothing to keep consistent
     return _verify_slots(compiled.slots, local, flat, 0, {})
 
 
 def _flat_hits(compiled: CompiledSubRule, hits: dict[int, list[tuple[tuple[int, int], ...]]]) -> bool:
-    """True when every required field was satisfied by a value outside any array."""
+    """True when every required field has a satisfied value with consistent array positions.
+
+    Positions need checking only when two or more fields have values from arrays.
+    """
+    in_arrays = 0
     for slot in compiled.slots:
         for trail in hits[slot.pred]:
             if trail:
+                in_arrays += 1
                 break
-        else:
-            continue
-        return _verify_slots(compiled.slots, hits, {}, 0, {})
-    return True
+    if in_arrays < 2:
+        return True
+    return _verify_slots(compiled.slots, hits, {}, 0, {})
 
 
 def _verify(compiled: CompiledSubRule, hits: dict[int, list[tuple[tuple[int, int], ...]]], flat: Fields) -> bool:

@@ -44,6 +44,25 @@ def event_number(value: object) -> Number | None:
     return None
 
 
+#: Integers below this size convert to floats exactly.
+FLOAT_EXACT = 2**53
+
+
+def nearest_float(value: Number) -> float:
+    """The float nearest to a pattern number (an infinity past the float range).
+
+    Rounding to the nearest float is monotonic, so for an event number ``x``
+    read as the float ``f``: ``f < nearest_float(b)`` implies ``x < b`` and
+    ``f > nearest_float(b)`` implies ``x > b``. Only ``f == nearest_float(b)``
+    needs the exact decimal comparison; that lets numeric matchers compare
+    floats on the hot path and build a Decimal almost never.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def canonical(value: Decimal) -> Number:
     """A pattern number in the form used for hashing and comparing (``int`` when whole)."""
     if value == value.to_integral_value():

@@ -16,8 +16,10 @@ import re
 from dataclasses import dataclass, field
 
 from .cidr import HexRange, ip_to_hex
-from .numbers import Number, event_number
+from .numbers import FLOAT_EXACT, Number, event_number, nearest_float
 from .wildcard import Pieces, wildcard_regex
+
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def fold(text: str) -> str:
@@ -163,8 +165,38 @@ class Numeric(Matcher):
     low_open: bool = False
     high: Number | None = None
     high_open: bool = False
+    # the bounds as the nearest floats, for the fast comparison (see numbers.nearest_float)
+    low_f: float | None = field(default=None, compare=False, repr=False)
+    high_f: float | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.low is not None:
+            object.__setattr__(self, "low_f", nearest_float(self.low))
+        if self.high is not None:
+            object.__setattr__(self, "high_f", nearest_float(self.high))
 
     def test(self, value: object) -> bool:
+        kind = type(value)
+        if kind is float or (kind is int and -FLOAT_EXACT < value < FLOAT_EXACT):  # type: ignore[operator]
+            v: float = value  # type: ignore[assignment]
+            if v != v or v in _INFINITIES:
+                return False
+            bound = self.low_f
+            if bound is not None:
+                if v < bound:
+                    return False
+                if v == bound:
+                    return self._exact(value)
+            bound = self.high_f
+            if bound is not None:
+                if v > bound:
+                    return False
+                if v == bound:
+                    return self._exact(value)
+            return True
+        return self._exact(value)
+
+    def _exact(self, value: object) -> bool:
         n = event_number(value)
         if n is None:
             return False

@@ -1,0 +1,167 @@
+"""The fast paths (selective decoding of JSON, generated extraction from dicts) give the full path's answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import eventmatch
+from eventmatch.event import flatten, load_event
+from eventmatch.pattern.machine import Machine
+from eventmatch.pattern.parse import parse_pattern, pattern_text
+from tests import reference
+from tests.strategies import SCALARS, patterns
+
+SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+KEYS = ["a", "b", "c", "a.b", "b.c"]  # keys with dots reach the same paths as nesting does
+
+
+def _value(depth: int) -> st.SearchStrategy[Any]:
+    if depth <= 0:
+        return SCALARS
+    return st.one_of(
+        SCALARS,
+        st.lists(SCALARS, max_size=3),
+        st.lists(st.deferred(lambda: _objects(depth - 1)), min_size=1, max_size=3),
+        st.lists(st.one_of(SCALARS, st.deferred(lambda: _objects(depth - 1))), max_size=3),  # mixed arrays
+        st.lists(st.lists(st.one_of(SCALARS, st.deferred(lambda: _objects(depth - 1))), max_size=2), max_size=2),
+        _objects(depth - 1),
+    )
+
+
+def _objects(depth: int) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.sampled_from(KEYS), _value(depth), max_size=3)
+
+
+EVENTS = st.dictionaries(st.sampled_from(KEYS), _value(3), min_size=1, max_size=4)
+
+
+def _escape(text: str) -> str:
+    return '"' + "".join(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else ch for ch in text) + '"'
+
+
+def dumps(value: Any, draw: Any) -> str:
+    """JSON text for ``value``, with escapes, duplicate keys (the last one is ``value``'s) and spacing drawn."""
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            if draw(st.integers(0, 5)) == 0:  # an earlier duplicate that the last one overrides
+                parts.append(f"{json.dumps(key)}: {dumps(draw(st.one_of(SCALARS, _objects(1))), draw)}")
+            name = _escape(key) if draw(st.booleans()) else json.dumps(key)
+            parts.append(f"{name} : {dumps(item, draw)}")
+        return "{" + ", ".join(parts) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(dumps(item, draw) for item in value) + "]"
+    if isinstance(value, str) and draw(st.booleans()):
+        return _escape(value)
+    return json.dumps(value)
+
+
+def full_path(machine: Machine, data: str | bytes) -> set[Any]:
+    return machine._match_fields(flatten(load_event(data), machine.wanted))
+
+
+def _machine(rules: list[dict[str, Any]]) -> Machine:
+    machine = Machine()
+    for i, pattern in enumerate(rules):
+        machine.add(f"r{i}", parse_pattern(pattern_text(pattern)))
+    return machine
+
+
+@SETTINGS
+@given(st.lists(patterns, min_size=1, max_size=5), EVENTS, st.data())
+def test_selective_json_decoding_agrees_with_the_full_parse(
+    rules: list[dict[str, Any]], event: dict[str, Any], data: st.DataObject
+) -> None:
+    machine = _machine(rules)
+    text = dumps(event, data.draw)
+    expected = full_path(machine, text)
+    assert machine.match_json(text) == expected
+    assert machine.match_json(text.encode()) == expected
+    parsed = json.loads(text)
+    assert machine.match(parsed) == expected
+    assert expected == {f"r{i}" for i, p in enumerate(rules) if reference.matches(p, parsed)}
+
+
+@SETTINGS
+@given(st.lists(patterns, min_size=1, max_size=5), EVENTS)
+def test_generated_dict_extraction_agrees_with_flatten(rules: list[dict[str, Any]], event: dict[str, Any]) -> None:
+    machine = _machine(rules)
+    extractor = machine._current_extractor()
+    assert extractor is not None
+    fast = extractor.from_dict(event)
+    slow = flatten(event, machine.wanted)
+    leaf_paths = set(machine._leaf_counts)
+    # the same leaves on every rule path (array ids may be numbered differently, so compare shapes)
+    for path in leaf_paths:
+        assert sorted(_shape(fast.get(path, []))) == sorted(_shape(slow.get(path, []))), path
+
+
+def _shape(leaves: list[tuple[Any, tuple[tuple[int, int], ...]]]) -> list[str]:
+    return [json.dumps([value, [i for _, i in trail]]) for value, trail in leaves]
+
+
+RULE = {"detail": {"n": [{"numeric": [">", 0]}], "s": ["x"]}}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"detail": {"n": 1, "s": "x"}}', True),
+        ('{"detail": {"n": 1, "s": "\\u0078"}}', True),  # an escaped value
+        ('{"\\u0064etail": {"n": 1, "s": "x"}}', True),  # an escaped key
+        ('{"detail": {"n": 1, "s": "y"}, "detail": {"n": 1, "s": "x"}}', True),  # the last duplicate wins
+        ('{"detail": {"n": 1, "s": "x"}, "detail": {"n": 1, "s": "y"}}', False),
+        ('{"detail.n": 1, "detail": {"s": "x"}}', True),  # a key with a dot
+        ('{"detail": [{"n": 1, "s": "x"}]}', True),  # objects in an array
+        ('{"detail": [[{"n": 1, "s": "x"}]]}', True),  # an array in an array: the full parse decides
+        ('{"detail": "x"}', False),  # an unexpected type on the path
+        ('{"detail": {"n": 123456789012345678901234567890, "s": "x"}}', True),  # past 64 bits
+        ('{"detail": {"n": 1, "s": "x"}, "other": [1e400]}', True),  # past the float range, elsewhere
+        ('{"detail": {"n": 1, "s": "x"}, "other": "\\ud800"}', True),  # a lone surrogate, elsewhere
+        ('{"detail": {"n": 0.0000001, "s": "x"}, "deep": [[[[[[[[{"a": 1}]]]]]]]]}', True),
+    ],
+)
+def test_fast_path_edge_cases(text: str, expected: bool) -> None:
+    machine = _machine([RULE])
+    assert bool(machine.match_json(text)) is expected
+    assert bool(machine.match_json(text.encode())) is expected
+    assert bool(full_path(machine, text)) is expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"x": "\xff", "detail": {"n": 1, "s": "x"}}', b'[{"detail": {}}]', b'{"detail": {"n": 1, "s": "x"}} trailing', b""],
+)
+def test_invalid_json_is_an_error_even_where_no_rule_looks(data: bytes) -> None:
+    rules = eventmatch.RuleSet()
+    rules.add("r", RULE)
+    with pytest.raises(eventmatch.InvalidEventError):
+        rules.matching(data)
+
+
+def test_exact_big_integers_are_compared_exactly() -> None:
+    pattern = eventmatch.compile_pattern({"n": [123456789012345678901234567890]})
+    assert pattern.matches('{"n": 123456789012345678901234567890}')
+    assert not pattern.matches('{"n": 123456789012345678901234567891}')
+
+
+def test_extractor_is_rebuilt_when_paths_change_and_only_then() -> None:
+    rules = eventmatch.RuleSet()
+    rules.add("a", {"a": ["x"]})
+    assert rules.matching(b'{"a": "x", "b": "y"}') == ["a"]
+    machine = rules._machine
+    first = machine._extractor
+    rules.add("a2", {"a": ["z"]})  # the same path: nothing to rebuild
+    rules.matching(b'{"a": "x"}')
+    assert machine._extractor is first
+    rules.add("b", {"b": ["y"]})
+    assert rules.matching(b'{"a": "x", "b": "y"}') == ["a", "b"]
+    assert machine._extractor is not first
+    rules.remove("b")
+    assert rules.matching(b'{"a": "x", "b": "y"}') == ["a"]
