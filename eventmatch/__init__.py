@@ -14,7 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import EventmatchError, InvalidEventError, InvalidEventPatternError
+from .bus import EventBridge, EventBus, PermanentDeliveryError, RetryPolicy, VirtualClock
+from .errors import (
+    BusError,
+    EventmatchError,
+    InvalidEventError,
+    InvalidEventPatternError,
+    LimitExceededError,
+    ResourceAlreadyExistsError,
+    ResourceNotFoundError,
+    ValidationError,
+)
 from .event import check_envelope, load_event
 from .pattern import Pattern, RuleSet, compile_pattern
 from .schedule import InvalidScheduleExpressionError, Schedule, parse_schedule
@@ -43,13 +53,23 @@ def test_event_pattern(
 test_event_pattern.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 __all__ = [
+    "BusError",
+    "EventBridge",
+    "EventBus",
     "EventmatchError",
     "InvalidEventError",
     "InvalidEventPatternError",
     "InvalidScheduleExpressionError",
+    "LimitExceededError",
     "Pattern",
+    "PermanentDeliveryError",
+    "ResourceAlreadyExistsError",
+    "ResourceNotFoundError",
+    "RetryPolicy",
     "RuleSet",
     "Schedule",
+    "ValidationError",
+    "VirtualClock",
     "__version__",
     "compile_pattern",
     "parse_schedule",

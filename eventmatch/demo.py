@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from . import RuleSet, parse_schedule, test_event_pattern
+from .bus import EventBridge, VirtualClock
 from .errors import InvalidEventPatternError
 
 RULES: dict[str, dict[str, Any]] = {
@@ -86,8 +87,11 @@ def run(out: TextIO) -> int:
 
     out.write("\nScheduled rules, from 2026-11-25 10:07 UTC:\n")
     now = datetime(2026, 11, 25, 10, 7, tzinfo=UTC)
-    for expression, tz in (("rate(1 hour)", "UTC"), ("cron(0 12 * * ? *)", "UTC"),
-                           ("cron(0 9 ? * MON-FRI *)", "Europe/Berlin")):
+    for expression, tz in (
+        ("rate(1 hour)", "UTC"),
+        ("cron(0 12 * * ? *)", "UTC"),
+        ("cron(0 9 ? * MON-FRI *)", "Europe/Berlin"),
+    ):
         schedule = parse_schedule(expression, tz)
         fires = [t.isoformat() for _, t in zip(range(3), schedule.iter(now), strict=False)]
         out.write(f"  {expression} [{tz}] ({schedule.describe()}):\n      {', '.join(fires)}\n")
@@ -100,4 +104,69 @@ def run(out: TextIO) -> int:
         test_event_pattern(EVENTS[0], bad)
     except InvalidEventPatternError as exc:
         out.write(f"  an invalid pattern {json.dumps(bad)}:\n      {str(exc).splitlines()[0]}\n")
+    run_bus(out)
     return 0
+
+
+def run_bus(out: TextIO) -> None:
+    """A default bus and a custom bus, with targets, an input transformer and a scheduled rule."""
+    clock = VirtualClock(datetime(2026, 11, 25, 10, 7, tzinfo=UTC))
+    bridge = EventBridge(clock=clock)
+    default, shop = bridge.bus(), bridge.create_event_bus("shop")
+
+    def target(label: str) -> Any:
+        def receive(payload: Any) -> None:
+            shown = payload if isinstance(payload, str) else json.dumps(payload)
+            out.write(f"  [{clock.now():%H:%M}] {label} <- {shown}\n")
+
+        return receive
+
+    default.put_rule("ec2-terminated", RULES["ec2-terminated"])
+    default.put_targets(
+        "ec2-terminated",
+        [
+            {"Id": "audit-log", "Fn": target("audit-log (whole event, id only shown)"), "InputPath": "$.id"},
+            {
+                "Id": "pager",
+                "Fn": target("pager"),
+                "InputTransformer": {
+                    "InputPathsMap": {"instance": "$.detail.instance-id", "state": "$.detail.state"},
+                    "InputTemplate": '"Instance <instance> is now <state> (rule <aws.events.rule-name>)"',
+                },
+            },
+        ],
+    )
+    default.put_rule("hourly-report", schedule_expression="rate(1 hour)")
+    default.put_targets("hourly-report", [{"Id": "report", "Fn": target("hourly-report"), "InputPath": "$.time"}])
+    default.put_rule("noon-digest", schedule_expression="cron(0 12 * * ? *)")
+    default.put_targets(
+        "noon-digest",
+        [
+            {
+                "Id": "digest",
+                "Fn": target("noon-digest"),
+                "InputTransformer": {"InputPathsMap": {"t": "$.time"}, "InputTemplate": '{"digest_at": <t>}'},
+            }
+        ],
+    )
+    shop.put_rule("big-orders", RULES["big-orders"])
+    shop.put_targets("big-orders", [{"Id": "fulfilment", "Fn": target("fulfilment"), "InputPath": "$.detail"}])
+
+    out.write("\nThe event bus, on a virtual clock (default bus and a custom bus 'shop'):\n")
+    ec2 = EVENTS[0]
+    response = bridge.put_events(
+        [
+            {"Source": "com.example.ec2-mirror", "DetailType": ec2["detail-type"], "Detail": json.dumps(ec2["detail"])},
+            {
+                "Source": "com.example.shop",
+                "DetailType": "Order Placed",
+                "Detail": json.dumps({"total": 250, "store": "b-1"}),
+                "EventBusName": "shop",
+            },
+            {"Source": "com.example.shop", "DetailType": "Order Placed", "Detail": "not json", "EventBusName": "shop"},
+        ]
+    )
+    out.write(f"  PutEvents response: {json.dumps(response)[:160]}...\n")
+    bridge.publish(ec2)  # an already-built event (AWS's own source), as embedded applications do
+    bridge.advance(3 * 3600)  # three hours pass: the scheduled rules fire
+    out.write(f"  metrics: {json.dumps(bridge.metrics.snapshot())[:200]}...\n")

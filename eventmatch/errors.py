@@ -77,3 +77,40 @@ def _jackson_source(text: str) -> str:
     if len(text) > _SOURCE_LIMIT:
         return f'(String)"{text[:_SOURCE_LIMIT]}"[truncated {len(text) - _SOURCE_LIMIT} chars]'
     return f'(String)"{text}"'
+
+
+class BusError(EventmatchError):
+    """An EventBridge API error from the event bus: ``code`` is AWS's error code, ``str()`` its message."""
+
+    code = "ValidationException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ValidationError(BusError, ValueError):
+    """AWS's ``ValidationException``: a request parameter is not valid."""
+
+    code = "ValidationException"
+
+
+class ResourceNotFoundError(BusError, LookupError):
+    """AWS's ``ResourceNotFoundException``: no such bus, rule, archive or replay."""
+
+    code = "ResourceNotFoundException"
+
+
+class ResourceAlreadyExistsError(BusError):
+    """AWS's ``ResourceAlreadyExistsException``."""
+
+    code = "ResourceAlreadyExistsException"
+
+
+class LimitExceededError(BusError):
+    """AWS's ``LimitExceededException``: for example a sixth target on a rule."""
+
+    code = "LimitExceededException"

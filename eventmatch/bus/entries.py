@@ -1,0 +1,120 @@
+"""PutEvents: validating request entries and building the envelope AWS builds.
+
+Messages, codes and the order of checks are AWS's, as recorded
+(``../shared/reference/aws-recorded/test_events.snapshot.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import ValidationError
+
+MAX_ENTRIES = 10
+MAX_REQUEST_BYTES = 256 * 1024
+TIME_OVERHEAD = 14  # bytes an entry's Time counts for
+
+
+def iso_seconds(when: datetime) -> str:
+    """RFC 3339 at second precision, as AWS delivers it: ``2015-11-11T21:29:54Z``."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def entry_size(entry: Mapping[str, Any]) -> int:
+    """AWS's size of one PutEvents entry."""
+    size = TIME_OVERHEAD if entry.get("Time") is not None else 0
+    for key in ("Source", "DetailType", "Detail"):
+        value = entry.get(key)
+        if isinstance(value, str):
+            size += len(value.encode("utf-8"))
+    for resource in entry.get("Resources") or ():
+        if isinstance(resource, str):
+            size += len(resource.encode("utf-8"))
+    return size
+
+
+def check_request(entries: Sequence[Mapping[str, Any]]) -> None:
+    """Request-level checks: raise ValidationError as AWS does (nothing is put)."""
+    if not isinstance(entries, Sequence) or isinstance(entries, (str, bytes)):
+        raise ValidationError("Entries must be a list of PutEvents request entries.")
+    if not entries:
+        raise ValidationError(
+            "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1"
+        )
+    if len(entries) > MAX_ENTRIES:
+        raise ValidationError(
+            f"1 validation error detected: Value '[...{len(entries)} entries]' at 'entries' failed to satisfy "
+            "constraint: Member must have length less than or equal to 10"
+        )
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            raise ValidationError(f"Each PutEvents entry must be a mapping, not {type(entry).__name__}.")
+    if sum(entry_size(e) for e in entries) > MAX_REQUEST_BYTES:
+        raise ValidationError("Total size of the entries in the request is over the limit.")
+
+
+def entry_error(entry: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(ErrorCode, ErrorMessage) of the first problem of one entry, in AWS's order, or None."""
+    source = entry.get("Source")
+    if not isinstance(source, str) or not source:
+        return "InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."
+    detail_type = entry.get("DetailType")
+    if not isinstance(detail_type, str) or not detail_type:
+        return "InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument."
+    detail = entry.get("Detail")
+    if detail is None:
+        return "InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument."
+    if not isinstance(detail, str):
+        return "MalformedDetail", "Detail is malformed."
+    try:
+        parsed = json.loads(detail)
+    except ValueError:
+        return "MalformedDetail", "Detail is malformed."
+    if not isinstance(parsed, dict):
+        return "MalformedDetail", "Detail is malformed."
+    if source.startswith("aws."):
+        return "NotAuthorizedForSourceException", "Not authorized for the source."
+    if len(detail_type) > 128:
+        return "InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is longer than 128."
+    resources = entry.get("Resources")
+    if resources is not None and (
+        not isinstance(resources, Sequence)
+        or isinstance(resources, str)
+        or not all(isinstance(r, str) for r in resources)
+    ):
+        return "InvalidArgument", "Parameter Resources is not valid. Reason: Resources must be a list of strings."
+    when = entry.get("Time")
+    if when is not None and not isinstance(when, (datetime, str)):
+        return "InvalidArgument", "Parameter Time is not valid. Reason: Time must be a timestamp."
+    return None
+
+
+def build_envelope(entry: Mapping[str, Any], account: str, region: str, now: datetime) -> dict[str, Any]:
+    """The event AWS builds from a valid entry."""
+    when = entry.get("Time")
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+    if isinstance(when, datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": account,
+        "time": iso_seconds(when if isinstance(when, datetime) else now),
+        "region": region,
+        "resources": list(entry.get("Resources") or []),
+        "detail": json.loads(entry["Detail"]),
+    }
+
+
+__all__ = ["build_envelope", "check_request", "entry_error", "entry_size", "iso_seconds"]
