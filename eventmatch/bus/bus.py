@@ -29,7 +29,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -284,19 +284,7 @@ class EventBus:
     def _set_state(self, name: str, state: str) -> None:
         with self._lock:
             rule = self._rule(name)
-            self._install(
-                Rule(
-                    rule.name,
-                    rule.bus,
-                    rule.arn,
-                    rule.pattern,
-                    rule.schedule,
-                    rule.schedule_expression,
-                    state,
-                    rule.description,
-                    rule.targets,
-                )
-            )
+            self._install(replace(rule, state=state))
             if rule.schedule is not None and state != "DISABLED":
                 nxt = rule.schedule.next(self.bridge.clock.now())
                 if nxt is not None:
@@ -318,19 +306,7 @@ class EventBus:
                 current[target.id] = target
             if len(current) > self.bridge.max_targets_per_rule:
                 raise LimitExceededError("The requested resource exceeds the maximum number allowed.")
-            self._install(
-                Rule(
-                    rule.name,
-                    rule.bus,
-                    rule.arn,
-                    rule.pattern,
-                    rule.schedule,
-                    rule.schedule_expression,
-                    rule.state,
-                    rule.description,
-                    tuple(current.values()),
-                )
-            )
+            self._install(replace(rule, targets=tuple(current.values())))
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
     def _target(self, spec: Mapping[str, Any], position: int) -> Target:
@@ -409,19 +385,7 @@ class EventBus:
         wanted = set(ids)
         with self._lock:
             rule = self._rule(rule_name)
-            self._install(
-                Rule(
-                    rule.name,
-                    rule.bus,
-                    rule.arn,
-                    rule.pattern,
-                    rule.schedule,
-                    rule.schedule_expression,
-                    rule.state,
-                    rule.description,
-                    tuple(t for t in rule.targets if t.id not in wanted),
-                )
-            )
+            self._install(replace(rule, targets=tuple(t for t in rule.targets if t.id not in wanted)))
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
     def list_targets(self, rule_name: str) -> list[dict[str, Any]]:
