@@ -522,3 +522,38 @@ def test_metrics_per_rule_and_bus(bridge: EventBridge) -> None:
     assert m.get("TriggeredRules", rule="all") == 2 and m.get("Invocations", rule="all") == 2
     assert m.summary("IngestionToInvocationStartLatency", rule="all").count == 2
     assert "default/all/Invocations" in m.snapshot()
+
+
+def test_metrics_exact_under_concurrent_publishers_and_readers() -> None:
+    """Routed events are counted without a lock on the hot path; no count is lost across threads or folds."""
+    bridge = EventBridge(clock=VirtualClock(START))
+    bus = bridge.bus()
+    bus.put_rule("a", {"source": ["s"]})
+    bus.put_targets("a", [{"Id": "1", "Fn": lambda e: None}, {"Id": "2", "Fn": lambda e: None}])
+    bus.put_rule("b", {"detail": {"n": [{"numeric": [">=", 0]}]}})
+    per_thread, threads = 3 * bridge.metrics.FOLD_AT, 4
+    stop = threading.Event()
+
+    def publish() -> None:
+        for i in range(per_thread):
+            bus.publish({"source": "s", "detail": {"n": i}})
+
+    def read() -> None:
+        while not stop.is_set():
+            bridge.metrics.snapshot()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    workers = [threading.Thread(target=publish) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    stop.set()
+    reader.join()
+    m, total = bridge.metrics, per_thread * threads
+    assert m.get("MatchedEvents", rule="a") == m.get("MatchedEvents", rule="b") == total
+    assert m.get("MatchedEvents") == 2 * total and m.get("TriggeredRules") == 2 * total
+    assert m.get("Invocations", rule="a") == 2 * total and m.get("Invocations", rule="b") == 0
+    latency = m.summary("IngestionToInvocationStartLatency", rule="a")
+    assert latency.count == 2 * total and latency.maximum == 0.0

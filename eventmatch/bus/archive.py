@@ -41,6 +41,8 @@ class ArchiveStore:
         self._db.execute("CREATE INDEX IF NOT EXISTS by_time ON events (archive, time)")
         self._archives: dict[str, Archive] = {}
         self._lock = threading.Lock()
+        #: whether any archive exists (read on every routed event, so a plain attribute)
+        self.active = False
 
     def create(
         self, name: str, bus: str, pattern: Pattern | None, retention_days: int | None, now: datetime
@@ -51,6 +53,7 @@ class ArchiveStore:
             raise ValidationError("Parameter RetentionDays is not valid. Reason: must be a non-negative integer.")
         archive = Archive(name, bus, f"arn:aws:events:::archive/{name}", pattern, retention_days or None)
         self._archives[name] = archive
+        self.active = True
         return archive
 
     def get(self, name: str) -> Archive | None:

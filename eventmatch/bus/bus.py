@@ -523,20 +523,30 @@ class EventBridge:
 
     # -- routing and delivery ----------------------------------------------------------------
     def _route(self, bus: EventBus, event: dict[str, Any]) -> list[str]:
-        rules = bus.matching_rules(event)
-        now = self.clock.now()
-        metrics = self.metrics
-        if "replay-name" not in event:
+        names = bus._ruleset.matching(event)
+        if self.archives.active and "replay-name" not in event:
             self.archives.offer(bus.name, event)
-        for rule in rules:
+        if not names:
+            return names
+        rules = bus._rules
+        routed = self.metrics.routed
+        now = None
+        matched = []
+        for name in names:
+            rule = rules.get(name)
+            if rule is None:  # removed since the match
+                continue
+            matched.append(name)
             delivered = 0
             for target in rule.targets:
                 if target.plain:
                     try:  # the common case, inline: the event itself to a plain callable
                         target.fn(event)
                     except PermanentDeliveryError as exc:
+                        now = now or self.clock.now()
                         self._failed(_Delivery(rule, target, event, now), event, exc.code, str(exc), retriable=False)
                     except Exception as exc:
+                        now = now or self.clock.now()
                         message = f"{type(exc).__name__}: {exc}"
                         self._failed(
                             _Delivery(rule, target, event, now), event, "TARGET_ERROR", message, retriable=True
@@ -544,16 +554,11 @@ class EventBridge:
                     else:
                         delivered += 1
                 else:
+                    now = now or self.clock.now()
                     self._deliver(_Delivery(rule, target, event, now))
-            if delivered:
-                metrics.count_many(
-                    bus.name, rule.name, (("MatchedEvents", 1), ("TriggeredRules", 1), ("Invocations", delivered))
-                )
-                # inline deliveries start at ingestion: a latency of 0 ms on the bus's clock
-                metrics.observe_many(bus.name, rule.name, "IngestionToInvocationStartLatency", 0.0, delivered)
-            else:
-                metrics.count_many(bus.name, rule.name, (("MatchedEvents", 1), ("TriggeredRules", 1)))
-        return [r.name for r in rules]
+            # inline deliveries start at ingestion: a latency of 0 ms on the bus's clock
+            routed(bus.name, name, delivered)
+        return matched
 
     async def _route_async(self, bus: EventBus, event: dict[str, Any]) -> list[str]:
         rules = bus.matching_rules(event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 
 
@@ -30,24 +30,49 @@ class Metrics:
     IngestionToInvocationStartLatency summary.
     """
 
+    #: how many routed-event records may wait before the publishing thread folds them in
+    FOLD_AT = 4096
+
     def __init__(self) -> None:
         self._counts: dict[tuple[str, str | None, str], int] = defaultdict(int)
         self._summaries: dict[tuple[str, str | None, str], Summary] = defaultdict(Summary)
         self._lock = threading.Lock()
+        # The routing hot path appends (bus, rule, inline deliveries) here without a lock
+        # (deque.append is atomic); readers fold the records into the counters first.
+        self._routed: deque[tuple[str, str, int]] = deque()
+
+    def routed(self, bus: str, rule: str, delivered: int) -> None:
+        """One event matched ``rule`` and was delivered inline to ``delivered`` targets (latency 0 ms).
+
+        Counts MatchedEvents and TriggeredRules, and Invocations and a latency of 0 ms per delivery.
+        """
+        routed = self._routed
+        routed.append((bus, rule, delivered))
+        if len(routed) > self.FOLD_AT:
+            self._fold()
+
+    def _fold(self) -> None:
+        routed = self._routed
+        counts = self._counts
+        summaries = self._summaries
+        with self._lock:
+            # pop exactly what is there now (appends may go on meanwhile), then tally alike records at C speed
+            tally = Counter(routed.popleft() for _ in range(len(routed)))
+            for (bus, rule, delivered), n in tally.items():
+                for r in (rule, None):
+                    counts[(bus, r, "MatchedEvents")] += n
+                    counts[(bus, r, "TriggeredRules")] += n
+                    if delivered:
+                        counts[(bus, r, "Invocations")] += delivered * n
+                        s = summaries[(bus, r, "IngestionToInvocationStartLatency")]
+                        s.count += delivered * n
+                        s.minimum = min(s.minimum, 0.0)
 
     def count(self, bus: str, rule: str | None, metric: str, n: int = 1) -> None:
         with self._lock:
             self._counts[(bus, rule, metric)] += n
             if rule is not None:
                 self._counts[(bus, None, metric)] += n
-
-    def count_many(self, bus: str, rule: str, amounts: tuple[tuple[str, int], ...]) -> None:
-        """Count several metrics of one rule at once (one lock for all)."""
-        counts = self._counts
-        with self._lock:
-            for metric, n in amounts:
-                counts[(bus, rule, metric)] += n
-                counts[(bus, None, metric)] += n
 
     def observe(self, bus: str, rule: str | None, metric: str, value: float) -> None:
         with self._lock:
@@ -58,24 +83,17 @@ class Metrics:
                 s.minimum = min(s.minimum, value)
                 s.maximum = max(s.maximum, value)
 
-    def observe_many(self, bus: str, rule: str, metric: str, value: float, n: int) -> None:
-        """``n`` observations of the same value."""
-        with self._lock:
-            for key in ((bus, rule, metric), (bus, None, metric)):
-                s = self._summaries[key]
-                s.count += n
-                s.total += value * n
-                s.minimum = min(s.minimum, value)
-                s.maximum = max(s.maximum, value)
-
     def get(self, metric: str, bus: str = "default", rule: str | None = None) -> int:
         """A counter's value (0 if it never counted)."""
+        self._fold()
         return self._counts.get((bus, rule, metric), 0)
 
     def summary(self, metric: str, bus: str = "default", rule: str | None = None) -> Summary:
+        self._fold()
         return self._summaries.get((bus, rule, metric), Summary())
 
     def snapshot(self) -> dict[str, int]:
         """Every counter as ``{"bus/rule/Metric": n}`` (``bus/*/Metric`` for bus totals)."""
+        self._fold()
         with self._lock:
             return {f"{b}/{r or '*'}/{m}": n for (b, r, m), n in sorted(self._counts.items(), key=str)}
