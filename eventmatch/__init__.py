@@ -26,7 +26,7 @@ from .errors import (
     ValidationError,
 )
 from .event import check_envelope, load_event
-from .pattern import Pattern, RuleSet, compile_pattern
+from .pattern import Explanation, Pattern, RuleSet, compile_pattern, explain
 from .schedule import InvalidScheduleExpressionError, Schedule, parse_schedule
 
 __version__ = "0.1.0"
@@ -57,6 +57,7 @@ __all__ = [
     "EventBridge",
     "EventBus",
     "EventmatchError",
+    "Explanation",
     "InvalidEventError",
     "InvalidEventPatternError",
     "InvalidScheduleExpressionError",
@@ -72,6 +73,7 @@ __all__ = [
     "VirtualClock",
     "__version__",
     "compile_pattern",
+    "explain",
     "parse_schedule",
     "test_event_pattern",
 ]

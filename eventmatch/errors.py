@@ -114,3 +114,19 @@ class LimitExceededError(BusError):
     """AWS's ``LimitExceededException``: for example a sixth target on a rule."""
 
     code = "LimitExceededException"
+
+
+class TemplateError(EventmatchError, ValueError):
+    """A CloudFormation or SAM template that cannot be read into rules.
+
+    ``problems`` lists every problem found as ``(where, message)``: ``where`` is
+    the path inside the template (``Resources.OrderRule.Properties.EventPattern``)
+    and ``message`` says what is wrong there (AWS's message for an invalid
+    pattern or schedule). Nothing is loaded from a template with problems.
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {where}: {message}" if where else f"{source}: {message}" for where, message in problems]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,522 @@
+"""The ``eventmatch`` command line.
+
+Arguments that take JSON (a pattern, an event) accept the JSON text itself,
+a file name, ``@FILE``, or ``-`` for standard input. Exit codes follow grep:
+0 when something matched (or everything was valid), 1 when nothing did (or
+something was invalid), 2 on an error (bad input, a file that cannot be read).
+With ``--json`` the answer, and any error, is printed as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from . import __version__, test_event_pattern
+from .errors import EventmatchError
+from .pattern import RuleSet, compile_pattern, explain
+from .schedule import parse_schedule
+
+SCHEDULE_PREFIXES = ("rate(", "cron(", "at(")
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input: exit code 2."""
+
+
+# -- reading arguments -----------------------------------------------------------------------
+class _Inputs:
+    """Reads JSON arguments; standard input may be read only once."""
+
+    def __init__(self) -> None:
+        self.stdin_used = False
+
+    def text(self, arg: str, what: str) -> str:
+        if arg == "-":
+            if self.stdin_used:
+                raise UsageError("only one argument can be read from standard input (-)")
+            self.stdin_used = True
+            return sys.stdin.read()
+        if arg.startswith("@"):
+            return _read_file(Path(arg[1:]), what)
+        stripped = arg.lstrip()
+        if stripped[:1] in ("{", "[", '"') or stripped == "" or stripped[:4] in ("null", "true"):
+            return arg
+        path = Path(arg)
+        if path.is_file():
+            return _read_file(path, what)
+        raise UsageError(f"{what}: {arg!r} is neither JSON text nor a file (give JSON, FILE, @FILE or -)")
+
+
+def _read_file(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{what}: cannot read {path}: {exc}") from None
+
+
+def _parameters(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--parameter {item!r}: expected NAME=VALUE")
+        out[key] = value
+    return out
+
+
+# -- output ----------------------------------------------------------------------------------
+class _Out:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def json(self, value: Any) -> None:
+        print(json.dumps(value, ensure_ascii=False))
+
+    def error(self, exc: BaseException, code: int = 2) -> int:
+        if self.as_json:
+            payload: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
+            for attr in ("detail", "line", "column", "path", "problems"):
+                value = getattr(exc, attr, None)
+                if value is not None:
+                    payload[attr] = value
+            self.json(payload)
+        else:
+            print(f"eventmatch: {exc}", file=sys.stderr)
+            detail = getattr(exc, "detail", None)
+            if detail:
+                print(f"eventmatch: ({detail})", file=sys.stderr)
+        return code
+
+
+class Progress:
+    """A one-line progress report on stderr, redrawn at most five times a second."""
+
+    def __init__(self, total_bytes: int | None, stream: IO[str], enabled: bool) -> None:
+        self.total = total_bytes
+        self.stream = stream
+        self.enabled = enabled
+        self.start = self.last = time.monotonic()
+        self.drawn = False
+
+    def update(self, done_bytes: int, events: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        line = f"{events:,} events, {events / elapsed:,.0f}/s"
+        if self.total:
+            share = done_bytes / self.total
+            rate = done_bytes / elapsed
+            eta = (self.total - done_bytes) / rate if rate else 0
+            line += f", {share:.0%} of {_size(self.total)}, {int(eta) // 60}:{int(eta) % 60:02d} left"
+        self.stream.write(f"\r{line}\x1b[K")
+        self.stream.flush()
+        self.drawn = True
+
+    def finish(self, events: int, matched: int, bad: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(
+            f"{events:,} events, {matched:,} matched, {bad:,} bad lines, {elapsed:.1f} s "
+            f"({events / elapsed:,.0f} events/s)\n"
+        )
+        self.stream.flush()
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+# -- rules files -----------------------------------------------------------------------------
+def load_rules(path: Path, parameters: dict[str, str] | None = None) -> RuleSet:
+    """Rules from a file: a CloudFormation/SAM template, ``{name: pattern}`` JSON, a JSON list of
+    ``{"Name", "EventPattern"}``, JSON lines of ``{"name", "pattern"}``, or a folder of such files."""
+    rules = RuleSet()
+    files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl", ".ndjson")) if path.is_dir() else [path]
+    if path.is_dir() and not files:
+        raise UsageError(f"--rules {path}: the folder has no .json or .jsonl files")
+    for file in files:
+        for name, pattern, where in _rules_in(file, parameters):
+            if name in rules:
+                raise UsageError(f"{where}: a rule named {name!r} appears twice")
+            try:
+                rules.add(name, pattern)
+            except EventmatchError as exc:
+                raise UsageError(f"{where}: rule {name!r}: {exc}") from None
+    if not len(rules):
+        raise UsageError(f"--rules {path}: no event-pattern rules found")
+    return rules
+
+
+def _rules_in(file: Path, parameters: dict[str, str] | None) -> Iterator[tuple[str, Any, str]]:
+    text = _read_file(file, "--rules")
+    stripped = text.lstrip()
+    if file.suffix in (".yaml", ".yml", ".template") or (stripped.startswith("{") and '"Resources"' in text):
+        from .template import load_template
+
+        template = load_template(file, parameters, text=text)
+        for rule in template.pattern_rules:
+            assert rule.pattern is not None
+            yield rule.name, rule.pattern, f"{file}: {rule.where}"
+        return
+    if file.suffix in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{file}:{number}"
+            item = _json(line, where)
+            if not (isinstance(item, dict) and isinstance(item.get("name"), str) and "pattern" in item):
+                raise UsageError(f'{where}: expected {{"name": ..., "pattern": ...}}')
+            yield item["name"], _pattern_of(item["pattern"]), where
+        return
+    data = _json(text, str(file))
+    if isinstance(data, dict):
+        for name, pattern in data.items():
+            yield name, _pattern_of(pattern), f"{file}: {name}"
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            where = f"{file}: item {i}"
+            if isinstance(item, dict) and isinstance(item.get("Name"), str) and "EventPattern" in item:
+                yield item["Name"], _pattern_of(item["EventPattern"]), where
+            elif isinstance(item, dict) and isinstance(item.get("name"), str) and "pattern" in item:
+                yield item["name"], _pattern_of(item["pattern"]), where
+            else:
+                raise UsageError(f'{where}: expected {{"Name": ..., "EventPattern": ...}}')
+    else:
+        raise UsageError(f"{file}: expected rules as a JSON object or list")
+
+
+def _pattern_of(value: Any) -> Any:
+    return value  # a dict, or JSON text (as ListRules returns EventPattern)
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{where}: not valid JSON: {exc}") from None
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_test(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    if args.template:
+        if args.event is not None:
+            raise UsageError("with --template, give only the EVENT")
+        return _test_template(args, out, inputs)
+    if args.event is None:
+        raise UsageError("give PATTERN and EVENT, or --template TEMPLATE and EVENT")
+    result = test_event_pattern(inputs.text(args.event, "EVENT"), inputs.text(args.pattern, "PATTERN"))
+    if out.as_json:
+        out.json({"Result": result})
+    else:
+        print("match" if result else "no match")
+    return 0 if result else 1
+
+
+def _test_template(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    from .template import load_template
+
+    template = load_template(args.template, _parameters(args.parameter))
+    firings = template.fire(inputs.text(args.pattern, "EVENT"), bus=args.bus)
+    if out.as_json:
+        out.json([f.to_dict() for f in firings])
+    elif not firings:
+        print("no rule matches")
+    else:
+        for f in firings:
+            print(f"{f.rule.name} (bus {f.rule.bus}) -> {f.target.id} ({f.target.arn})")
+            print("    " + json.dumps(f.payload, ensure_ascii=False))
+    return 0 if firings else 1
+
+
+def cmd_explain(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    result = explain(inputs.text(args.pattern, "PATTERN"), inputs.text(args.event, "EVENT"))
+    if out.as_json:
+        out.json(result.to_dict())
+    else:
+        print(result)
+    return 0 if result.matched else 1
+
+
+def cmd_validate(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    items: list[tuple[str, str]] = [(i, "auto") for i in args.items]
+    items += [(p, "pattern") for p in args.pattern] + [(s, "schedule") for s in args.schedule]
+    items += [(t, "template") for t in args.template]
+    if not items:
+        raise UsageError("nothing to validate: give a pattern, a schedule expression or --template FILE")
+    results = []
+    for item, kind in items:
+        if kind == "auto":
+            kind = "schedule" if item.strip().startswith(SCHEDULE_PREFIXES) else "pattern"
+        result: dict[str, Any] = {"input": item, "kind": kind, "valid": True}
+        try:
+            if kind == "schedule":
+                schedule = parse_schedule(item.strip(), args.tz)
+                result["describe"] = schedule.describe()
+            elif kind == "template":
+                from .template import load_template
+
+                template = load_template(item, _parameters(args.parameter))
+                result["rules"] = len(template.rules)
+            else:
+                compile_pattern(inputs.text(item, "PATTERN"))
+        except EventmatchError as exc:
+            result.update(valid=False, message=str(exc))
+            for attr in ("detail", "line", "column", "path", "problems"):
+                value = getattr(exc, attr, None)
+                if value is not None:
+                    result[attr] = value
+        results.append(result)
+    if out.as_json:
+        out.json(results if len(results) > 1 else results[0])
+    else:
+        for r in results:
+            label = r["input"] if len(r["input"]) <= 60 else r["input"][:57] + "..."
+            if r["valid"]:
+                extra = f" ({r['describe']})" if "describe" in r else f" ({r['rules']} rules)" if "rules" in r else ""
+                print(f"valid {r['kind']}: {label}{extra}")
+            else:
+                print(f"invalid {r['kind']}: {label}")
+                for line in r["message"].splitlines():
+                    print(f"    {line}")
+                if r.get("detail"):
+                    print(f"    ({r['detail']})")
+    return 0 if all(r["valid"] for r in results) else 1
+
+
+def cmd_next(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    if args.n < 1:
+        raise UsageError("-n must be at least 1")
+    if args.after:
+        try:
+            after = datetime.fromisoformat(args.after)
+        except ValueError:
+            raise UsageError(f"--after {args.after!r}: expected an ISO 8601 time such as 2026-01-01T00:00") from None
+    else:
+        after = datetime.now(UTC)
+    schedule = parse_schedule(args.expression, args.tz)
+    if after.tzinfo is None:
+        after = after.replace(tzinfo=schedule.tz)
+    times: list[str] = []
+    for when in schedule.iter(after):
+        times.append(when.isoformat())
+        if len(times) == args.n:
+            break
+    if out.as_json:
+        out.json({"expression": args.expression, "timezone": args.tz, "describe": schedule.describe(), "next": times})
+    else:
+        for text in times:
+            print(text)
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    from .template import load_template
+
+    template = load_template(args.template, _parameters(args.parameter))
+    listed = []
+    for rule in template.rules:
+        listed.append(
+            {
+                "name": rule.name,
+                "kind": rule.kind,
+                "where": rule.where,
+                "bus": rule.bus,
+                "state": rule.state,
+                **({"pattern": json.loads(rule.pattern.text)} if rule.pattern is not None else {}),
+                **({"schedule": rule.schedule, "timezone": rule.timezone} if rule.schedule is not None else {}),
+                "targets": [t.spec() for t in rule.targets],
+            }
+        )
+    if out.as_json:
+        out.json(listed)
+    else:
+        for item in listed:
+            what = json.dumps(item["pattern"]) if "pattern" in item else f"{item['schedule']} [{item['timezone']}]"
+            print(f"{item['name']} ({item['kind']}, bus {item['bus']}, {item['state']}): {what}")
+            for t in item["targets"]:
+                print(f"    -> {t['Id']} ({t['Arn']})")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    rules_path = Path(args.rules)
+    if not rules_path.exists():
+        raise UsageError(f"--rules {args.rules}: no such file or folder")
+    rules = load_rules(rules_path, _parameters(args.parameter))
+    sources = args.events or ["-"]
+    if sources.count("-") > 1:
+        raise UsageError("standard input (-) can be read only once")
+    for source in sources:
+        if source != "-" and not Path(source).is_file():
+            raise UsageError(f"{source}: no such file")
+    total = None if "-" in sources else sum(Path(s).stat().st_size for s in sources)
+    show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    progress = Progress(total, sys.stderr, show_progress)
+    counts: Counter[str] = Counter()
+    events = matched = bad = done = 0
+    write = sys.stdout.write
+    matching = rules.matching
+    for source in sources:
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+        label = "<stdin>" if source == "-" else source
+        try:
+            for number, line in enumerate(stream, 1):
+                done += len(line)
+                if not line.strip():
+                    continue
+                events += 1
+                if not events & 4095:
+                    progress.update(done, events)
+                try:
+                    names = matching(line)
+                except EventmatchError as exc:
+                    bad += 1
+                    detail = getattr(exc, "detail", str(exc))
+                    print(f"eventmatch: {label}:{number}: {detail}", file=sys.stderr)
+                    continue
+                if names:
+                    matched += 1
+                if args.count:
+                    counts.update(names)
+                elif out.as_json:
+                    if names or args.all:
+                        write(json.dumps({"source": label, "line": number, "rules": names}) + "\n")
+                elif names or args.all:
+                    write(f"{label}:{number}: {', '.join(names)}\n" if len(sources) > 1 else
+                          f"{number}: {', '.join(names)}\n")
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+    progress.finish(events, matched, bad)
+    if args.count:
+        table = {name: counts.get(name, 0) for name in rules}
+        if out.as_json:
+            out.json({"events": events, "matched": matched, "bad": bad, "rules": table})
+        else:
+            width = max(len(n) for n in table)
+            for name, n in table.items():
+                print(f"{name:<{width}}  {n}")
+    if bad:
+        return 2
+    return 0 if matched else 1
+
+
+def cmd_demo(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    from .demo import run
+
+    return run(sys.stdout)
+
+
+# -- the parser ------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eventmatch",
+        description="Amazon EventBridge event patterns, schedules and templates, offline.",
+        epilog="JSON arguments: the text itself, FILE, @FILE, or - for standard input. "
+        "Exit status: 0 match/valid, 1 no match/invalid, 2 error.",
+    )
+    parser.add_argument("--version", action="version", version=f"eventmatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--json", action="store_true", help="print the result (and errors) as JSON")
+        return p
+
+    def parameters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--parameter", "-p", action="append", default=[], metavar="NAME=VALUE",
+                       help="a template parameter's value (repeatable; others take their Default)")
+
+    command("demo", "run the demo: patterns, schedules and a bus on a virtual clock")
+
+    p = command("test", "TestEventPattern: does EVENT match PATTERN? Or, with --template, which targets fire")
+    p.add_argument("pattern", metavar="PATTERN", help="the pattern (with --template: the EVENT)")
+    p.add_argument("event", metavar="EVENT", nargs="?", help="the event")
+    p.add_argument("--template", "-t", metavar="FILE", help="a CloudFormation or SAM template (YAML or JSON)")
+    p.add_argument("--bus", help="with --template: the bus the event is put on (default: every bus)")
+    parameters(p)
+
+    p = command("match", "which rules match each event of a JSON-lines stream")
+    p.add_argument("events", metavar="EVENTS", nargs="*", help="JSON-lines files (default: standard input)")
+    p.add_argument("--rules", "-r", required=True, metavar="RULES",
+                   help="a template, {name: pattern} JSON, JSON lines of {name, pattern}, or a folder of them")
+    p.add_argument("--count", action="store_true", help="print how many events each rule matched instead")
+    p.add_argument("--all", action="store_true", help="print events that match no rule too")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--progress", dest="progress", action="store_true", default=None,
+                       help="show progress on stderr (default: when stderr is a terminal)")
+    group.add_argument("--no-progress", dest="progress", action="store_false")
+    parameters(p)
+
+    p = command("validate", "check patterns, schedule expressions and templates, with AWS's messages")
+    p.add_argument("items", nargs="*", metavar="ITEM",
+                   help="a pattern (JSON, FILE, @FILE, -) or a schedule expression (rate(...), cron(...), at(...))")
+    p.add_argument("--pattern", action="append", default=[], metavar="PATTERN", help="a pattern (repeatable)")
+    p.add_argument("--schedule", action="append", default=[], metavar="EXPR", help="a schedule expression")
+    p.add_argument("--template", action="append", default=[], metavar="FILE", help="a template (repeatable)")
+    p.add_argument("--tz", default="UTC", help="time zone of schedule expressions (default UTC)")
+    parameters(p)
+
+    p = command("next", "the next fire times of a schedule expression")
+    p.add_argument("expression", metavar="EXPRESSION", help="rate(...), cron(...) or at(...)")
+    p.add_argument("-n", type=int, default=5, help="how many (default 5)")
+    p.add_argument("--tz", default="UTC", help="the schedule's time zone (default UTC)")
+    p.add_argument("--after", help="start after this ISO 8601 time (default now; naive times are in --tz)")
+
+    p = command("explain", "why EVENT matches PATTERN or not, field by field")
+    p.add_argument("pattern", metavar="PATTERN")
+    p.add_argument("event", metavar="EVENT")
+
+    p = command("rules", "list the rules, schedules and targets a template defines")
+    p.add_argument("template", metavar="TEMPLATE")
+    parameters(p)
+    return parser
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "test": cmd_test,
+    "match": cmd_match,
+    "validate": cmd_validate,
+    "next": cmd_next,
+    "explain": cmd_explain,
+    "rules": cmd_rules,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = _Out(args.json)
+    try:
+        return COMMANDS[args.command](args, out, _Inputs())
+    except UsageError as exc:
+        return out.error(exc)
+    except EventmatchError as exc:
+        return out.error(exc)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (| head): quiet, as Unix tools are
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

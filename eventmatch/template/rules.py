@@ -1,0 +1,495 @@
+"""Rules, schedules and targets read from CloudFormation and SAM templates.
+
+Recognised resources:
+
+* ``AWS::Events::Rule``: EventPattern, ScheduleExpression, State, Description,
+  EventBusName, Targets (Id, Arn, Input, InputPath, InputTransformer).
+* ``AWS::Serverless::Function`` and ``AWS::Serverless::StateMachine`` events
+  of type ``EventBridgeRule`` and ``CloudWatchEvent`` (Pattern, EventBusName,
+  Input, InputPath, InputTransformer, State, RuleName, Target.Id), ``Schedule``
+  (Schedule, Input, Enabled or State, Name) and ``ScheduleV2``
+  (ScheduleExpression, ScheduleExpressionTimezone, Input, State, Name). The
+  function (or state machine) is the target.
+* ``AWS::Scheduler::Schedule``: ScheduleExpression,
+  ScheduleExpressionTimezone, State, Target (Arn, Input).
+* ``AWS::Events::EventBus``: a custom bus.
+
+:func:`load_template` validates everything it reads with the same checks the
+bus applies (AWS's messages for patterns, schedules and targets) and reports
+every problem at once, each with its place in the template; a template with
+a problem yields nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import EventmatchError, TemplateError
+from ..pattern import Pattern, compile_pattern
+from ..schedule import parse_schedule
+from .intrinsics import Resolver, Unresolvable
+from .read import read_template_text
+
+SAM_FUNCTIONS = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+PATTERN_EVENTS = ("EventBridgeRule", "CloudWatchEvent")
+SCHEDULE_EVENTS = ("Schedule", "ScheduleV2")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateTarget:
+    """A target as the template declares it (``arn`` is the resolved ARN or name of what is invoked)."""
+
+    id: str
+    arn: str
+    input: str | None = None
+    input_path: str | None = None
+    input_transformer: Mapping[str, Any] | None = None
+
+    def spec(self) -> dict[str, Any]:
+        """The PutTargets-style mapping for :meth:`eventmatch.EventBus.put_targets` (without ``Fn``)."""
+        out: dict[str, Any] = {"Id": self.id, "Arn": self.arn}
+        if self.input is not None:
+            out["Input"] = self.input
+        if self.input_path is not None:
+            out["InputPath"] = self.input_path
+        if self.input_transformer is not None:
+            out["InputTransformer"] = dict(self.input_transformer)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRule:
+    """One rule or schedule of a template.
+
+    ``where`` is its place in the template (``Resources.OrderRule`` or
+    ``Resources.Fn.Properties.Events.Nightly``); ``kind`` the resource type,
+    with the SAM event type after a slash (``AWS::Serverless::Function/Schedule``).
+    """
+
+    name: str
+    kind: str
+    where: str
+    bus: str
+    state: str
+    targets: tuple[TemplateTarget, ...]
+    pattern: Pattern | None = None
+    schedule: str | None = None
+    timezone: str = "UTC"
+    description: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.state != "DISABLED"
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """What one target would receive for one event."""
+
+    rule: TemplateRule
+    target: TemplateTarget
+    payload: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule.name, "bus": self.rule.bus, "target": self.target.id, "arn": self.target.arn,
+                "payload": self.payload}
+
+
+@dataclass
+class Template:
+    """The rules, schedules and buses of one template."""
+
+    source: str
+    rules: tuple[TemplateRule, ...]
+    buses: tuple[str, ...]
+    _bridge: Any = field(default=None, repr=False)
+    _received: list[Firing] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __repr__(self) -> str:
+        return f"<Template {self.source}: {len(self.rules)} rules, buses {', '.join(self.buses)}>"
+
+    @property
+    def pattern_rules(self) -> tuple[TemplateRule, ...]:
+        return tuple(r for r in self.rules if r.pattern is not None)
+
+    @property
+    def schedules(self) -> tuple[TemplateRule, ...]:
+        return tuple(r for r in self.rules if r.schedule is not None)
+
+    def bridge(self, clock: Any = None, deliver: Any = None) -> Any:
+        """An :class:`eventmatch.EventBridge` with this template's buses, rules and targets.
+
+        ``deliver(rule, target, payload)`` is called for every delivery (by
+        default nothing happens). Scheduled rules are put on the default bus
+        with their time zone; Scheduler schedules too.
+        """
+        from ..bus import EventBridge, VirtualClock
+
+        bridge = EventBridge(clock=clock or VirtualClock())
+        for bus in self.buses:
+            if bus != "default":
+                bridge.create_event_bus(bus)
+        for rule in self.rules:
+            _install(bridge, rule, deliver)
+        return bridge
+
+    def fire(self, event: Mapping[str, Any] | str | bytes, bus: str | None = None) -> list[Firing]:
+        """The targets that would receive ``event``, with what each would receive.
+
+        The event goes to ``bus``, or to every bus of the template when
+        ``bus`` is None. Envelope fields AWS always sets (version, id, time,
+        account, region, resources) are filled in when the event lacks them.
+        """
+        from ..event import load_event
+
+        loaded = dict(load_event(event))
+        for key, value in _envelope_defaults().items():
+            loaded.setdefault(key, value)
+        with self._lock:
+            if self._bridge is None:
+                self._bridge = self.bridge(deliver=lambda r, t, p: self._received.append(Firing(r, t, p)))
+            if bus is not None and bus not in self.buses:
+                raise TemplateError(self.source, [("", f"no bus named {bus} (buses: {', '.join(self.buses)})")])
+            self._received.clear()
+            for name in [bus] if bus is not None else self.buses:
+                self._bridge.publish(loaded, bus=name)
+            self._bridge.run_pending()
+            out = list(self._received)
+            self._received.clear()
+        return out
+
+
+def _envelope_defaults() -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "account": "123456789012",
+        "region": "us-east-1",
+        "resources": [],
+    }
+
+
+def _install(bridge: Any, rule: TemplateRule, deliver: Any) -> None:
+    bus = bridge.bus(rule.bus)
+    if rule.pattern is not None:
+        bus.put_rule(rule.name, rule.pattern.text, state=rule.state, description=rule.description)
+    else:
+        bus.put_rule(rule.name, schedule_expression=rule.schedule, state=rule.state,
+                     description=rule.description, schedule_tz=rule.timezone)
+    specs = []
+    for target in rule.targets:
+
+        def fn(payload: Any, _r: TemplateRule = rule, _t: TemplateTarget = target) -> None:
+            if deliver is not None:
+                deliver(_r, _t, payload)
+
+        specs.append({**target.spec(), "Fn": fn})
+    if specs:
+        bus.put_targets(rule.name, specs)
+
+
+class _Reader:
+    """Walks the resources, collecting rules and problems."""
+
+    def __init__(self, source: str, data: Mapping[str, Any], resolver: Resolver) -> None:
+        self.source = source
+        self.data = data
+        self.resolver = resolver
+        self.problems: list[tuple[str, str]] = []
+        self.rules: list[TemplateRule] = []
+        self.buses: list[str] = ["default"]
+
+    def resolve(self, value: Any, where: str, *, lenient: bool = False) -> Any:
+        try:
+            return self.resolver.resolve(value)
+        except Unresolvable as exc:
+            if lenient:
+                return f"<{json.dumps(value, default=str)}>"
+            raise _Problem(where, str(exc)) from None
+
+    def read(self) -> None:
+        resources = self.data["Resources"]
+        for logical_id, resource in resources.items():
+            where = f"Resources.{logical_id}"
+            if not isinstance(resource, Mapping) or not isinstance(resource.get("Type"), str):
+                self.problems.append((where, "a resource must be a mapping with a Type"))
+                continue
+            kind = resource["Type"]
+            props = resource.get("Properties") or {}
+            if not isinstance(props, Mapping):
+                self.problems.append((f"{where}.Properties", "Properties must be a mapping"))
+                continue
+            try:
+                if kind == "AWS::Events::EventBus":
+                    name = self.resolve(props.get("Name", logical_id), f"{where}.Properties.Name")
+                    self.buses.append(str(name))
+                elif kind == "AWS::Events::Rule":
+                    self.events_rule(logical_id, where, props)
+                elif kind in SAM_FUNCTIONS:
+                    self.sam_events(logical_id, where, kind, props)
+                elif kind == "AWS::Scheduler::Schedule":
+                    self.scheduler(logical_id, where, props)
+            except _Problem as p:
+                self.problems.append((p.where, p.message))
+
+    # -- the resource types ---------------------------------------------------------------
+    def events_rule(self, logical_id: str, where: str, props: Mapping[str, Any]) -> None:
+        at = f"{where}.Properties"
+        name = self.text(props.get("Name", logical_id), f"{at}.Name")
+        targets = []
+        raw_targets = props.get("Targets") or []
+        if not isinstance(raw_targets, list):
+            raise _Problem(f"{at}.Targets", "Targets must be a list")
+        for i, raw in enumerate(raw_targets):
+            tw = f"{at}.Targets[{i}]"
+            if not isinstance(raw, Mapping) or "Id" not in raw:
+                raise _Problem(tw, "a target must be a mapping with an Id")
+            targets.append(
+                TemplateTarget(
+                    self.text(raw["Id"], f"{tw}.Id"),
+                    str(self.resolve(raw.get("Arn", ""), f"{tw}.Arn", lenient=True)),
+                    **self.inputs(raw, tw),
+                )
+            )
+        self.add(
+            name=name,
+            kind="AWS::Events::Rule",
+            where=where,
+            bus=self.bus_name(props.get("EventBusName"), f"{at}.EventBusName"),
+            state=self.text(props.get("State", "ENABLED"), f"{at}.State"),
+            targets=tuple(targets),
+            pattern=props.get("EventPattern"),
+            pattern_where=f"{at}.EventPattern",
+            schedule=props.get("ScheduleExpression"),
+            schedule_where=f"{at}.ScheduleExpression",
+            description=self.text(props.get("Description", ""), f"{at}.Description"),
+        )
+
+    def sam_events(self, logical_id: str, where: str, kind: str, props: Mapping[str, Any]) -> None:
+        events = props.get("Events") or {}
+        if not isinstance(events, Mapping):
+            raise _Problem(f"{where}.Properties.Events", "Events must be a mapping")
+        function_name = self.resolver.name_of(logical_id)
+        for event_name, spec in events.items():
+            ew = f"{where}.Properties.Events.{event_name}"
+            if not isinstance(spec, Mapping) or not isinstance(spec.get("Type"), str):
+                self.problems.append((ew, "an event source must be a mapping with a Type"))
+                continue
+            etype = spec["Type"]
+            if etype not in PATTERN_EVENTS + SCHEDULE_EVENTS:
+                continue
+            ep = spec.get("Properties") or {}
+            at = f"{ew}.Properties"
+            try:
+                target_spec = ep.get("Target") or {}
+                target_id = self.text(target_spec.get("Id", f"{logical_id}{event_name}Target"[:64]), f"{at}.Target.Id")
+                target = TemplateTarget(target_id, function_name, **self.inputs(ep, at))
+                rule_key = "Name" if etype in SCHEDULE_EVENTS else "RuleName"
+                name = self.text(ep.get(rule_key, f"{logical_id}{event_name}"[:64]), f"{at}.{rule_key}")
+                state = ep.get("State")
+                if state is None and "Enabled" in ep:
+                    state = "ENABLED" if self.resolve(ep["Enabled"], f"{at}.Enabled") else "DISABLED"
+                common: dict[str, Any] = {
+                    "name": name,
+                    "kind": f"{kind}/{etype}",
+                    "where": ew,
+                    "state": self.text(state or "ENABLED", f"{at}.State"),
+                    "targets": (target,),
+                    "description": self.text(ep.get("Description", ""), f"{at}.Description"),
+                }
+                if etype in PATTERN_EVENTS:
+                    self.add(
+                        **common,
+                        bus=self.bus_name(ep.get("EventBusName"), f"{at}.EventBusName"),
+                        pattern=ep.get("Pattern"),
+                        pattern_where=f"{at}.Pattern",
+                        require="pattern",
+                    )
+                else:
+                    key = "Schedule" if etype == "Schedule" else "ScheduleExpression"
+                    self.add(
+                        **common,
+                        bus="default",
+                        schedule=ep.get(key),
+                        schedule_where=f"{at}.{key}",
+                        timezone=self.text(
+                            ep.get("ScheduleExpressionTimezone", "UTC"), f"{at}.ScheduleExpressionTimezone"
+                        ),
+                        require="schedule",
+                    )
+            except _Problem as p:
+                self.problems.append((p.where, p.message))
+
+    def scheduler(self, logical_id: str, where: str, props: Mapping[str, Any]) -> None:
+        at = f"{where}.Properties"
+        raw = props.get("Target")
+        if not isinstance(raw, Mapping):
+            raise _Problem(f"{at}.Target", "a schedule needs a Target mapping with an Arn")
+        target = TemplateTarget(
+            "Target",
+            str(self.resolve(raw.get("Arn", ""), f"{at}.Target.Arn", lenient=True)),
+            input=self.optional_text(raw.get("Input"), f"{at}.Target.Input"),
+        )
+        self.add(
+            name=self.text(props.get("Name", logical_id), f"{at}.Name"),
+            kind="AWS::Scheduler::Schedule",
+            where=where,
+            bus="default",
+            state=self.text(props.get("State", "ENABLED"), f"{at}.State"),
+            targets=(target,),
+            schedule=props.get("ScheduleExpression"),
+            schedule_where=f"{at}.ScheduleExpression",
+            timezone=self.text(props.get("ScheduleExpressionTimezone", "UTC"), f"{at}.ScheduleExpressionTimezone"),
+            description=self.text(props.get("Description", ""), f"{at}.Description"),
+            require="schedule",
+        )
+
+    # -- pieces --------------------------------------------------------------------------
+    def text(self, value: Any, where: str) -> str:
+        resolved = self.resolve(value, where)
+        if not isinstance(resolved, str):
+            raise _Problem(where, f"expected a string, got {json.dumps(resolved, default=str)}")
+        return resolved
+
+    def optional_text(self, value: Any, where: str) -> str | None:
+        return None if value is None else self.text(value, where)
+
+    def bus_name(self, value: Any, where: str) -> str:
+        if value is None:
+            return "default"
+        name = self.text(value, where)
+        if name.startswith("arn:") and ":event-bus/" in name:
+            name = name.split(":event-bus/", 1)[1]
+        return name
+
+    def inputs(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if raw.get("Input") is not None:
+            out["input"] = self.text(raw["Input"], f"{where}.Input")
+        if raw.get("InputPath") is not None:
+            out["input_path"] = self.text(raw["InputPath"], f"{where}.InputPath")
+        if raw.get("InputTransformer") is not None:
+            transformer = self.resolve(raw["InputTransformer"], f"{where}.InputTransformer")
+            if not isinstance(transformer, Mapping):
+                raise _Problem(f"{where}.InputTransformer", "InputTransformer must be a mapping")
+            out["input_transformer"] = transformer
+        return out
+
+    def add(
+        self,
+        *,
+        name: str,
+        kind: str,
+        where: str,
+        bus: str,
+        state: str,
+        targets: tuple[TemplateTarget, ...],
+        pattern: Any = None,
+        pattern_where: str = "",
+        schedule: Any = None,
+        schedule_where: str = "",
+        timezone: str = "UTC",
+        description: str = "",
+        require: str = "",
+    ) -> None:
+        compiled = None
+        if pattern is None and schedule is None:
+            what = {"pattern": "Pattern", "schedule": "schedule expression"}.get(
+                require, "EventPattern or ScheduleExpression"
+            )
+            raise _Problem(where, f"the rule has no {what}")
+        if pattern is not None:
+            value = self.resolve(pattern, pattern_where)
+            try:
+                compiled = compile_pattern(value if isinstance(value, (str, Mapping)) else json.dumps(value))
+            except EventmatchError as exc:
+                raise _Problem(pattern_where, str(exc)) from None
+        expression = None
+        if schedule is not None:
+            expression = self.text(schedule, schedule_where)
+            try:
+                parse_schedule(expression, timezone)
+            except EventmatchError as exc:
+                detail = getattr(exc, "detail", "")
+                raise _Problem(schedule_where, f"{exc}" + (f" ({detail})" if detail else "")) from None
+        self.rules.append(
+            TemplateRule(name, kind, where, bus, state, targets, compiled, expression, timezone, description)
+        )
+
+
+class _Problem(Exception):
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        self.message = message
+
+
+def load_template(
+    source: str | Path,
+    parameters: Mapping[str, str] | None = None,
+    *,
+    text: str | None = None,
+) -> Template:
+    """Read a CloudFormation or SAM template (a path, or ``text`` with ``source`` naming it).
+
+    ``parameters`` give values to the template's parameters (others take
+    their ``Default``). Raises :class:`~eventmatch.TemplateError` listing
+    every problem, each with its place in the template.
+    """
+    name = str(source)
+    if text is None:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(name, [("", f"cannot read the template: {exc}")]) from None
+    data = read_template_text(text, name)
+    try:
+        resolver = Resolver(data, parameters)
+    except Unresolvable as exc:
+        raise TemplateError(name, [("Parameters", str(exc))]) from None
+    reader = _Reader(name, data, resolver)
+    reader.read()
+    template = Template(name, tuple(reader.rules), tuple(dict.fromkeys(reader.buses)))
+    if not reader.problems:
+        seen: dict[tuple[str, str], str] = {}
+        for rule in template.rules:
+            key = (rule.bus, rule.name)
+            if key in seen:
+                problem = f"rule name {rule.name} on bus {rule.bus} is also used by {seen[key]}"
+                reader.problems.append((rule.where, problem))
+            seen[key] = rule.where
+    if not reader.problems:
+        # a dry run through the bus applies its checks (names, targets, transformers) with AWS's messages
+        from ..bus import EventBridge
+
+        bridge = EventBridge()
+        for bus in template.buses:
+            if bus != "default":
+                try:
+                    bridge.create_event_bus(bus)
+                except EventmatchError as exc:
+                    reader.problems.append(("Resources", f"bus {bus}: {exc}"))
+        for rule in template.rules:
+            if rule.bus not in template.buses:
+                with contextlib.suppress(EventmatchError):
+                    bridge.create_event_bus(rule.bus)
+            try:
+                _install(bridge, rule, None)
+            except EventmatchError as exc:
+                reader.problems.append((rule.where, str(exc)))
+        bridge.stop()
+        if not reader.problems:
+            buses = list(template.buses) + [r.bus for r in template.rules]
+            template.buses = tuple(dict.fromkeys(buses))
+    if reader.problems:
+        raise TemplateError(name, reader.problems)
+    return template

@@ -1,0 +1,69 @@
+"""The pytest plugin, loaded through its entry point in a separate pytest run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+TEMPLATES = Path(__file__).parent / "data" / "templates"
+
+USER_TESTS = '''
+import pytest
+
+def test_bus_fixture_and_recorder(event_bus, recorder):
+    event_bus.put_rule("big", {"detail": {"total": [{"numeric": [">", 100]}]}})
+    event_bus.put_targets("big", [{"Id": "t", "Fn": recorder}])
+    event_bus.publish({"source": "shop", "detail-type": "Order", "detail": {"total": 150}})
+    event_bus.publish({"source": "shop", "detail-type": "Order", "detail": {"total": 50}})
+    assert len(recorder) == 1 and recorder.last["detail"]["total"] == 150
+
+def test_scheduled_rule_on_the_virtual_clock(eventbridge, event_bus, virtual_clock, recorder):
+    event_bus.put_rule("hourly", schedule_expression="rate(1 hour)")
+    event_bus.put_targets("hourly", [{"Id": "t", "Fn": recorder}])
+    start = virtual_clock.now()
+    eventbridge.advance(3 * 3600)
+    assert len(recorder) == 3 and recorder.last["detail-type"] == "Scheduled Event"
+    assert (virtual_clock.now() - start).total_seconds() == 3 * 3600
+
+def test_helpers_as_fixtures(assert_matches, assert_no_match):
+    assert_matches({"source": ["aws.ec2"]}, {"source": "aws.ec2"})
+    assert_no_match({"source": ["aws.ec2"]}, {"source": "aws.s3"})
+
+def test_helpers_importable():
+    from eventmatch.testing import assert_matches
+    assert_matches({"a": [{"prefix": "x"}]}, {"a": "xy"})
+
+def test_templates(load_template):
+    t = load_template(TEMPLATE)
+    assert [f.target.id for f in t.fire(EC2)] == ["alert", "audit"]
+
+def test_a_failing_assertion_explains_itself(assert_matches):
+    assert_matches({"source": ["aws.ec2"], "detail": {"state": ["terminated"]}},
+                   {"source": "aws.ec2", "detail": {"state": "running"}})
+'''
+
+
+def test_plugin_fixtures_in_a_user_project(pytester: pytest.Pytester) -> None:
+    header = (
+        f"TEMPLATE = {str(TEMPLATES / 'cfn-ops.json')!r}\n"
+        "EC2 = {'source': 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification',"
+        " 'detail': {'instance-id': 'i-1', 'state': 'terminated'}}\n"
+    )
+    pytester.makepyfile(test_user=header + USER_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:benchmark")
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.fnmatch_lines([
+        "*AssertionError: the event does not match the pattern:",
+        "*no match",
+        '*detail.state: not met: "running" meets none of "terminated"',
+    ])
+
+
+def test_plugin_is_registered_by_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="pytest11") if e.name == "eventmatch"]
+    assert ep.value == "eventmatch.pytest_plugin"
