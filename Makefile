@@ -1,16 +1,16 @@
 # Two commands do all set-up on a fresh clone:
 #   make demo   - the main job: a demo of eventmatch on its embedded examples
-#   make test   - lint, type-check and run the whole test suite
+#   make test   - lint, type-check, run the whole test suite and build the docs (strict)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench perf clean
+.PHONY: demo test lint docs bench perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,7 +20,11 @@ lint: $(STAMP)
 	$(PY) -m ruff check eventmatch tests benchmarks
 	$(PY) -m mypy
 
-test: lint
+# the documentation site (mkdocs-material), built in strict mode: any warning fails
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+
+test: lint docs
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -32,4 +36,4 @@ perf: $(STAMP)
 	$(PY) -m benchmarks.report $(if $(wildcard $(ANCHORS)/bench.sh),--anchors $(ANCHORS),--no-anchors)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks
+	rm -rf $(VENV) .site .pytest_cache .mypy_cache .ruff_cache .benchmarks
