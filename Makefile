@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench perf clean
+.PHONY: demo test lint docs redis-server bench bench-redis perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,11 +24,24 @@ lint: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
-test: lint docs
+# the Redis Streams transport's tests start a real redis-server (Debian's package): installed here when missing
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (Debian's package)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server; }; }
+
+test: lint docs redis-server
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-only
+
+# the transport with 1 and 2 worker processes against the in-process bus; rewrites a section of docs/scale-out.md
+bench-redis: $(STAMP) redis-server
+	$(PY) -m benchmarks.redis_bench
 
 # one interleaved run against the Java and Go anchors (when ../shared/anchors exists); rewrites docs/performance.md
 ANCHORS ?= ../shared/anchors

@@ -557,3 +557,37 @@ def test_metrics_exact_under_concurrent_publishers_and_readers() -> None:
     assert m.get("Invocations", rule="a") == 2 * total and m.get("Invocations", rule="b") == 0
     latency = m.summary("IngestionToInvocationStartLatency", rule="a")
     assert latency.count == 2 * total and latency.maximum == 0.0
+
+
+def test_ticket_tells_when_every_delivery_is_over() -> None:
+    """route(ticket=...) runs on_done once, after the last delivery is delivered or dead-lettered."""
+    from eventmatch.bus import Ticket
+
+    bridge = EventBridge(clock=VirtualClock(START), seed=1)
+    bus = bridge.bus()
+    calls = {"n": 0}
+
+    def flaky(event: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise RuntimeError("not yet")
+
+    dead: list[Any] = []
+    bus.put_rule("r", {"source": ["s"]})
+    bus.put_targets("r", [
+        {"Id": "ok", "Fn": lambda e: None},
+        {"Id": "flaky", "Fn": flaky},
+        {"Id": "doomed", "Fn": lambda e: 1 / 0, "RetryPolicy": {"MaximumRetryAttempts": 1},
+         "DeadLetter": lambda p, a: dead.append(a)},
+        {"Id": "shaped", "Fn": lambda e: None, "InputPath": "$.detail"},
+    ])
+    done: list[int] = []
+    ticket = Ticket(lambda: done.append(1))
+    assert bridge.route({"source": "s", "detail": {}}, ticket=ticket) == ["r"]
+    assert done == [] and ticket.outstanding == 2  # flaky and doomed wait for retries
+    bridge.advance(3600)
+    assert done == [1] and ticket.outstanding == 0 and len(dead) == 1 and calls["n"] == 3
+
+    quick = Ticket(lambda: done.append(2))
+    bridge.route({"source": "nobody"}, ticket=quick)  # nothing matched: done at once
+    assert done == [1, 2]

@@ -1,7 +1,7 @@
 """The event bus: PutEvents, rules and targets, input transformers, retries, dead letters, archives,
 replays, scheduled rules and metrics. See :class:`EventBridge`."""
 
-from .bus import EventBridge, EventBus, PermanentDeliveryError, RetryPolicy, Rule, Target
+from .bus import EventBridge, EventBus, PermanentDeliveryError, RetryPolicy, Rule, Target, Ticket
 from .clock import Clock, SystemClock, VirtualClock
 from .metrics import Metrics
 
@@ -15,5 +15,6 @@ __all__ = [
     "Rule",
     "SystemClock",
     "Target",
+    "Ticket",
     "VirtualClock",
 ]

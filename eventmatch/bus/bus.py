@@ -164,6 +164,48 @@ class _Delivery:
     event: dict[str, Any]
     ingested: datetime
     attempt: int = 0
+    ticket: Ticket | None = None
+
+
+class Ticket:
+    """Tells when every delivery of one routed event is done: delivered, dead-lettered or dropped.
+
+    A transport that must acknowledge an event only once its deliveries are
+    over passes a ticket to :meth:`EventBridge.route`; ``on_done`` runs once,
+    from whichever thread finishes the last delivery (possibly a retry, much
+    later), or at once if nothing was left outstanding.
+    """
+
+    __slots__ = ("_lock", "_outstanding", "_sealed", "on_done")
+
+    def __init__(self, on_done: Callable[[], Any]) -> None:
+        self._lock = threading.Lock()
+        self._outstanding = 0
+        self._sealed = False
+        self.on_done = on_done
+
+    def acquire(self) -> None:
+        with self._lock:
+            self._outstanding += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._outstanding -= 1
+            fire = self._sealed and self._outstanding == 0
+        if fire:
+            self.on_done()
+
+    def seal(self) -> None:
+        """Routing is over: no more deliveries will be added."""
+        with self._lock:
+            self._sealed = True
+            fire = self._outstanding == 0
+        if fire:
+            self.on_done()
+
+    @property
+    def outstanding(self) -> int:
+        return self._outstanding
 
 
 class EventBus:
@@ -522,7 +564,39 @@ class EventBridge:
         return self.bus(bus).publish(event)
 
     # -- routing and delivery ----------------------------------------------------------------
-    def _route(self, bus: EventBus, event: dict[str, Any]) -> list[str]:
+    def route(
+        self,
+        event: Mapping[str, Any],
+        bus: str = "default",
+        ticket: Ticket | None = None,
+        only: Iterable[str] | None = None,
+    ) -> list[str]:
+        """Route an event like :meth:`publish`. With a ``ticket``, seal it once routing is over, so that
+        its ``on_done`` runs when the event's last delivery is done (for transports that acknowledge).
+        With ``only``, deliver to those rules only (a replay's FilterArns)."""
+        try:
+            loaded = event if type(event) is dict else dict(load_event(event))
+            target_bus = self.bus(bus)
+            if only is None:
+                return self._route(target_bus, loaded, ticket)
+            allowed = set(only)
+            now = self.clock.now()
+            matched = []
+            for rule in target_bus.matching_rules(loaded):
+                if rule.name not in allowed:
+                    continue
+                matched.append(rule.name)
+                self.metrics.count(target_bus.name, rule.name, "MatchedEvents")
+                for target in rule.targets:
+                    if ticket is not None:
+                        ticket.acquire()
+                    self._deliver(_Delivery(rule, target, loaded, now, 0, ticket))
+            return matched
+        finally:
+            if ticket is not None:
+                ticket.seal()
+
+    def _route(self, bus: EventBus, event: dict[str, Any], ticket: Ticket | None = None) -> list[str]:
         names = bus._ruleset.matching(event)
         if self.archives.active and "replay-name" not in event:
             self.archives.offer(bus.name, event)
@@ -544,18 +618,23 @@ class EventBridge:
                         target.fn(event)
                     except PermanentDeliveryError as exc:
                         now = now or self.clock.now()
-                        self._failed(_Delivery(rule, target, event, now), event, exc.code, str(exc), retriable=False)
+                        if ticket is not None:
+                            ticket.acquire()
+                        failed = _Delivery(rule, target, event, now, 0, ticket)
+                        self._failed(failed, event, exc.code, str(exc), retriable=False)
                     except Exception as exc:
                         now = now or self.clock.now()
-                        message = f"{type(exc).__name__}: {exc}"
-                        self._failed(
-                            _Delivery(rule, target, event, now), event, "TARGET_ERROR", message, retriable=True
-                        )
+                        if ticket is not None:
+                            ticket.acquire()
+                        failed = _Delivery(rule, target, event, now, 0, ticket)
+                        self._failed(failed, event, "TARGET_ERROR", f"{type(exc).__name__}: {exc}", retriable=True)
                     else:
                         delivered += 1
                 else:
                     now = now or self.clock.now()
-                    self._deliver(_Delivery(rule, target, event, now))
+                    if ticket is not None:
+                        ticket.acquire()
+                    self._deliver(_Delivery(rule, target, event, now, 0, ticket))
             # inline deliveries start at ingestion: a latency of 0 ms on the bus's clock
             routed(bus.name, name, delivered)
         return matched
@@ -591,6 +670,8 @@ class EventBridge:
             payload = self._payload(d)
         except NotDelivered:
             self.metrics.count(d.rule.bus, d.rule.name, "FailedInvocations")
+            if d.ticket is not None:
+                d.ticket.release()
             return
         if d.attempt == 0:
             latency = (self.clock.now() - d.ingested).total_seconds() * 1000
@@ -611,6 +692,8 @@ class EventBridge:
             self._failed(d, payload, "TARGET_ERROR", f"{type(exc).__name__}: {exc}", retriable=True)
         else:
             self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
+            if d.ticket is not None:
+                d.ticket.release()
 
     async def _deliver_async(self, d: _Delivery) -> None:
         target = d.target
@@ -646,10 +729,18 @@ class EventBridge:
         delay = self._random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**d.attempt))
         if retriable and d.attempt < policy.maximum_retry_attempts and age + delay < policy.maximum_event_age_seconds:
             self.metrics.count(d.rule.bus, d.rule.name, "RetryInvocationAttempts")
-            retry = _Delivery(d.rule, d.target, d.event, d.ingested, d.attempt + 1)
+            retry = _Delivery(d.rule, d.target, d.event, d.ingested, d.attempt + 1, d.ticket)
             with self._pending_lock:
                 heapq.heappush(self._pending, (now + timedelta(seconds=delay), next(self._seq), retry))
             return
+        try:
+            self._give_up(d, payload, code, message, retriable)
+        finally:
+            if d.ticket is not None:
+                d.ticket.release()
+
+    def _give_up(self, d: _Delivery, payload: Any, code: str, message: str, retriable: bool) -> None:
+        policy = d.target.retry
         self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
         self.metrics.count(d.rule.bus, d.rule.name, "FailedInvocations")
         if d.target.dead_letter is None:
