@@ -336,8 +336,13 @@ class RedisTransport:
                 except redis.exceptions.ResponseError:
                     continue
                 for g in groups:
-                    if g["name"].decode() == self.group:
-                        total += int(g.get("lag") or 0)
+                    if g["name"].decode() != self.group:
+                        continue
+                    lag = g.get("lag")
+                    if lag is None:  # Redis cannot always tell (after a restart, a trim): count what is unread
+                        last = g["last-delivered-id"].decode()
+                        lag = len(self.redis.xrange(stream, min=f"({last}", max="+", count=100_000))
+                    total += int(lag)
         return total
 
     def wait_idle(self, timeout: float = 30.0, poll: float = 0.05) -> bool:
