@@ -48,3 +48,28 @@ def test_removing_a_rule_is_the_same_as_never_adding_it(
             without.add(f"r{i}", pattern)
     full.remove(f"r{gone}")
     assert full.matching(event) == without.matching(event)
+
+
+SHARED_ANCHOR = {"a": ["x"]}  # an exact string many rules share: their sub-rules form one anchor group
+
+
+@SETTINGS
+@given(st.lists(patterns, min_size=10, max_size=40), events, st.data())
+def test_rules_sharing_an_anchor_match_and_remove_like_the_reference(
+    rules: list[dict[str, Any]], event: dict[str, Any], data: st.DataObject
+) -> None:
+    """Many rules with one common exact field: the group they share is split by a second field once it
+    is large; matching, and removing rules from it, must still agree with the reference."""
+    seconds = data.draw(st.lists(st.sampled_from([None, "x", "xy", "X"]), min_size=len(rules), max_size=len(rules)))
+    # most get a second exact field too, so the group is split by it
+    rules = [{**r, **SHARED_ANCHOR, **({"b": [b]} if b is not None else {})} for r, b in zip(rules, seconds, strict=True)]
+    if data.draw(st.booleans()):
+        event = {**event, "a": "x"}
+    ruleset = eventmatch.RuleSet()
+    for i, pattern in enumerate(rules):
+        ruleset.add(f"r{i}", pattern)
+    gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 2)))
+    for i in gone:
+        ruleset.remove(f"r{i}")
+    expected = [f"r{i}" for i, p in enumerate(rules) if i not in gone and reference.matches(p, event)]
+    assert ruleset.matching(event) == expected

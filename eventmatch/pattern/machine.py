@@ -26,6 +26,7 @@ import threading
 from bisect import insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ..event import Fields, Leaf, flatten, load_event
@@ -70,6 +71,11 @@ _EXACT = (op.ExactString, op.ExactNumber, op.ExactLiteral)
 _LOOKED_UP = (*_EXACT, op.EqualsIgnoreCase, op.Prefix, op.Suffix)
 
 
+#: the shared empty tables of a new FieldIndex (never mutated: a table is replaced before its first insert)
+_NO_DICT: Any = MappingProxyType({})
+_NO_LIST: Any = ()
+
+
 def _add(table: dict[Any, list[int]], key: Any, pid: int) -> None:
     table.setdefault(key, []).append(pid)
 
@@ -84,61 +90,70 @@ def _drop(table: dict[Any, list[int]], key: Any, pid: int) -> None:
 
 @dataclass(slots=True)
 class FieldIndex:
-    """Everything the rules ask of one field path, indexed by operator kind."""
+    """Everything the rules ask of one field path, indexed by operator kind.
 
-    exact_str: dict[str, list[int]] = field(default_factory=dict)
-    exact_num: dict[Any, list[int]] = field(default_factory=dict)
+    Tables start as one shared empty (read-only) object and get their own
+    container on first insert: most fields use one or two operator kinds, and
+    an index per field (and per anchor group's second field) is common.
+    """
+
+    exact_str: dict[str, list[int]] = field(default_factory=lambda: _NO_DICT)
+    exact_num: dict[Any, list[int]] = field(default_factory=lambda: _NO_DICT)
     # the nearest float of every exact number: a float event value not in here equals none of them
-    exact_floats: dict[float, int] = field(default_factory=dict)
-    literal: dict[Any, list[int]] = field(default_factory=dict)  # keyed by True/False/None identity
-    prefix: dict[str, list[int]] = field(default_factory=dict)
-    prefix_lengths: list[int] = field(default_factory=list)
-    suffix: dict[str, list[int]] = field(default_factory=dict)
-    suffix_lengths: list[int] = field(default_factory=list)
-    folded_eq: dict[str, list[int]] = field(default_factory=dict)
-    folded_prefix: dict[str, list[int]] = field(default_factory=dict)
-    folded_prefix_lengths: list[int] = field(default_factory=list)
-    folded_suffix: dict[str, list[int]] = field(default_factory=dict)
-    folded_suffix_lengths: list[int] = field(default_factory=list)
-    exists: list[int] = field(default_factory=list)
+    exact_floats: dict[float, int] = field(default_factory=lambda: _NO_DICT)
+    literal: dict[Any, list[int]] = field(default_factory=lambda: _NO_DICT)  # keyed by True/False/None identity
+    prefix: dict[str, list[int]] = field(default_factory=lambda: _NO_DICT)
+    prefix_lengths: list[int] = _NO_LIST
+    suffix: dict[str, list[int]] = field(default_factory=lambda: _NO_DICT)
+    suffix_lengths: list[int] = _NO_LIST
+    folded_eq: dict[str, list[int]] = field(default_factory=lambda: _NO_DICT)
+    folded_prefix: dict[str, list[int]] = field(default_factory=lambda: _NO_DICT)
+    folded_prefix_lengths: list[int] = _NO_LIST
+    folded_suffix: dict[str, list[int]] = field(default_factory=lambda: _NO_DICT)
+    folded_suffix_lengths: list[int] = _NO_LIST
+    exists: list[int] = _NO_LIST
     # anything-but over strings: every such predicate matches unless the value is one it excludes
     # (a predicate may hold several: it then fails only where all of them exclude the value)
-    but: list[int] = field(default_factory=list)  # the predicates, once each
-    but_n: dict[int, int] = field(default_factory=dict)  # predicate -> how many anything-but matchers
-    but_excluded: dict[str, dict[int, int]] = field(default_factory=dict)  # value -> predicate -> how many exclude it
+    but: list[int] = _NO_LIST  # the predicates, once each
+    # predicate -> how many anything-but matchers it has
+    but_n: dict[int, int] = field(default_factory=lambda: _NO_DICT)
+    # value -> predicate -> how many of its anything-but matchers exclude the value
+    but_excluded: dict[str, dict[int, int]] = field(default_factory=lambda: _NO_DICT)
     # matchers checked one by one, shared by all the predicates that use them
-    checked: dict[op.Matcher, list[int]] = field(default_factory=dict)
+    checked: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     size: int = 0
 
     def insert(self, matcher: op.Matcher, pid: int) -> None:
         self.size += 1
         kind = type(matcher)
         if kind is op.ExactString:
-            _add(self.exact_str, matcher.value, pid)  # type: ignore[attr-defined]
+            _add(self._own("exact_str"), matcher.value, pid)  # type: ignore[attr-defined]
         elif kind is op.ExactNumber:
-            _add(self.exact_num, matcher.value, pid)  # type: ignore[attr-defined]
+            _add(self._own("exact_num"), matcher.value, pid)  # type: ignore[attr-defined]
             near = nearest_float(matcher.value)  # type: ignore[attr-defined]
-            self.exact_floats[near] = self.exact_floats.get(near, 0) + 1
+            floats = self._own("exact_floats")
+            floats[near] = floats.get(near, 0) + 1
         elif kind is op.ExactLiteral:
-            _add(self.literal, matcher.value, pid)  # type: ignore[attr-defined]
+            _add(self._own("literal"), matcher.value, pid)  # type: ignore[attr-defined]
         elif kind is op.Exists:
-            self.exists.append(pid)
+            self._own("exists").append(pid)
         elif kind is op.AnythingBut and matcher.strings is not None:  # type: ignore[attr-defined]
-            self.but_n[pid] = self.but_n.get(pid, 0) + 1
-            self.but = list(self.but_n)
+            but_n = self._own("but_n")
+            but_n[pid] = but_n.get(pid, 0) + 1
+            self.but = list(but_n)
             for text in matcher.strings:  # type: ignore[attr-defined]
-                excluded = self.but_excluded.setdefault(text, {})
+                excluded = self._own("but_excluded").setdefault(text, {})
                 excluded[pid] = excluded.get(pid, 0) + 1
         elif kind is op.EqualsIgnoreCase:
-            _add(self.folded_eq, matcher.folded, pid)  # type: ignore[attr-defined]
+            _add(self._own("folded_eq"), matcher.folded, pid)  # type: ignore[attr-defined]
         elif kind is op.Prefix or kind is op.Suffix:
             m: op.Prefix | op.Suffix = matcher  # type: ignore[assignment]
-            table, lengths = self._affix_tables(kind is op.Prefix, m.ignore_case)
+            table, lengths = self._affix_tables(kind is op.Prefix, m.ignore_case, own=True)
             if m.folded not in table:
                 insort(lengths, len(m.folded))
             _add(table, m.folded, pid)
         else:
-            _add(self.checked, matcher, pid)
+            _add(self._own("checked"), matcher, pid)
 
     def delete(self, matcher: op.Matcher, pid: int) -> None:
         self.size -= 1
@@ -182,10 +197,25 @@ class FieldIndex:
         else:
             _drop(self.checked, matcher, pid)
 
-    def _affix_tables(self, prefix: bool, folded: bool) -> tuple[dict[str, list[int]], list[int]]:
-        if prefix:
-            return (self.folded_prefix, self.folded_prefix_lengths) if folded else (self.prefix, self.prefix_lengths)
-        return (self.folded_suffix, self.folded_suffix_lengths) if folded else (self.suffix, self.suffix_lengths)
+    def _own(self, name: str) -> Any:
+        """The table ``name``, replacing the shared empty one by a container of its own first."""
+        table = getattr(self, name)
+        if table is _NO_DICT:
+            table = {}
+            setattr(self, name, table)
+        elif table is _NO_LIST:
+            table = []
+            setattr(self, name, table)
+        return table
+
+    def _affix_tables(
+        self, prefix: bool, folded: bool, own: bool = False
+    ) -> tuple[dict[str, list[int]], list[int]]:
+        kind = "prefix" if prefix else "suffix"
+        names = (f"folded_{kind}", f"folded_{kind}_lengths") if folded else (kind, f"{kind}_lengths")
+        if own:
+            return self._own(names[0]), self._own(names[1])
+        return getattr(self, names[0]), getattr(self, names[1])
 
     def lookup(self, value: Any, out: list[list[int]]) -> None:
         """Append to ``out`` the lists of predicate ids that ``value`` satisfies."""
@@ -254,6 +284,98 @@ class FieldIndex:
                     out.append(pids)
 
 
+#: an anchor group files its members by a second field once it has this many
+GROUP_SPLIT_AT = 4
+
+
+@dataclass(slots=True)
+class AnchorGroup:
+    """Sub-rules that share one anchor (a path and one exact value), indexed once.
+
+    The machine's index holds one id for the whole group. Once the group is
+    large, each member is filed in the group's own field indexes by a second
+    required field (its most selective one: exact values first, then other
+    look-ups, then anything else an index can test), so an event checks in
+    full only the members whose second field its values meet, plus the few
+    with no second required field (``rest``). This keeps many rules on one
+    common value (a shared ``source``) from costing a full check each.
+    """
+
+    gid: int
+    path: str
+    matcher: op.Matcher
+    members: dict[int, CompiledSubRule] = field(default_factory=dict)  # sub-rule id -> sub-rule
+    split: bool = False
+    fields: dict[str, FieldIndex] = field(default_factory=dict)  # second field -> its index (pids: sub-rule ids)
+    filed: dict[int, tuple[str, tuple[op.Matcher, ...]]] = field(default_factory=dict)  # sid -> where it is filed
+    rest: dict[int, CompiledSubRule] = field(default_factory=dict)
+
+    def add(self, sid: int, compiled: CompiledSubRule) -> None:
+        self.members[sid] = compiled
+        if self.split:
+            self._file(sid, compiled)
+        elif len(self.members) >= GROUP_SPLIT_AT:
+            self.split = True
+            for member_sid, member in self.members.items():
+                self._file(member_sid, member)
+
+    def remove(self, sid: int) -> None:
+        del self.members[sid]
+        if not self.split:
+            return
+        if self.rest.pop(sid, None) is not None:
+            return
+        path, matchers = self.filed.pop(sid)
+        index = self.fields[path]
+        for m in matchers:
+            index.delete(m, sid)
+        if index.size == 0:
+            del self.fields[path]
+
+    def _file(self, sid: int, compiled: CompiledSubRule) -> None:
+        best: tuple[int, str, tuple[op.Matcher, ...]] | None = None
+        for slot in compiled.slots:
+            if slot.kind != REQUIRED or slot.path == self.path:
+                continue
+            ms = compiled.matchers[slot.pred]
+            if all(isinstance(m, _EXACT) for m in ms):
+                rank = 0
+            else:
+                rank = 1 if all(isinstance(m, _LOOKED_UP) for m in ms) else 2
+            if best is None or rank < best[0]:
+                best = (rank, slot.path, ms)
+        if best is None:
+            self.rest[sid] = compiled
+            return
+        _, path, ms = best
+        index = self.fields.get(path)
+        if index is None:
+            index = self.fields[path] = FieldIndex()
+        for m in ms:
+            index.insert(m, sid)
+        self.filed[sid] = (path, ms)
+
+    def candidates(self, flat: Fields) -> Iterable[CompiledSubRule]:
+        """The members an event with these fields may match (each checked in full by the caller)."""
+        if not self.split:
+            return self.members.values()
+        found: list[list[int]] = []
+        for path, index in self.fields.items():
+            leaves = flat.get(path)
+            if leaves:
+                lookup = index.lookup
+                for value, _ in leaves:
+                    lookup(value, found)
+        if not found:
+            return self.rest.values()
+        members = self.members
+        sids = {sid for pids in found for sid in pids}
+        out = [members[sid] for sid in sids]
+        if self.rest:
+            out.extend(self.rest.values())
+        return out
+
+
 @dataclass
 class Machine:
     """Compiled sub-rules of many rules, matched together.
@@ -276,6 +398,9 @@ class Machine:
     pred_info: dict[int, tuple[int, CompiledSubRule, bool]] = field(default_factory=dict)
     absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_indexed == 0
     by_rule: dict[Any, list[tuple[int, list[tuple[str, op.Matcher, int]]]]] = field(default_factory=dict)
+    # anchor groups by (path, exact string), and the group of each grouped sub-rule
+    groups: dict[tuple[str, op.Matcher], AnchorGroup] = field(default_factory=dict)
+    grouped: dict[int, AnchorGroup] = field(default_factory=dict)
     _next_id: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -315,12 +440,28 @@ class Machine:
                     matchers,
                 )
                 self.sub_rules[sid] = compiled
+                for slot in slots:
+                    self._want(slot.path, +1)
+                if anchor >= 0 and not compiled.single and len(inserts) == 1 and type(inserts[0][1]) in _EXACT:
+                    # one exact value anchors it: file it in that value's group, indexed once for all
+                    path, matcher, _ = inserts[0]
+                    key = (path, matcher)
+                    group = self.groups.get(key)
+                    if group is None:
+                        group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
+                        self.pred_info[group.gid] = (-1, group, True)  # type: ignore[assignment]
+                        index = self.fields.get(path)
+                        if index is None:
+                            index = self.fields[path] = FieldIndex()
+                        index.insert(matcher, group.gid)
+                    group.add(sid, compiled)
+                    self.grouped[sid] = group
+                    entries.append((sid, []))
+                    continue
                 for slot in indexed:
                     self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)
                 if compiled.single:
                     self.single_rule[slots[0].pred] = rule
-                for slot in slots:
-                    self._want(slot.path, +1)
                 for path, matcher, pid in inserts:
                     index = self.fields.get(path)
                     if index is None:
@@ -349,7 +490,10 @@ class Machine:
             shared = 0
             if index is not None:
                 for m in ms:
-                    if isinstance(m, op.ExactString):
+                    group = self.groups.get((slot.path, m))
+                    if group is not None:
+                        shared += len(group.members)
+                    elif isinstance(m, op.ExactString):
                         shared += len(index.exact_str.get(m.value, ()))
                     elif isinstance(m, op.ExactNumber):
                         shared += len(index.exact_num.get(m.value, ()))
@@ -367,6 +511,16 @@ class Machine:
             for sid, inserts in entries:
                 compiled = self.sub_rules[sid]
                 self.absence_only.pop(sid, None)
+                group = self.grouped.pop(sid, None)
+                if group is not None:
+                    group.remove(sid)
+                    if not group.members:
+                        del self.groups[(group.path, group.matcher)]
+                        del self.pred_info[group.gid]
+                        index = self.fields[group.path]
+                        index.delete(group.matcher, group.gid)
+                        if index.size == 0:
+                            del self.fields[group.path]
                 for path, matcher, pid in inserts:
                     index = self.fields[path]
                     index.delete(matcher, pid)
@@ -463,8 +617,13 @@ class Machine:
             counts: dict[int, int] | None = None
             for pid in hits:
                 sid, compiled, required = info[pid]
-                if compiled.anchor == pid:
-                    if compiled.rule not in matched and _check_anchored(compiled, hits, flat):
+                if sid < 0:  # an anchor group: check the members this event's values select
+                    trails = hits[pid]
+                    for member in compiled.candidates(flat):  # type: ignore[attr-defined]
+                        if member.rule not in matched and _check_anchored(member, trails, flat):
+                            matched.add(member.rule)
+                elif compiled.anchor == pid:
+                    if compiled.rule not in matched and _check_anchored(compiled, hits[pid], flat):
                         matched.add(compiled.rule)
                 else:
                     if counts is None:
@@ -486,12 +645,10 @@ class Machine:
         return matched
 
 
-def _check_anchored(
-    compiled: CompiledSubRule, hits: dict[int, list[tuple[tuple[int, int], ...]]], flat: Fields
-) -> bool:
-    """Check a sub-rule whose anchor matched: test its other fields on the event's values."""
-    local = {compiled.anchor: hits[compiled.anchor]}
-    in_arrays = 1 if any(local[compiled.anchor]) else 0
+def _check_anchored(compiled: CompiledSubRule, anchor_trails: list[tuple[tuple[int, int], ...]], flat: Fields) -> bool:
+    """Check a sub-rule whose anchor matched (with these trails): test its other fields on the event's values."""
+    local = {compiled.anchor: anchor_trails}
+    in_arrays = 1 if any(anchor_trails) else 0
     for slot in compiled.slots:
         if slot.kind == ABSENT or slot.pred == compiled.anchor:
             continue
