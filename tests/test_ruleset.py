@@ -116,3 +116,21 @@ def test_rules_can_change_while_events_are_matched() -> None:
     stop.set()
     writer.join()
     assert errors == []
+
+
+def test_shared_empty_index_tables_are_never_written() -> None:
+    """A FieldIndex starts with shared empty tables; every insert must take its own first."""
+    from eventmatch.pattern import machine
+
+    rules = RuleSet()
+    conditions = ["x", 1, True, None, {"prefix": "a"}, {"suffix": "b"}, {"equals-ignore-case": "C"},
+                  {"prefix": {"equals-ignore-case": "d"}}, {"suffix": {"equals-ignore-case": "e"}},
+                  {"anything-but": ["f"]}, {"anything-but": {"prefix": "g"}}, {"anything-but": {"suffix": "h"}},
+                  {"anything-but": {"equals-ignore-case": "I"}}, {"anything-but": {"wildcard": "j*"}},
+                  {"numeric": [">", 0]}, {"exists": True}, {"cidr": "10.0.0.0/8"}, {"wildcard": "k*"}]
+    for i, c in enumerate(conditions):
+        rules.add(f"r{i}", {"f": [c], "g": ["same"]})
+    rules.matching({"f": "x", "g": "same"})
+    for i in range(len(conditions)):
+        rules.remove(f"r{i}")
+    assert machine._NO_DICT == {} and machine._NO_LIST == ()

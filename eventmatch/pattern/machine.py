@@ -26,7 +26,6 @@ import threading
 from bisect import insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from ..event import Fields, Leaf, flatten, load_event
@@ -71,8 +70,9 @@ _EXACT = (op.ExactString, op.ExactNumber, op.ExactLiteral)
 _LOOKED_UP = (*_EXACT, op.EqualsIgnoreCase, op.Prefix, op.Suffix)
 
 
-#: the shared empty tables of a new FieldIndex (never mutated: a table is replaced before its first insert)
-_NO_DICT: Any = MappingProxyType({})
+#: the shared empty tables of a new FieldIndex, never mutated: FieldIndex._own replaces one before its first
+#: insert (a plain dict, not a read-only proxy, because look-ups in it are on the hot path)
+_NO_DICT: Any = {}
 _NO_LIST: Any = ()
 
 
@@ -119,8 +119,18 @@ class FieldIndex:
     but_n: dict[int, int] = field(default_factory=lambda: _NO_DICT)
     # value -> predicate -> how many of its anything-but matchers exclude the value
     but_excluded: dict[str, dict[int, int]] = field(default_factory=lambda: _NO_DICT)
+    # anything-but prefix, suffix and equals-ignore-case: each matcher (with its predicates) passes every
+    # value except strings found in its exclusion tables, which map a key to the matchers it excludes
+    shape: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
+    shape_prefix: dict[str, list[op.Matcher]] = field(default_factory=lambda: _NO_DICT)
+    shape_prefix_lengths: list[int] = _NO_LIST
+    shape_suffix: dict[str, list[op.Matcher]] = field(default_factory=lambda: _NO_DICT)
+    shape_suffix_lengths: list[int] = _NO_LIST
+    shape_folded: dict[str, list[op.Matcher]] = field(default_factory=lambda: _NO_DICT)
     # matchers checked one by one, shared by all the predicates that use them
     checked: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
+    # how many keys of each length an affix table holds (its *_lengths list has each length once)
+    length_counts: dict[str, dict[int, int]] = field(default_factory=lambda: _NO_DICT)
     size: int = 0
 
     def insert(self, matcher: op.Matcher, pid: int) -> None:
@@ -148,10 +158,23 @@ class FieldIndex:
             _add(self._own("folded_eq"), matcher.folded, pid)  # type: ignore[attr-defined]
         elif kind is op.Prefix or kind is op.Suffix:
             m: op.Prefix | op.Suffix = matcher  # type: ignore[assignment]
-            table, lengths = self._affix_tables(kind is op.Prefix, m.ignore_case, own=True)
+            name = ("folded_" if m.ignore_case else "") + ("prefix" if kind is op.Prefix else "suffix")
+            table = self._own(name)
             if m.folded not in table:
-                insort(lengths, len(m.folded))
+                self._count_length(name, len(m.folded), +1)
             _add(table, m.folded, pid)
+        elif kind is op.AnythingButShape and matcher.kind != "wildcard":  # type: ignore[attr-defined]
+            shape = self._own("shape")
+            pids = shape.get(matcher)
+            if pids is None:
+                shape[matcher] = [pid]
+                for key, name in self._shape_keys(matcher):
+                    table = self._own(name)
+                    if key not in table and name != "shape_folded":
+                        self._count_length(name, len(key), +1)
+                    table.setdefault(key, []).append(matcher)
+            else:
+                pids.append(pid)
         else:
             _add(self._own("checked"), matcher, pid)
 
@@ -190,10 +213,23 @@ class FieldIndex:
             _drop(self.folded_eq, matcher.folded, pid)  # type: ignore[attr-defined]
         elif kind is op.Prefix or kind is op.Suffix:
             m: op.Prefix | op.Suffix = matcher  # type: ignore[assignment]
-            table, lengths = self._affix_tables(kind is op.Prefix, m.ignore_case)
+            name = ("folded_" if m.ignore_case else "") + ("prefix" if kind is op.Prefix else "suffix")
+            table = getattr(self, name)
             _drop(table, m.folded, pid)
             if m.folded not in table:
-                lengths.remove(len(m.folded))
+                self._count_length(name, len(m.folded), -1)
+        elif kind is op.AnythingButShape and matcher.kind != "wildcard":  # type: ignore[attr-defined]
+            pids = self.shape[matcher]
+            pids.remove(pid)
+            if not pids:
+                del self.shape[matcher]
+                for key, name in self._shape_keys(matcher):
+                    table = getattr(self, name)
+                    table[key].remove(matcher)
+                    if not table[key]:
+                        del table[key]
+                        if name != "shape_folded":
+                            self._count_length(name, len(key), -1)
         else:
             _drop(self.checked, matcher, pid)
 
@@ -208,14 +244,61 @@ class FieldIndex:
             setattr(self, name, table)
         return table
 
-    def _affix_tables(
-        self, prefix: bool, folded: bool, own: bool = False
-    ) -> tuple[dict[str, list[int]], list[int]]:
-        kind = "prefix" if prefix else "suffix"
-        names = (f"folded_{kind}", f"folded_{kind}_lengths") if folded else (kind, f"{kind}_lengths")
-        if own:
-            return self._own(names[0]), self._own(names[1])
-        return getattr(self, names[0]), getattr(self, names[1])
+    def _count_length(self, name: str, n: int, delta: int) -> None:
+        """Keep ``{name}_lengths`` sorted with each key length once, as keys of table ``name`` come and go."""
+        counts = self._own("length_counts").setdefault(name, {})
+        left = counts.get(n, 0) + delta
+        lengths = self._own(f"{name}_lengths")
+        if left:
+            if n not in counts:
+                insort(lengths, n)
+            counts[n] = left
+        else:
+            del counts[n]
+            lengths.remove(n)
+
+    @staticmethod
+    def _shape_keys(matcher: op.Matcher) -> list[tuple[str, str]]:
+        """The exclusion-table keys of an anything-but prefix, suffix or equals-ignore-case matcher."""
+        m: op.AnythingButShape = matcher  # type: ignore[assignment]
+        if m.kind == "prefix":
+            return [(v, "shape_prefix") for v in m.values]
+        if m.kind == "suffix":
+            return [(v, "shape_suffix") for v in m.values]
+        return [(op.fold(v), "shape_folded") for v in m.values]
+
+    def _shape_lookup(self, value: Any, out: list[list[int]]) -> None:
+        """Anything-but prefix, suffix and equals-ignore-case: every matcher but those excluding the value."""
+        if type(value) is not str:
+            out.extend(self.shape.values())
+            return
+        shut: set[op.Matcher] | None = None
+        if self.shape_prefix:
+            affixes = self.shape_prefix
+            for n in self.shape_prefix_lengths:
+                if n > len(value):
+                    break
+                ms = affixes.get(value[:n])
+                if ms:
+                    shut = set(ms) if shut is None else shut.union(ms)
+        if self.shape_suffix:
+            affixes = self.shape_suffix
+            for n in self.shape_suffix_lengths:
+                if n > len(value):
+                    break
+                ms = affixes.get(value[len(value) - n :])
+                if ms:
+                    shut = set(ms) if shut is None else shut.union(ms)
+        if self.shape_folded:
+            ms = self.shape_folded.get(value.casefold())
+            if ms:
+                shut = set(ms) if shut is None else shut.union(ms)
+        if shut is None:
+            out.extend(self.shape.values())
+        else:
+            for matcher, pids in self.shape.items():
+                if matcher not in shut:
+                    out.append(pids)
 
     def lookup(self, value: Any, out: list[list[int]]) -> None:
         """Append to ``out`` the lists of predicate ids that ``value`` satisfies."""
@@ -278,6 +361,8 @@ class FieldIndex:
             else:
                 counts = self.but_n
                 out.append([p for p in self.but if excluded.get(p, 0) < counts[p]])
+        if self.shape:
+            self._shape_lookup(value, out)
         if self.checked:
             for matcher, pids in self.checked.items():
                 if matcher.test(value):
