@@ -278,3 +278,20 @@ class TestStructure:
 
     def test_several_matchers_in_one_field_are_alternatives(self) -> None:
         assert m({"k": [{"exists": True}, {"prefix": "IGNORED"}]}, {"k": "v"})
+
+
+def test_numeric_equal_is_indexed_like_an_exact_number_with_the_same_answers() -> None:
+    """{"numeric": ["=", n]} is looked up in the exact-number table; it must still mean numeric equality."""
+    import eventmatch
+
+    rules = eventmatch.RuleSet()
+    rules.add("eq", {"x": [{"numeric": ["=", 300]}], "t": ["a"]})
+    rules.add("exact", {"x": [300]})
+    rules.add("big", {"x": [{"numeric": ["=", 123456789012345678901234567890]}], "t": ["a"]})
+    for value, expected in ((300, ["eq", "exact"]), (300.0, ["eq", "exact"]), (3e2, ["eq", "exact"]),
+                            ("300", []), (299.99999999999994, []), (300.0000000000001, []),
+                            (123456789012345678901234567890, ["big"]), (123456789012345678901234567891, []),
+                            (1.2345678901234568e29, [])):
+        assert rules.matching({"x": value, "t": "a"}) == expected, value
+    rules.remove("eq")
+    assert rules.matching({"x": 300, "t": "a"}) == ["exact"]

@@ -76,6 +76,28 @@ _NO_DICT: Any = {}
 _NO_LIST: Any = ()
 
 
+def _is_exact(m: op.Matcher) -> bool:
+    """An exact value, or ``{"numeric": ["=", n]}``, which an exact-number look-up finds just as well."""
+    return type(m) in _EXACT or _numeric_equal(m)
+
+
+def _rank(ms: tuple[op.Matcher, ...]) -> int:
+    """How well an index finds a field's matchers: 0 exact look-ups, 1 other look-ups, 2 tests."""
+    if all(_is_exact(m) for m in ms):
+        return 0
+    return 1 if all(isinstance(m, _LOOKED_UP) for m in ms) else 2
+
+
+def _numeric_equal(m: op.Matcher) -> bool:
+    return (
+        type(m) is op.Numeric
+        and m.low is not None
+        and m.low == m.high
+        and not m.low_open
+        and not m.high_open
+    )
+
+
 def _add(table: dict[Any, list[int]], key: Any, pid: int) -> None:
     table.setdefault(key, []).append(pid)
 
@@ -138,9 +160,10 @@ class FieldIndex:
         kind = type(matcher)
         if kind is op.ExactString:
             _add(self._own("exact_str"), matcher.value, pid)  # type: ignore[attr-defined]
-        elif kind is op.ExactNumber:
-            _add(self._own("exact_num"), matcher.value, pid)  # type: ignore[attr-defined]
-            near = nearest_float(matcher.value)  # type: ignore[attr-defined]
+        elif kind is op.ExactNumber or _numeric_equal(matcher):
+            number = matcher.value if kind is op.ExactNumber else matcher.low  # type: ignore[attr-defined]
+            _add(self._own("exact_num"), number, pid)
+            near = nearest_float(number)
             floats = self._own("exact_floats")
             floats[near] = floats.get(near, 0) + 1
         elif kind is op.ExactLiteral:
@@ -183,9 +206,10 @@ class FieldIndex:
         kind = type(matcher)
         if kind is op.ExactString:
             _drop(self.exact_str, matcher.value, pid)  # type: ignore[attr-defined]
-        elif kind is op.ExactNumber:
-            _drop(self.exact_num, matcher.value, pid)  # type: ignore[attr-defined]
-            near = nearest_float(matcher.value)  # type: ignore[attr-defined]
+        elif kind is op.ExactNumber or _numeric_equal(matcher):
+            number = matcher.value if kind is op.ExactNumber else matcher.low  # type: ignore[attr-defined]
+            _drop(self.exact_num, number, pid)
+            near = nearest_float(number)
             left = self.exact_floats[near] - 1
             if left:
                 self.exact_floats[near] = left
@@ -423,10 +447,7 @@ class AnchorGroup:
             if slot.kind != REQUIRED or slot.path == self.path:
                 continue
             ms = compiled.matchers[slot.pred]
-            if all(isinstance(m, _EXACT) for m in ms):
-                rank = 0
-            else:
-                rank = 1 if all(isinstance(m, _LOOKED_UP) for m in ms) else 2
+            rank = _rank(ms)
             if best is None or rank < best[0]:
                 best = (rank, slot.path, ms)
         if best is None:
@@ -527,7 +548,7 @@ class Machine:
                 self.sub_rules[sid] = compiled
                 for slot in slots:
                     self._want(slot.path, +1)
-                if anchor >= 0 and not compiled.single and len(inserts) == 1 and type(inserts[0][1]) in _EXACT:
+                if anchor >= 0 and not compiled.single and len(inserts) == 1 and _is_exact(inserts[0][1]):
                     # one exact value anchors it: file it in that value's group, indexed once for all
                     path, matcher, _ = inserts[0]
                     key = (path, matcher)
@@ -565,7 +586,7 @@ class Machine:
             if slot.kind != REQUIRED:
                 continue
             ms = matchers[slot.pred]
-            if all(isinstance(m, _EXACT) for m in ms):
+            if all(_is_exact(m) for m in ms):
                 rank = 0
             elif all(isinstance(m, _LOOKED_UP) for m in ms):
                 rank = 1
@@ -582,6 +603,8 @@ class Machine:
                         shared += len(index.exact_str.get(m.value, ()))
                     elif isinstance(m, op.ExactNumber):
                         shared += len(index.exact_num.get(m.value, ()))
+                    elif _numeric_equal(m):
+                        shared += len(index.exact_num.get(m.low, ()))  # type: ignore[attr-defined]
             cost = (rank, shared)
             if cost < best_cost:
                 best, best_cost = slot.pred, cost
