@@ -30,7 +30,7 @@ class Pattern:
 
     def __init__(self, text: str, sub_rules: list[SubRule]) -> None:
         self._text = text
-        self._sub_rules = tuple(dict(s) for s in sub_rules)
+        self._sub_rules = tuple(sub_rules)  # the parser's own dicts: nothing else holds them
         self._machine: Machine | None = None  # built on the first call of matches()
 
     def _own_machine(self) -> Machine:

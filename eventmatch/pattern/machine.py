@@ -393,6 +393,9 @@ class FieldIndex:
                     out.append(pids)
 
 
+#: what a grouped sub-rule inserted into the machine's own indexes (nothing: its group holds it)
+_NO_INSERTS: list[tuple[str, op.Matcher, int]] = []
+
 #: an anchor group files its members by a second field once it has this many
 GROUP_SPLIT_AT = 4
 
@@ -526,7 +529,11 @@ class Machine:
                 for path in sorted(sub, key=java_order):
                     given = sub[path]
                     absent_ok = any(isinstance(m, op.Exists) and not m.present for m in given)
-                    positive = tuple(m for m in given if not (isinstance(m, op.Exists) and not m.present))
+                    positive = (
+                        tuple(m for m in given if not (isinstance(m, op.Exists) and not m.present))
+                        if absent_ok
+                        else given  # the parser's tuple, shared rather than copied
+                    )
                     if not positive:
                         slots.append(Slot(path, ABSENT, -1))
                         continue
@@ -562,7 +569,7 @@ class Machine:
                         index.insert(matcher, group.gid)
                     group.add(sid, compiled)
                     self.grouped[sid] = group
-                    entries.append((sid, []))
+                    entries.append((sid, _NO_INSERTS))
                     continue
                 for slot in indexed:
                     self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)

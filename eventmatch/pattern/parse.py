@@ -12,6 +12,7 @@ for the same path, as in AWS's reader.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -167,7 +168,7 @@ class _Reader:
                 raise self.fail("Match value must be String, number, true, false, or null")
         if not matchers:
             raise self.fail("Empty arrays are not allowed")
-        path = ".".join(self.path)
+        path = sys.intern(".".join(self.path))  # one string per distinct path, however many rules name it
         self.path.pop()
         if not rules:
             rules.append({})
