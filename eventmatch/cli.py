@@ -420,6 +420,78 @@ def cmd_match(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     return 0 if matched else 1
 
 
+def _transport(args: argparse.Namespace) -> Any:
+    try:
+        from .transport.redis import RedisTransport
+    except ImportError as exc:  # pragma: no cover - the redis extra is not installed
+        message = f"the Redis transport needs the redis package: pip install 'eventmatch[redis]' ({exc})"
+        raise UsageError(message) from None
+    return RedisTransport(args.redis, namespace=args.namespace, visibility_timeout=args.visibility_timeout)
+
+
+def _handlers(spec: str) -> dict[str, Any]:
+    """``module:attribute`` naming a mapping of handler names to callables."""
+    import importlib
+
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise UsageError(f"--handlers {spec!r}: expected MODULE:ATTRIBUTE (a mapping of names to callables)")
+    sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"--handlers {spec!r}: cannot import {module_name}: {exc}") from None
+    handlers = getattr(module, attribute, None)
+    if not isinstance(handlers, dict) or not all(callable(f) for f in handlers.values()):
+        raise UsageError(f"--handlers {spec!r}: {attribute} must be a dict of names to callables")
+    return handlers
+
+
+def cmd_redis(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    import redis
+
+    try:
+        if args.action == "put-rules" and args.rules is None:
+            raise UsageError("put-rules needs RULES (a rules document: JSON, FILE, @FILE or -)")
+        if args.action == "worker" and not args.handlers:
+            raise UsageError("worker needs --handlers MODULE:ATTRIBUTE")
+        if args.action != "put-rules" and args.rules is not None:
+            raise UsageError(f"{args.action} takes no RULES argument")
+        transport = _transport(args)
+        if args.action == "put-rules":
+            version = transport.put_rules(json.loads(inputs.text(args.rules, "RULES")))
+            if out.as_json:
+                out.json({"version": version})
+            else:
+                print(f"rules version {version}")
+            return 0
+        if args.action == "status":
+            status = {"rules_version": transport.rules().version, "backlog": transport.backlog(),
+                      "pending": transport.pending(), **transport.counts()}
+            if out.as_json:
+                out.json(status)
+            else:
+                for key, value in status.items():
+                    print(f"{key}: {value}")
+            return 0
+        import signal
+        import threading
+
+        worker = transport.worker(_handlers(args.handlers), args.name, batch=args.batch)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        print(f"worker {worker.name}: consuming (group {transport.group}); SIGTERM or Ctrl-C stops it",
+              file=sys.stderr, flush=True)
+        processed = worker.run(stop)
+        print(f"worker {worker.name}: stopped after {processed} events", file=sys.stderr)
+        return 0
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"RULES: not valid JSON: {exc}") from None
+    except redis.exceptions.RedisError as exc:
+        raise UsageError(f"--redis {args.redis}: {exc}") from None
+
+
 def cmd_demo(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     from .demo import run
 
@@ -489,6 +561,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("rules", "list the rules, schedules and targets a template defines")
     p.add_argument("template", metavar="TEMPLATE")
     parameters(p)
+
+    p = command("redis", "one bus across processes on Redis Streams: put rules, run a worker, show status")
+    p.add_argument("action", choices=["put-rules", "worker", "status"])
+    p.add_argument("rules", nargs="?", metavar="RULES", help="put-rules: the rules document (JSON, FILE, @FILE, -)")
+    p.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the Redis URL (default %(default)s)")
+    p.add_argument("--namespace", default="eventmatch", help="key prefix of the bus's streams and rules")
+    p.add_argument("--handlers", metavar="MODULE:ATTRIBUTE", help="worker: a dict of handler names to callables")
+    p.add_argument("--name", help="worker: the consumer name (default host-pid-thread)")
+    p.add_argument("--batch", type=int, default=200, help="worker: entries read per round (default 200)")
+    p.add_argument("--visibility-timeout", type=float, default=30.0,
+                   help="seconds before another worker may claim an unacknowledged entry (default 30)")
     return parser
 
 
@@ -500,6 +583,7 @@ COMMANDS = {
     "next": cmd_next,
     "explain": cmd_explain,
     "rules": cmd_rules,
+    "redis": cmd_redis,
 }
 
 

@@ -222,3 +222,42 @@ def test_output_to_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     events = _events(tmp_path / "e.jsonl", 50_000)
     proc = subprocess.run(f"{COMMAND[0]} match -r {rules} {events} | head -1", shell=True, capture_output=True, text=True, timeout=120)
     assert proc.stdout == "1: all\n" and "Traceback" not in proc.stderr
+
+
+def test_redis_put_rules_worker_and_status(tmp_path: Path) -> None:
+    """`eventmatch redis put-rules | worker | status` against a real redis-server."""
+    import os
+    import signal
+    import time
+
+    from eventmatch.transport.redis import RedisTransport
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        common = ["--redis", server.url, "--namespace", "cli"]
+        rules = json.dumps({"rules": [{"Name": "all", "EventPattern": {"source": [{"prefix": ""}]},
+                                       "Targets": [{"Id": "t", "Handler": "record"}]}]})
+        put = run("redis", "put-rules", rules, *common)
+        assert put.returncode == 0 and put.stdout.strip() == "rules version 1"
+        bad = run("redis", "put-rules", '{"rules": [{"Name": "x", "EventPattern": {"a": []}}]}', *common)
+        assert bad.returncode == 2 and "Empty arrays are not allowed" in bad.stderr
+        assert run("redis", "worker", *common).returncode == 2  # no --handlers
+        assert "cannot import" in run("redis", "worker", "--handlers", "nowhere:H", *common).stderr
+        RedisTransport(server.url, namespace="cli").publish_many({"id": f"e{i}", "source": "s"} for i in range(50))
+        out_file = tmp_path / "delivered.txt"
+        env = {**os.environ, "EVENTMATCH_TEST_OUT": str(out_file), "PYTHONPATH": str(Path(__file__).parent.parent)}
+        worker = subprocess.Popen([*COMMAND, "redis", "worker", "--handlers", "tests.cli_handlers:HANDLERS", *common],
+                                  env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (out_file.exists() and len(out_file.read_text().split()) >= 50):
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
+        assert sorted(out_file.read_text().split()) == sorted(f"e{i}" for i in range(50))
+        status = json.loads(run("redis", "status", "--json", *common).stdout)
+        assert status["rules_version"] == 1 and status["acknowledged"] == 50 and status["pending"] == 0
+        down = run("redis", "status", "--redis", "redis://127.0.0.1:1/0")
+        assert down.returncode == 2 and down.stderr.startswith("eventmatch: --redis")
+    finally:
+        server.stop()

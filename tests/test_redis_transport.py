@@ -95,8 +95,13 @@ def test_put_events_keeps_aws_request_errors(transport: RedisTransport) -> None:
 
 
 def test_rules_are_validated_versioned_and_applied_as_a_whole(transport: RedisTransport, running: Running) -> None:
-    with pytest.raises(InvalidEventPatternError, match="Empty arrays are not allowed"):
+    with pytest.raises(InvalidEventPatternError, match="Empty arrays are not allowed") as info:
         transport.put_rules({"rules": [{"Name": "bad", "EventPattern": {"a": []}}]})
+    assert str(info.value).startswith("Event pattern is not valid. Reason: Empty arrays are not allowed\n at")
+    assert info.value.__notes__ == ["in rule bad of the rules document"]
+    with pytest.raises(ValidationError, match=r"^Rule r: Only one of Input, InputPath, or InputTransformer"):
+        transport.put_rules({"rules": [{"Name": "r", "EventPattern": {"a": [1]}, "Targets": [
+            {"Id": "t", "Handler": "h", "Input": "{}", "InputPath": "$.detail"}]}]})
     with pytest.raises(ValidationError, match="every target needs a Handler"):
         transport.put_rules({"rules": [{"Name": "r", "EventPattern": {"a": [1]}, "Targets": [{"Id": "t"}]}]})
     with pytest.raises(ValidationError, match="scheduled rules are not carried"):

@@ -130,8 +130,11 @@ def _build(document: Mapping[str, Any], handler: Callable[[str], Handler], **bri
                 targets.append(spec)
             if targets:
                 bus.put_targets(name, targets)
-        except EventmatchError as exc:
-            raise type(exc)(f"Rule {name}: {exc}") from None if isinstance(exc, BusError) else exc
+        except BusError as exc:
+            raise type(exc)(f"Rule {name}: {exc}") from None
+        except EventmatchError as exc:  # an invalid pattern: AWS's message as it is, the rule named in a note
+            exc.add_note(f"in rule {name} of the rules document")
+            raise
     return bridge
 
 
