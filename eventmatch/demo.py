@@ -92,7 +92,7 @@ def run(out: TextIO) -> int:
         ("cron(0 12 * * ? *)", "UTC"),
         ("cron(0 9 ? * MON-FRI *)", "Europe/Berlin"),
     ):
-        schedule = parse_schedule(expression, tz)
+        schedule = parse_schedule(expression, tz, start=now)  # a rate counts from the rule's creation, as AWS's
         fires = [t.isoformat() for _, t in zip(range(3), schedule.iter(now), strict=False)]
         out.write(f"  {expression} [{tz}] ({schedule.describe()}):\n      {', '.join(fires)}\n")
 

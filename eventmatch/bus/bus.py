@@ -45,7 +45,7 @@ from ..pattern.compile import Pattern, RuleSet, compile_pattern
 from ..schedule.parse import InvalidScheduleExpressionError, Schedule, parse_schedule
 from .archive import Archive, ArchiveStore
 from .clock import Clock, SystemClock, VirtualClock
-from .entries import build_envelope, check_request, entry_error, iso_seconds
+from .entries import accept_entries, bus_name, iso_seconds
 from .metrics import Metrics
 from .transform import MISSING, InputTransformer, NotDelivered, parse_json_path, payload_of, resolve
 
@@ -502,16 +502,10 @@ class EventBridge:
 
     # -- buses -----------------------------------------------------------------------
     def bus(self, name: str = "default") -> EventBus:
-        bus = self._buses.get(self._bus_name(name))
+        bus = self._buses.get(bus_name(name))
         if bus is None:
             raise ResourceNotFoundError(f"Event bus {name} does not exist.")
         return bus
-
-    @staticmethod
-    def _bus_name(name_or_arn: str) -> str:
-        if isinstance(name_or_arn, str) and name_or_arn.startswith("arn:") and ":event-bus/" in name_or_arn:
-            return name_or_arn.split(":event-bus/", 1)[1]
-        return name_or_arn
 
     def create_event_bus(self, name: str) -> EventBus:
         if not isinstance(name, str) or not BUS_NAME.match(name) or len(name) > 256:
@@ -542,22 +536,12 @@ class EventBridge:
     # -- PutEvents ---------------------------------------------------------------------------
     def put_events(self, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """PutEvents: validate each entry, build its envelope, route it. Returns AWS's response shape."""
-        check_request(entries)
-        results: list[dict[str, str]] = []
-        failed = 0
-        now = self.clock.now()
-        for entry in entries:
-            problem = entry_error(entry)
-            if problem is not None:
-                failed += 1
-                results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
-                continue
-            event = build_envelope(entry, self.account, self.region, now)
-            results.append({"EventId": event["id"]})
-            bus = self._buses.get(self._bus_name(entry.get("EventBusName") or "default"))
+        response, accepted = accept_entries(entries, self.account, self.region, self.clock.now())
+        for name, event in accepted:
+            bus = self._buses.get(name)
             if bus is not None:  # AWS accepts events for a bus that does not exist and drops them
                 self._route(bus, event)
-        return {"FailedEntryCount": failed, "Entries": results}
+        return response
 
     def publish(self, event: Mapping[str, Any] | str | bytes, bus: str = "default") -> list[str]:
         """Route an already-built event on a bus (embedded use); returns the names of the rules it matched."""

@@ -117,4 +117,43 @@ def build_envelope(entry: Mapping[str, Any], account: str, region: str, now: dat
     }
 
 
-__all__ = ["build_envelope", "check_request", "entry_error", "entry_size", "iso_seconds"]
+def bus_name(name_or_arn: str) -> str:
+    """A bus's name from its name or ARN (``arn:aws:events:...:event-bus/NAME``)."""
+    if isinstance(name_or_arn, str) and name_or_arn.startswith("arn:") and ":event-bus/" in name_or_arn:
+        return name_or_arn.split(":event-bus/", 1)[1]
+    return name_or_arn
+
+
+def accept_entries(
+    entries: Sequence[Mapping[str, Any]], account: str, region: str, now: datetime
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """Validate a PutEvents request: AWS's response, and the (bus name, envelope) of each accepted entry.
+
+    Raises :class:`~eventmatch.ValidationError` for a request AWS refuses as a
+    whole (too many entries, too large); a bad entry fails alone.
+    """
+    check_request(entries)
+    results: list[dict[str, str]] = []
+    accepted: list[tuple[str, dict[str, Any]]] = []
+    failed = 0
+    for entry in entries:
+        problem = entry_error(entry)
+        if problem is not None:
+            failed += 1
+            results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
+            continue
+        event = build_envelope(entry, account, region, now)
+        results.append({"EventId": event["id"]})
+        accepted.append((bus_name(entry.get("EventBusName") or "default"), event))
+    return {"FailedEntryCount": failed, "Entries": results}, accepted
+
+
+__all__ = [
+    "accept_entries",
+    "build_envelope",
+    "bus_name",
+    "check_request",
+    "entry_error",
+    "entry_size",
+    "iso_seconds",
+]

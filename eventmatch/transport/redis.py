@@ -40,7 +40,7 @@ import msgspec
 import redis
 
 from ..bus import EventBridge, PermanentDeliveryError, Ticket
-from ..bus.entries import build_envelope, check_request, entry_error
+from ..bus.entries import accept_entries
 from ..errors import BusError, EventmatchError, ValidationError
 
 #: Redis errors after which a worker reconnects and goes on (a restart, a failover, a network blip)
@@ -223,25 +223,14 @@ class RedisTransport:
     # -- producing -------------------------------------------------------------------------
     def put_events(self, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """PutEvents: AWS's validation and response; valid entries are appended in one transaction."""
-        check_request(entries)
-        results: list[dict[str, str]] = []
-        failed = 0
-        now = datetime.now(UTC)
-        with self.redis.pipeline(transaction=True) as pipe:
-            for entry in entries:
-                problem = entry_error(entry)
-                if problem is not None:
-                    failed += 1
-                    results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
-                    continue
-                event = build_envelope(entry, self.account, self.region, now)
-                bus = _bus_name(entry.get("EventBusName") or "default")
-                self._append(pipe, bus, event)
-                results.append({"EventId": event["id"]})
-            if failed < len(entries):
-                pipe.hincrby(self._counts_key, "published", len(entries) - failed)
-            pipe.execute()
-        return {"FailedEntryCount": failed, "Entries": results}
+        response, accepted = accept_entries(entries, self.account, self.region, datetime.now(UTC))
+        if accepted:
+            with self.redis.pipeline(transaction=True) as pipe:
+                for bus, event in accepted:
+                    self._append(pipe, bus, event)
+                pipe.hincrby(self._counts_key, "published", len(accepted))
+                pipe.execute()
+        return response
 
     def publish(self, event: Mapping[str, Any], bus: str = "default") -> str:
         """Append an already-built event to ``bus``; returns its stream entry id."""
@@ -364,12 +353,6 @@ class RedisTransport:
 
 _encode = msgspec.json.Encoder().encode  # exact integers of any size, unlike orjson
 _decode = msgspec.json.Decoder().decode
-
-
-def _bus_name(name_or_arn: str) -> str:
-    if name_or_arn.startswith("arn:") and ":event-bus/" in name_or_arn:
-        return name_or_arn.split(":event-bus/", 1)[1]
-    return name_or_arn
 
 
 class Worker:
