@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -134,3 +135,47 @@ def test_shared_empty_index_tables_are_never_written() -> None:
     for i in range(len(conditions)):
         rules.remove(f"r{i}")
     assert machine._NO_DICT == {} and machine._NO_LIST == ()
+
+
+def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
+    """Matching runs without the lock and retries under it if a change overlapped: every answer must be
+    one a consistent machine gives (the stable rules always, each changing rule whole or not at all)."""
+    rules = RuleSet()
+    rules.add("stable", {"source": ["s"], "detail": {"n": [{"numeric": [">", 0]}]}})
+    rules.add("stable-or", {"$or": [{"source": ["s"]}, {"detail": {"k": ["v"]}}]})
+    event = {"source": "s", "detail": {"n": 5, "k": "v", "tags": ["a", "b"]}}
+    text = json.dumps(event)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    answers: set[tuple[str, ...]] = set()
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            name = f"flip{i % 7}"
+            rules.add(name, {"$or": [{"source": ["s"], "detail": {"tags": ["a"]}}, {"detail": {"k": ["v"], "n": [5]}}]})
+            rules.add(f"noise{i}", {"source": [f"other{i}"], "detail": {"n": [i]}})
+            rules.remove(name)
+            rules.remove(f"noise{i}")
+            i += 1
+
+    def read() -> None:
+        try:
+            for i in range(3000):
+                got = tuple(rules.matching(event if i % 2 else text))
+                assert got[:2] == ("stable", "stable-or"), got
+                answers.add(got[2:])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=churn)
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writer.start()
+    for r in readers:
+        r.start()
+    for r in readers:
+        r.join()
+    stop.set()
+    writer.join()
+    assert not errors, errors[0]
+    assert all(len(extra) <= 1 and all(n.startswith("flip") for n in extra) for extra in answers), answers

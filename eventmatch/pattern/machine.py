@@ -512,6 +512,8 @@ class Machine:
     grouped: dict[int, AnchorGroup] = field(default_factory=dict)
     _next_id: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # odd while a change is under way; matching reads it before and after, without the lock
+    _version: int = 0
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -521,69 +523,77 @@ class Machine:
     def add(self, rule: Any, sub_rules: Iterable[SubRule]) -> None:
         """Add a rule's sub-rules under the key ``rule`` (which must not be present)."""
         with self._lock:
-            entries: list[tuple[int, list[tuple[str, op.Matcher, int]]]] = []
-            for sub in sub_rules:
-                sid = self._new_id()
-                slots: list[Slot] = []
-                matchers: dict[int, tuple[op.Matcher, ...]] = {}
-                for path in sorted(sub, key=java_order):
-                    given = sub[path]
-                    absent_ok = any(isinstance(m, op.Exists) and not m.present for m in given)
-                    positive = (
-                        tuple(m for m in given if not (isinstance(m, op.Exists) and not m.present))
-                        if absent_ok
-                        else given  # the parser's tuple, shared rather than copied
-                    )
-                    if not positive:
-                        slots.append(Slot(path, ABSENT, -1))
-                        continue
-                    pid = self._new_id()
-                    slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, pid))
-                    matchers[pid] = positive
-                anchor = self._choose_anchor(slots, matchers)
-                indexed = [s for s in slots if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)]
-                inserts = [(s.path, m, s.pred) for s in indexed for m in matchers[s.pred]]
-                compiled = CompiledSubRule(
-                    rule,
-                    slots,
-                    sum(1 for s in indexed if s.kind == REQUIRED),
-                    all(s.kind == REQUIRED for s in slots),
-                    len(slots) == 1 and slots[0].kind == REQUIRED,
-                    anchor,
-                    matchers,
+            self._version += 1
+            try:
+                self._add(rule, sub_rules)
+            finally:
+                self._version += 1
+
+    def _add(self, rule: Any, sub_rules: Iterable[SubRule]) -> None:
+        """The body of add(), under the lock."""
+        entries: list[tuple[int, list[tuple[str, op.Matcher, int]]]] = []
+        for sub in sub_rules:
+            sid = self._new_id()
+            slots: list[Slot] = []
+            matchers: dict[int, tuple[op.Matcher, ...]] = {}
+            for path in sorted(sub, key=java_order):
+                given = sub[path]
+                absent_ok = any(isinstance(m, op.Exists) and not m.present for m in given)
+                positive = (
+                    tuple(m for m in given if not (isinstance(m, op.Exists) and not m.present))
+                    if absent_ok
+                    else given  # the parser's tuple, shared rather than copied
                 )
-                self.sub_rules[sid] = compiled
-                for slot in slots:
-                    self._want(slot.path, +1)
-                if anchor >= 0 and not compiled.single and len(inserts) == 1 and _is_exact(inserts[0][1]):
-                    # one exact value anchors it: file it in that value's group, indexed once for all
-                    path, matcher, _ = inserts[0]
-                    key = (path, matcher)
-                    group = self.groups.get(key)
-                    if group is None:
-                        group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
-                        self.pred_info[group.gid] = (-1, group, True)  # type: ignore[assignment]
-                        index = self.fields.get(path)
-                        if index is None:
-                            index = self.fields[path] = FieldIndex()
-                        index.insert(matcher, group.gid)
-                    group.add(sid, compiled)
-                    self.grouped[sid] = group
-                    entries.append((sid, _NO_INSERTS))
+                if not positive:
+                    slots.append(Slot(path, ABSENT, -1))
                     continue
-                for slot in indexed:
-                    self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)
-                if compiled.single:
-                    self.single_rule[slots[0].pred] = rule
-                for path, matcher, pid in inserts:
+                pid = self._new_id()
+                slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, pid))
+                matchers[pid] = positive
+            anchor = self._choose_anchor(slots, matchers)
+            indexed = [s for s in slots if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)]
+            inserts = [(s.path, m, s.pred) for s in indexed for m in matchers[s.pred]]
+            compiled = CompiledSubRule(
+                rule,
+                slots,
+                sum(1 for s in indexed if s.kind == REQUIRED),
+                all(s.kind == REQUIRED for s in slots),
+                len(slots) == 1 and slots[0].kind == REQUIRED,
+                anchor,
+                matchers,
+            )
+            self.sub_rules[sid] = compiled
+            for slot in slots:
+                self._want(slot.path, +1)
+            if anchor >= 0 and not compiled.single and len(inserts) == 1 and _is_exact(inserts[0][1]):
+                # one exact value anchors it: file it in that value's group, indexed once for all
+                path, matcher, _ = inserts[0]
+                key = (path, matcher)
+                group = self.groups.get(key)
+                if group is None:
+                    group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
+                    self.pred_info[group.gid] = (-1, group, True)  # type: ignore[assignment]
                     index = self.fields.get(path)
                     if index is None:
                         index = self.fields[path] = FieldIndex()
-                    index.insert(matcher, pid)
-                if compiled.n_indexed == 0:
-                    self.absence_only[sid] = compiled
-                entries.append((sid, inserts))
-            self.by_rule[rule] = entries
+                    index.insert(matcher, group.gid)
+                group.add(sid, compiled)
+                self.grouped[sid] = group
+                entries.append((sid, _NO_INSERTS))
+                continue
+            for slot in indexed:
+                self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)
+            if compiled.single:
+                self.single_rule[slots[0].pred] = rule
+            for path, matcher, pid in inserts:
+                index = self.fields.get(path)
+                if index is None:
+                    index = self.fields[path] = FieldIndex()
+                index.insert(matcher, pid)
+            if compiled.n_indexed == 0:
+                self.absence_only[sid] = compiled
+            entries.append((sid, inserts))
+        self.by_rule[rule] = entries
 
     def _choose_anchor(self, slots: list[Slot], matchers: dict[int, tuple[op.Matcher, ...]]) -> int:
         """The required field to index a sub-rule by: exact values first, then other look-ups,
@@ -620,34 +630,42 @@ class Machine:
     def remove(self, rule: Any) -> bool:
         """Remove the rule added under ``rule``; return whether it was there."""
         with self._lock:
-            entries = self.by_rule.pop(rule, None)
-            if entries is None:
-                return False
-            for sid, inserts in entries:
-                compiled = self.sub_rules[sid]
-                self.absence_only.pop(sid, None)
-                group = self.grouped.pop(sid, None)
-                if group is not None:
-                    group.remove(sid)
-                    if not group.members:
-                        del self.groups[(group.path, group.matcher)]
-                        del self.pred_info[group.gid]
-                        index = self.fields[group.path]
-                        index.delete(group.matcher, group.gid)
-                        if index.size == 0:
-                            del self.fields[group.path]
-                for path, matcher, pid in inserts:
-                    index = self.fields[path]
-                    index.delete(matcher, pid)
+            self._version += 1
+            try:
+                return self._remove(rule)
+            finally:
+                self._version += 1
+
+    def _remove(self, rule: Any) -> bool:
+        """The body of remove(), under the lock."""
+        entries = self.by_rule.pop(rule, None)
+        if entries is None:
+            return False
+        for sid, inserts in entries:
+            compiled = self.sub_rules[sid]
+            self.absence_only.pop(sid, None)
+            group = self.grouped.pop(sid, None)
+            if group is not None:
+                group.remove(sid)
+                if not group.members:
+                    del self.groups[(group.path, group.matcher)]
+                    del self.pred_info[group.gid]
+                    index = self.fields[group.path]
+                    index.delete(group.matcher, group.gid)
                     if index.size == 0:
-                        del self.fields[path]
-                for slot in compiled.slots:
-                    if slot.pred >= 0:
-                        self.pred_info.pop(slot.pred, None)
-                        self.single_rule.pop(slot.pred, None)
-                    self._want(slot.path, -1)
-                del self.sub_rules[sid]
-            return True
+                        del self.fields[group.path]
+            for path, matcher, pid in inserts:
+                index = self.fields[path]
+                index.delete(matcher, pid)
+                if index.size == 0:
+                    del self.fields[path]
+            for slot in compiled.slots:
+                if slot.pred >= 0:
+                    self.pred_info.pop(slot.pred, None)
+                    self.single_rule.pop(slot.pred, None)
+                self._want(slot.path, -1)
+            del self.sub_rules[sid]
+        return True
 
     def _want(self, path: str, delta: int) -> None:
         n = self._leaf_counts.get(path, 0) + delta
@@ -675,8 +693,24 @@ class Machine:
             self._extractor_stale = False
         return self._extractor
 
+    # Matching first runs without the lock (a sequence lock): it notes the version, matches, and keeps the
+    # answer if no change began or ended meanwhile; otherwise (or if a concurrent change made it fail) it
+    # matches again under the lock. Either way the answer comes from a machine no change was half-way
+    # through, so a match sees each rule whole or not at all.
     def match(self, event: Any) -> set[Any]:
         """The keys of the rules that match an event given as a dict."""
+        version = self._version
+        if not version & 1 and not self._extractor_stale:
+            try:
+                extractor = self._extractor
+                if extractor is not None and type(event) is dict:
+                    matched = self._match_fields(extractor.from_dict(event))
+                else:
+                    matched = self._match_fields(flatten(event, self.wanted))
+                if self._version == version:
+                    return matched
+            except Exception:  # a change under way; a genuine error comes again under the lock
+                pass
         with self._lock:
             extractor = self._current_extractor() if self._extractor_stale else self._extractor
             if extractor is not None and type(event) is dict:
@@ -692,6 +726,20 @@ class Machine:
         cannot decide is parsed in full (raising InvalidEventError if it is
         not a JSON object).
         """
+        version = self._version
+        if not version & 1 and not self._extractor_stale:
+            try:
+                extractor = self._extractor
+                flat = None
+                if extractor is not None and (type(data) is bytes or type(data) is str):
+                    flat = extractor.from_json(data)
+                if flat is None:
+                    flat = flatten(load_event(data), self.wanted)
+                matched = self._match_fields(flat)
+                if self._version == version:
+                    return matched
+            except Exception:  # a change under way; a genuine error comes again under the lock
+                pass
         with self._lock:
             extractor = self._current_extractor() if self._extractor_stale else self._extractor
             flat = None
