@@ -108,6 +108,8 @@ class RuleSet:
 
     def __init__(self) -> None:
         self._machine = Machine()
+        self._match = self._machine.match  # bound once: matching is the hot path
+        self._match_json = self._machine.match_json
         self._patterns: dict[str, Pattern] = {}
         self._order: dict[str, int] = {}
         self._counter = 0
@@ -139,14 +141,17 @@ class RuleSet:
 
     def matching(self, event: EventInput) -> list[str]:
         """The names of the rules that match the event, in the order they were added."""
-        if type(event) is dict:
-            matched = self._machine.match(event)
-        elif isinstance(event, (str, bytes, bytearray, memoryview)):
-            matched = self._machine.match_json(event)
+        kind = type(event)
+        if kind is dict:
+            matched = self._match(event)
+        elif kind is bytes or kind is str or isinstance(event, (bytearray, memoryview)):
+            matched = self._match_json(event)  # type: ignore[arg-type]  # narrowed by the checks above
         else:
-            matched = self._machine.match(load_event(event))
+            matched = self._match(load_event(event))
+        if not matched:
+            return []
         if len(matched) > 1:
-            order = self._order
+            order = self._order  # a rule removed since the match sorts first rather than failing
             return sorted(matched, key=lambda n: order.get(n, 0))
         return list(matched)
 
