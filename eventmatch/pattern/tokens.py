@@ -46,6 +46,10 @@ class Token:
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _WS = " \t\r\n"
+_WS_RUN = re.compile(r"[ \t\r\n]*")
+#: the characters a string may hold as they are (up to a quote, a backslash or a control character)
+_STRING_RUN = re.compile(r'[^"\\\x00-\x1f]*')
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _EXPECTING_VALUE = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
 
@@ -62,9 +66,8 @@ class _Lexer:
 
     def skip_ws(self) -> None:
         text, pos = self.text, self.pos
-        while pos < len(text) and text[pos] in _WS:
-            pos += 1
-        self.pos = pos
+        if pos < len(text) and text[pos] in _WS:
+            self.pos = _WS_RUN.match(text, pos).end()  # type: ignore[union-attr]  # always matches
 
     def run(self) -> list[Token]:
         self.skip_ws()
@@ -203,9 +206,7 @@ class _Lexer:
         pos = self.pos + 1
         parts: list[str] = []
         while True:
-            end = pos
-            while end < len(text) and text[end] != '"' and text[end] != "\\" and text[end] >= " ":
-                end += 1
+            end = _STRING_RUN.match(text, pos).end()  # type: ignore[union-attr]  # always matches
             parts.append(text[pos:end])
             if end >= len(text):
                 raise self.error("Unexpected end-of-input in VALUE_STRING", end)
@@ -251,7 +252,7 @@ def _describe(ch: str) -> str:
 
 def _join_surrogates(s: str) -> str:
     """Combine UTF-16 surrogate pairs written as two \\u escapes into one character."""
-    if not any("\ud800" <= c <= "\udfff" for c in s):
+    if s.isascii() or not _SURROGATE.search(s):
         return s
     return s.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
