@@ -92,6 +92,9 @@ def compile_pattern(pattern: PatternInput) -> Pattern:
     return _compile_text(pattern_text(pattern))
 
 
+_REMOVED = float("inf")
+
+
 class RuleSet:
     """Named rules compiled together into one indexed machine.
 
@@ -151,8 +154,8 @@ class RuleSet:
         if not matched:
             return []
         if len(matched) > 1:
-            order = self._order  # a rule removed since the match sorts first rather than failing
-            return sorted(matched, key=lambda n: order.get(n, 0))
+            order = self._order  # a rule removed since the match (another thread) sorts last
+            return sorted(matched, key=lambda n: order.get(n, _REMOVED))
         return list(matched)
 
     def pattern(self, name: str) -> Pattern:
