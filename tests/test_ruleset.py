@@ -179,3 +179,20 @@ def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
     writer.join()
     assert not errors, errors[0]
     assert all(len(extra) <= 1 and all(n.startswith("flip") for n in extra) for extra in answers), answers
+
+
+def test_anchor_prefers_strings_and_precise_numbers_to_small_whole_numbers() -> None:
+    """The anchor is a guess at the most selective field: a small whole number (often a common value
+    such as 0) or a literal loses to a string or a precise number; the answers never depend on it."""
+    from eventmatch.pattern.machine import Machine
+
+    rules = RuleSet()
+    rules.add("z", {"type": ["MultiPolygon"], "z": [{"numeric": ["=", 0]}]})
+    rules.add("x", {"type": ["Polygon"], "x": [{"numeric": ["=", -122.42916360922355]}]})
+    rules.add("flag", {"ok": [True], "code": [7]})
+    machine: Machine = rules._machine
+    anchors = {c.rule: next(s.path for s in c.slots if s.pred == c.anchor) for c in machine.sub_rules.values()}
+    assert anchors["z"] == "type" and anchors["flag"] == "code"  # "x": a tie, broken by field order
+    assert rules.matching({"type": "MultiPolygon", "z": 0, "x": -122.42916360922355}) == ["z"]
+    assert rules.matching({"type": "Polygon", "z": 0, "x": -122.42916360922355}) == ["x"]
+    assert rules.matching({"ok": True, "code": 7}) == ["flag"]

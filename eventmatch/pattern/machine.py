@@ -81,11 +81,27 @@ def _is_exact(m: op.Matcher) -> bool:
     return type(m) in _EXACT or _numeric_equal(m)
 
 
+#: a field that cannot anchor a sub-rule (its matchers are tested, not looked up)
+NOT_ANCHORABLE = 3
+
+
 def _rank(ms: tuple[op.Matcher, ...]) -> int:
-    """How well an index finds a field's matchers: 0 exact look-ups, 1 other look-ups, 2 tests."""
+    """How selective a field's look-up is likely to be, best first: 0 exact strings and numbers that
+    look like identifiers or measurements (fractions, large values); 1 small whole numbers, which are
+    often common values (0, 1, a status code); 2 true, false, null and the other look-ups (prefix,
+    suffix, equals-ignore-case); NOT_ANCHORABLE for matchers an index tests."""
     if all(_is_exact(m) for m in ms):
+        return max(_exact_rank(m) for m in ms)
+    return 2 if all(isinstance(m, _LOOKED_UP) for m in ms) else NOT_ANCHORABLE
+
+
+def _exact_rank(m: op.Matcher) -> int:
+    if type(m) is op.ExactString:
         return 0
-    return 1 if all(isinstance(m, _LOOKED_UP) for m in ms) else 2
+    if type(m) is op.ExactLiteral:
+        return 2
+    number = m.value if type(m) is op.ExactNumber else m.low  # type: ignore[attr-defined]
+    return 1 if number == int(number) and abs(number) < 1000 else 0
 
 
 def _numeric_equal(m: op.Matcher) -> bool:
@@ -596,18 +612,15 @@ class Machine:
         self.by_rule[rule] = entries
 
     def _choose_anchor(self, slots: list[Slot], matchers: dict[int, tuple[op.Matcher, ...]]) -> int:
-        """The required field to index a sub-rule by: exact values first, then other look-ups,
-        and among those the one whose values the fewest other predicates share."""
-        best, best_cost = -1, (2, 0)
+        """The required field to index a sub-rule by: the best rank (see _rank), and among those the one
+        whose values the fewest other predicates share."""
+        best, best_cost = -1, (NOT_ANCHORABLE, 0)
         for slot in slots:
             if slot.kind != REQUIRED:
                 continue
             ms = matchers[slot.pred]
-            if all(_is_exact(m) for m in ms):
-                rank = 0
-            elif all(isinstance(m, _LOOKED_UP) for m in ms):
-                rank = 1
-            else:
+            rank = _rank(ms)
+            if rank == NOT_ANCHORABLE:
                 continue
             index = self.fields.get(slot.path)
             shared = 0
