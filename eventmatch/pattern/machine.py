@@ -170,6 +170,9 @@ class FieldIndex:
     # how many keys of each length an affix table holds (its *_lengths list has each length once)
     length_counts: dict[str, dict[int, int]] = field(default_factory=lambda: _NO_DICT)
     size: int = 0
+    # summaries kept by insert/delete, so that a look-up skips whole groups of empty tables
+    affixes: bool = False  # any prefix, suffix or case-folded table
+    others: bool = False  # any anything-but or checked matcher
 
     def insert(self, matcher: op.Matcher, pid: int) -> None:
         self.size += 1
@@ -216,6 +219,7 @@ class FieldIndex:
                 pids.append(pid)
         else:
             _add(self._own("checked"), matcher, pid)
+        self._summarise()
 
     def delete(self, matcher: op.Matcher, pid: int) -> None:
         self.size -= 1
@@ -272,6 +276,13 @@ class FieldIndex:
                             self._count_length(name, len(key), -1)
         else:
             _drop(self.checked, matcher, pid)
+        self._summarise()
+
+    def _summarise(self) -> None:
+        self.affixes = bool(
+            self.prefix or self.suffix or self.folded_eq or self.folded_prefix or self.folded_suffix
+        )
+        self.others = bool(self.but or self.shape or self.checked)
 
     def _own(self, name: str) -> Any:
         """The table ``name``, replacing the shared empty one by a container of its own first."""
@@ -346,44 +357,12 @@ class FieldIndex:
             out.append(self.exists)
         kind = type(value)
         if kind is str:
-            hit = self.exact_str.get(value)
-            if hit:
-                out.append(hit)
-            if self.prefix:
-                table = self.prefix
-                for n in self.prefix_lengths:
-                    if n > len(value):
-                        break
-                    hit = table.get(value[:n])
-                    if hit:
-                        out.append(hit)
-            if self.suffix:
-                table = self.suffix
-                for n in self.suffix_lengths:
-                    if n > len(value):
-                        break
-                    hit = table.get(value[len(value) - n :])
-                    if hit:
-                        out.append(hit)
-            if self.folded_eq or self.folded_prefix or self.folded_suffix:
-                folded = value.casefold()
-                hit = self.folded_eq.get(folded)
+            if self.exact_str:
+                hit = self.exact_str.get(value)
                 if hit:
                     out.append(hit)
-                table = self.folded_prefix
-                for n in self.folded_prefix_lengths:
-                    if n > len(folded):
-                        break
-                    hit = table.get(folded[:n])
-                    if hit:
-                        out.append(hit)
-                table = self.folded_suffix
-                for n in self.folded_suffix_lengths:
-                    if n > len(folded):
-                        break
-                    hit = table.get(folded[len(folded) - n :])
-                    if hit:
-                        out.append(hit)
+            if self.affixes:
+                self._affix_lookup(value, out)
         elif kind is bool or value is None:
             hit = self.literal.get(value)
             if hit:
@@ -394,6 +373,8 @@ class FieldIndex:
                 hit = self.exact_num.get(number)
                 if hit:
                     out.append(hit)
+        if not self.others:
+            return
         if self.but:
             excluded = self.but_excluded.get(value) if kind is str else None
             if excluded is None:
@@ -407,6 +388,44 @@ class FieldIndex:
             for matcher, pids in self.checked.items():
                 if matcher.test(value):
                     out.append(pids)
+
+    def _affix_lookup(self, value: str, out: list[list[int]]) -> None:
+        """Prefix, suffix and case-folded look-ups of a string value."""
+        if self.prefix:
+            table = self.prefix
+            for n in self.prefix_lengths:
+                if n > len(value):
+                    break
+                hit = table.get(value[:n])
+                if hit:
+                    out.append(hit)
+        if self.suffix:
+            table = self.suffix
+            for n in self.suffix_lengths:
+                if n > len(value):
+                    break
+                hit = table.get(value[len(value) - n :])
+                if hit:
+                    out.append(hit)
+        if self.folded_eq or self.folded_prefix or self.folded_suffix:
+            folded = value.casefold()
+            hit = self.folded_eq.get(folded)
+            if hit:
+                out.append(hit)
+            table = self.folded_prefix
+            for n in self.folded_prefix_lengths:
+                if n > len(folded):
+                    break
+                hit = table.get(folded[:n])
+                if hit:
+                    out.append(hit)
+            table = self.folded_suffix
+            for n in self.folded_suffix_lengths:
+                if n > len(folded):
+                    break
+                hit = table.get(folded[len(folded) - n :])
+                if hit:
+                    out.append(hit)
 
 
 #: what a grouped sub-rule inserted into the machine's own indexes (nothing: its group holds it)
