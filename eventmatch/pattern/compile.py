@@ -154,8 +154,11 @@ class RuleSet:
         if not matched:
             return []
         if len(matched) > 1:
-            order = self._order  # a rule removed since the match (another thread) sorts last
-            return sorted(matched, key=lambda n: order.get(n, _REMOVED))
+            order = self._order
+            try:
+                return sorted(matched, key=order.__getitem__)  # a C-level key: no Python call per rule
+            except KeyError:  # a rule removed since the match (by another thread) sorts last
+                return sorted(matched, key=lambda n: order.get(n, _REMOVED))
         return list(matched)
 
     def pattern(self, name: str) -> Pattern:
