@@ -156,7 +156,7 @@ def test_missing_handler_is_a_dead_letter_not_a_loss(transport: RedisTransport) 
     assert transport.pending() == 0
 
 
-def test_sharded_streams_and_two_workers_share_the_load(transport: RedisTransport, running: Running) -> None:
+def test_sharded_streams_and_two_workers_share_the_load(transport: RedisTransport) -> None:
     sharded = RedisTransport(transport.url, namespace=transport.namespace, shards=4, visibility_timeout=1.0)
     seen: list[str] = []
     lock = threading.Lock()
@@ -169,11 +169,18 @@ def test_sharded_streams_and_two_workers_share_the_load(transport: RedisTranspor
                                   "Targets": [{"Id": "t", "Handler": "record"}]}]})
     assert sharded.publish_many(_events(2000)) == 2000
     assert len({sharded._stream_for("default", e) for e in _events(50)}) == 4
-    a = running.start(sharded.worker({"record": record}, "a"))
-    b = running.start(sharded.worker({"record": record}, "b"))
-    assert sharded.wait_idle(20)
+    # two workers of one group, stepped in turn (threads would race for who reads first): each read
+    # gets entries the other has not, and together they deliver every event exactly once
+    a = sharded.worker({"record": record}, "a", batch=100)
+    b = sharded.worker({"record": record}, "b", batch=100)
+    deadline = time.monotonic() + 30
+    while (sharded.backlog() or sharded.pending()) and time.monotonic() < deadline:
+        a.run_once()
+        b.run_once()
     assert sorted(seen) == sorted(e["id"] for e in _events(2000))
-    assert a.processed > 0 and b.processed > 0
+    assert a.processed > 0 and b.processed > 0 and a.processed + b.processed == 2000
+    a.close()
+    b.close()
 
 
 def test_the_stream_is_the_archive_and_replays_reach_chosen_rules(transport: RedisTransport) -> None:
@@ -213,8 +220,11 @@ def test_bad_arguments(server: RedisServer) -> None:
 # -- fault tests: worker processes, kill -9, a Redis restart, a slow consumer ------------------------
 
 
-def _spawn(server: RedisServer, namespace: str, name: str, slow: float = 0.0, batch: int = 50) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, str(WORKER), server.url, namespace, name, str(slow), "1.0", str(batch)],
+def _spawn(
+    server: RedisServer, namespace: str, name: str, slow: float = 0.0, batch: int = 50, visibility: float = 1.0
+) -> subprocess.Popen[str]:
+    args = [server.url, namespace, name, str(slow), str(visibility), str(batch)]
+    proc = subprocess.Popen([sys.executable, str(WORKER), *args],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc
@@ -252,9 +262,10 @@ def test_kill_9_of_a_worker_mid_batch_loses_nothing(transport: RedisTransport, s
     transport.put_rules(ALL)
     ids = [e["id"] for e in _events(1500)]
     transport.publish_many(_events(1500))
-    victim = _spawn(server, ns, "victim", slow=0.002)
+    # one batch holds every entry and is acknowledged only at its end (3 s of work): the kill lands mid-batch
+    victim = _spawn(server, ns, "victim", slow=0.002, batch=1500)
     assert _wait(lambda: len(_delivered(server, ns)) >= 200, 30)
-    victim.kill()  # SIGKILL, in the middle of a batch of 50
+    victim.kill()  # SIGKILL
     victim.wait(10)
     assert transport.pending() > 0  # it held entries it never acknowledged
     survivor = _spawn(server, ns, "survivor")
@@ -299,8 +310,9 @@ def test_a_slow_consumer_keeps_its_entries_and_nothing_is_lost(transport: RedisT
     ns = transport.namespace
     transport.put_rules(ALL)
     transport.publish_many(_events(400))
-    slow = _spawn(server, ns, "slow", slow=0.02, batch=100)  # 2 s per batch: past the 1 s visibility timeout
-    fast = _spawn(server, ns, "fast")
+    # 4 s per batch, past the 2 s visibility timeout; heartbeats every 0.67 s keep the batch the slow worker's
+    slow = _spawn(server, ns, "slow", slow=0.04, batch=100, visibility=2.0)
+    fast = _spawn(server, ns, "fast", visibility=2.0)
     try:
         assert transport.wait_idle(90)
     finally:
