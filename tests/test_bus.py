@@ -21,6 +21,7 @@ from eventmatch.errors import (
     ValidationError,
 )
 from eventmatch.schedule.parse import InvalidScheduleExpressionError
+from tests.concurrency import run_against
 
 
 def exact(message: str) -> str:
@@ -427,9 +428,8 @@ def test_rules_can_change_while_events_flow() -> None:
 
     bus.put_rule("stable", {"source": ["s"]})
     bus.put_targets("stable", [{"Id": "t", "Fn": count}])
-    stop = threading.Event()
 
-    def churn() -> None:
+    def churn(stop: threading.Event) -> None:
         i = 0
         while not stop.is_set():
             bus.put_rule(f"tmp{i % 20}", {"source": ["s"], "detail": {"n": [{"numeric": [">", i]}]}})
@@ -437,12 +437,11 @@ def test_rules_can_change_while_events_flow() -> None:
                 bus.delete_rule(f"tmp{(i + 7) % 20}", force=True) if f"tmp{(i + 7) % 20}" in [r["Name"] for r in bus.list_rules()] else None
             i += 1
 
-    worker = threading.Thread(target=churn)
-    worker.start()
-    for n in range(3000):
-        bridge.publish({"source": "s", "detail-type": "x", "detail": {"n": n}})
-    stop.set()
-    worker.join()
+    def publish() -> None:
+        for n in range(3000):
+            bridge.publish({"source": "s", "detail-type": "x", "detail": {"n": n}})
+
+    assert run_against(churn, publish) == []
     assert counts["stable"] == 3000
 
 
@@ -532,25 +531,16 @@ def test_metrics_exact_under_concurrent_publishers_and_readers() -> None:
     bus.put_targets("a", [{"Id": "1", "Fn": lambda e: None}, {"Id": "2", "Fn": lambda e: None}])
     bus.put_rule("b", {"detail": {"n": [{"numeric": [">=", 0]}]}})
     per_thread, threads = 3 * bridge.metrics.FOLD_AT, 4
-    stop = threading.Event()
 
     def publish() -> None:
         for i in range(per_thread):
             bus.publish({"source": "s", "detail": {"n": i}})
 
-    def read() -> None:
+    def read(stop: threading.Event) -> None:
         while not stop.is_set():
             bridge.metrics.snapshot()
 
-    reader = threading.Thread(target=read)
-    reader.start()
-    workers = [threading.Thread(target=publish) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    stop.set()
-    reader.join()
+    assert run_against(read, publish, threads=threads) == []
     m, total = bridge.metrics, per_thread * threads
     assert m.get("MatchedEvents", rule="a") == m.get("MatchedEvents", rule="b") == total
     assert m.get("MatchedEvents") == 2 * total and m.get("TriggeredRules") == 2 * total

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from eventmatch import InvalidEventPatternError, Pattern, RuleSet, compile_pattern
+from tests.concurrency import run_against
 
 EC2 = {"source": ["aws.ec2"], "detail": {"state": ["terminated"]}}
 EVENT = {"source": "aws.ec2", "detail": {"state": "terminated"}}
@@ -89,10 +90,8 @@ def test_reprs() -> None:
 def test_rules_can_change_while_events_are_matched() -> None:
     rules = RuleSet()
     rules.add("stable", EC2)
-    stop = threading.Event()
-    errors: list[BaseException] = []
 
-    def churn() -> None:
+    def churn(stop: threading.Event) -> None:
         i = 0
         while not stop.is_set():
             rules.add(f"tmp{i % 20}", {"source": ["aws.ec2"], "detail": {"state": [{"prefix": "term"}]}})
@@ -101,21 +100,10 @@ def test_rules_can_change_while_events_are_matched() -> None:
             i += 1
 
     def match() -> None:
-        try:
-            for _ in range(3000):
-                assert "stable" in rules.matching(EVENT)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(3000):
+            assert "stable" in rules.matching(EVENT)
 
-    writer = threading.Thread(target=churn)
-    readers = [threading.Thread(target=match) for _ in range(2)]
-    writer.start()
-    for r in readers:
-        r.start()
-    for r in readers:
-        r.join()
-    stop.set()
-    writer.join()
+    errors = run_against(churn, match, threads=2)
     assert errors == []
 
 
@@ -145,11 +133,9 @@ def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
     rules.add("stable-or", {"$or": [{"source": ["s"]}, {"detail": {"k": ["v"]}}]})
     event = {"source": "s", "detail": {"n": 5, "k": "v", "tags": ["a", "b"]}}
     text = json.dumps(event)
-    stop = threading.Event()
-    errors: list[BaseException] = []
     answers: set[tuple[str, ...]] = set()
 
-    def churn() -> None:
+    def churn(stop: threading.Event) -> None:
         i = 0
         while not stop.is_set():
             name = f"flip{i % 7}"
@@ -160,23 +146,12 @@ def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
             i += 1
 
     def read() -> None:
-        try:
-            for i in range(3000):
-                got = tuple(rules.matching(event if i % 2 else text))
-                assert got[:2] == ("stable", "stable-or"), got
-                answers.add(got[2:])
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for i in range(3000):
+            got = tuple(rules.matching(event if i % 2 else text))
+            assert got[:2] == ("stable", "stable-or"), got
+            answers.add(got[2:])
 
-    writer = threading.Thread(target=churn)
-    readers = [threading.Thread(target=read) for _ in range(3)]
-    writer.start()
-    for r in readers:
-        r.start()
-    for r in readers:
-        r.join()
-    stop.set()
-    writer.join()
+    errors = run_against(churn, read, threads=3)
     assert not errors, errors[0]
     assert all(len(extra) <= 1 and all(n.startswith("flip") for n in extra) for extra in answers), answers
 
