@@ -114,6 +114,26 @@ def _numeric_equal(m: op.Matcher) -> bool:
     )
 
 
+def _prefix_hits(table: dict[str, Any], lengths: list[int], text: str, out: list[Any]) -> None:
+    """Append to ``out`` the entries of ``table`` keyed by a prefix of ``text`` (one look-up per key length)."""
+    for n in lengths:
+        if n > len(text):
+            break
+        hit = table.get(text[:n])
+        if hit:
+            out.append(hit)
+
+
+def _suffix_hits(table: dict[str, Any], lengths: list[int], text: str, out: list[Any]) -> None:
+    """Append to ``out`` the entries of ``table`` keyed by a suffix of ``text`` (one look-up per key length)."""
+    for n in lengths:
+        if n > len(text):
+            break
+        hit = table.get(text[len(text) - n :])
+        if hit:
+            out.append(hit)
+
+
 def _add(table: dict[Any, list[int]], key: Any, pid: int) -> None:
     table.setdefault(key, []).append(pid)
 
@@ -319,7 +339,11 @@ class FieldIndex:
         return [(op.fold(v), "shape_folded") for v in m.values]
 
     def _shape_lookup(self, value: Any, out: list[list[int]]) -> None:
-        """Anything-but prefix, suffix and equals-ignore-case: every matcher but those excluding the value."""
+        """Anything-but prefix, suffix and equals-ignore-case: every matcher but those excluding the value.
+
+        The affix loops are written out here rather than calling _prefix_hits/_suffix_hits: this runs for
+        every string value of the field, and collecting hits into a list first cost 10-15% on those types.
+        """
         if type(value) is not str:
             out.extend(self.shape.values())
             return
@@ -392,40 +416,18 @@ class FieldIndex:
     def _affix_lookup(self, value: str, out: list[list[int]]) -> None:
         """Prefix, suffix and case-folded look-ups of a string value."""
         if self.prefix:
-            table = self.prefix
-            for n in self.prefix_lengths:
-                if n > len(value):
-                    break
-                hit = table.get(value[:n])
-                if hit:
-                    out.append(hit)
+            _prefix_hits(self.prefix, self.prefix_lengths, value, out)
         if self.suffix:
-            table = self.suffix
-            for n in self.suffix_lengths:
-                if n > len(value):
-                    break
-                hit = table.get(value[len(value) - n :])
-                if hit:
-                    out.append(hit)
+            _suffix_hits(self.suffix, self.suffix_lengths, value, out)
         if self.folded_eq or self.folded_prefix or self.folded_suffix:
             folded = value.casefold()
             hit = self.folded_eq.get(folded)
             if hit:
                 out.append(hit)
-            table = self.folded_prefix
-            for n in self.folded_prefix_lengths:
-                if n > len(folded):
-                    break
-                hit = table.get(folded[:n])
-                if hit:
-                    out.append(hit)
-            table = self.folded_suffix
-            for n in self.folded_suffix_lengths:
-                if n > len(folded):
-                    break
-                hit = table.get(folded[len(folded) - n :])
-                if hit:
-                    out.append(hit)
+            if self.folded_prefix:
+                _prefix_hits(self.folded_prefix, self.folded_prefix_lengths, folded, out)
+            if self.folded_suffix:
+                _suffix_hits(self.folded_suffix, self.folded_suffix_lengths, folded, out)
 
 
 #: what a grouped sub-rule inserted into the machine's own indexes (nothing: its group holds it)
