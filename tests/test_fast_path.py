@@ -165,3 +165,26 @@ def test_extractor_is_rebuilt_when_paths_change_and_only_then() -> None:
     assert machine._extractor is not first
     rules.remove("b")
     assert rules.matching(b'{"a": "x", "b": "y"}') == ["a"]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 5), patterns), min_size=1, max_size=12), EVENTS)
+def test_fused_matchers_follow_rule_changes_between_matches(
+    steps: list[tuple[bool, int, dict[str, Any]]], event: dict[str, Any]
+) -> None:
+    """Rules added and removed between matches: the generated matchers (built at one match, read by the
+    next) never answer from a machine that has changed since, whether or not the change rebuilt them."""
+    rules = eventmatch.RuleSet()
+    live: dict[str, dict[str, Any]] = {}
+    text = json.dumps(event)
+    for add, slot, pattern in steps:
+        name = f"r{slot}"
+        if add:
+            rules.add(name, pattern)
+            live[name] = pattern
+        elif name in live:
+            rules.remove(name)
+            del live[name]
+        expected = sorted(n for n, p in live.items() if reference.matches(p, event))
+        assert sorted(rules.matching(event)) == expected
+        assert sorted(rules.matching(text.encode())) == expected

@@ -17,12 +17,20 @@ included. Where the typed decoder cannot decide (a value of a shape its
 types do not allow, such as an array inside an array on a rule's path, or any
 text msgspec refuses), ``from_json`` returns ``None`` and the caller takes the
 full-parse path, so the answer is always the full path's answer.
+
+Given a :class:`Fused` (what the machine's indexes are), the same generator
+also writes *matchers*: the extraction with each value looked up in its
+field's index where it is read. One-field rules match on the spot; only the
+paths that multi-field rules check afterwards go into the field map. Any
+shape the straight-line code does not expect makes them return None, and the
+machine takes the general path.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Union
 
 import msgspec
@@ -40,26 +48,55 @@ _FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
 
 
 class Extractor:
-    """Field readers generated for one set of wanted paths."""
+    """Field readers generated for one set of wanted paths (and, given a :class:`Fused`, matchers)."""
 
-    __slots__ = ("_decode", "_from_struct", "from_dict", "paths")
+    __slots__ = ("_decode", "_from_struct", "from_dict", "match_dict", "match_struct", "paths")
 
-    def __init__(self, wanted: frozenset[str], leaves: frozenset[str]) -> None:
+    def __init__(self, wanted: frozenset[str], leaves: frozenset[str], fused: Fused | None = None) -> None:
         self.paths = wanted
         builder = _Builder(wanted, leaves)
         self.from_dict: Callable[[Any], Fields] = builder.function(struct=False)
         self._from_struct: Callable[[Any], Fields] = builder.function(struct=True)
         self._decode = msgspec.json.Decoder(builder.struct_type("")).decode
+        self.match_dict: Callable[[Any], set[Any] | None] | None = None
+        self.match_struct: Callable[[Any], set[Any] | None] | None = None
+        if fused is not None:
+            self.match_dict = builder.matcher(struct=False, fused=fused)
+            self.match_struct = builder.matcher(struct=True, fused=fused)
 
-    def from_json(self, data: bytes | str) -> Fields | None:
-        """The wanted fields of a JSON event, or None when the full parse must decide."""
+    def decode(self, data: bytes | str) -> Any:
+        """The wanted fields of a JSON event as typed structs, or None when the full parse must decide."""
         try:
             if type(data) is bytes and not data.isascii():
                 data.decode("utf-8")  # the typed decoder skips strings without checking them
-            decoded = self._decode(data)
+            return self._decode(data)
         except _FAILED:
             return None
-        return self._from_struct(decoded)
+
+    def from_json(self, data: bytes | str) -> Fields | None:
+        """The wanted fields of a JSON event, or None when the full parse must decide."""
+        decoded = self.decode(data)
+        return None if decoded is None else self._from_struct(decoded)
+
+
+@dataclass(frozen=True, slots=True)
+class Fused:
+    """What a fused matcher needs from its machine: it reads the wanted fields and looks each value up as
+    it goes, without building the field map for paths only single-field rules use.
+
+    ``lookups``: path -> ``FieldIndex.lookup`` of that path (live: rule changes that keep the index object
+    need no new code); ``record``: the paths whose values the checks after the look-ups read, kept in the
+    field map; ``note(found, trail, matched, hits)``: files the predicate ids one value satisfied;
+    ``finish(fields, hits, matched)``: the checks of multi-field sub-rules; ``absence_only``: the machine's
+    sub-rules with nothing to look up (checked by ``finish`` on every event while there are any).
+    The generated function returns the matched rule keys, or None where the general path must decide.
+    """
+
+    lookups: dict[str, Callable[[Any, list[list[int]]], None]]
+    record: frozenset[str]
+    note: Callable[[list[list[int]], Any, set[Any], dict[int, Any]], None]
+    finish: Callable[[Fields, dict[int, Any], set[Any]], set[Any]]
+    absence_only: dict[int, Any]
 
 
 class _Builder:
@@ -76,6 +113,7 @@ class _Builder:
                     self.children.setdefault(parent, []).append(rest)
         self.types: dict[str, Any] = {}
         self.names = itertools.count()
+        self.lookup_names: dict[str, str] = {}
 
     def child_path(self, parent: str, key: str) -> str:
         return f"{parent}.{key}" if parent else key
@@ -109,7 +147,7 @@ class _Builder:
     # -- code generation --------------------------------------------------------
     def function(self, struct: bool) -> Callable[[Any], Fields]:
         lines = ["def extract(ev):", " out = {}", " counter = [0]"]
-        self._body(lines, "", "ev", "()", 1, struct)
+        self._body(lines, "", "ev", "()", 1, struct, None)
         lines.append(" return out")
         env: dict[str, Any] = {
             "walk_value": walk_value,
@@ -121,8 +159,50 @@ class _Builder:
         exec("\n".join(lines), env)
         return env["extract"]  # type: ignore[no-any-return]
 
-    def _body(self, lines: list[str], path: str, var: str, trail: str, indent: int, struct: bool) -> None:
+    def matcher(self, struct: bool, fused: Fused) -> Callable[[Any], Any]:
+        """Extraction fused with the look-ups: see :class:`Fused`."""
+        self.lookup_names = {path: f"L{i}" for i, path in enumerate(sorted(fused.lookups))}
+        lines = [
+            "def match(ev):",
+            " out = {}",
+            " counter = [0]",
+            " found = []",
+            " matched = set()",
+            " hits = {}",
+        ]
+        self._body(lines, "", "ev", "()", 1, struct, fused)
+        lines.append(" if hits or absence_only: return finish(out, hits, matched)")
+        lines.append(" return matched")
+        env: dict[str, Any] = {
+            "MISSING": _UNSET if struct else _MISSING,
+            "T": self.types,
+            "note": fused.note,
+            "finish": fused.finish,
+            "absence_only": fused.absence_only,
+        }
+        for path, name in self.lookup_names.items():
+            env[name] = fused.lookups[path]
+        exec("\n".join(lines), env)
+        return env["match"]  # type: ignore[no-any-return]
+
+    def _leaf(self, lines: list[str], pad: str, path: str, v: str, trail: str, fused: Fused | None) -> None:
+        """Record (and, fused, look up) one scalar ``v`` found at leaf ``path``."""
+        if fused is None or path in fused.record:
+            lines.append(f"{pad}leaves = out.get({path!r})")
+            lines.append(f"{pad}if leaves is None: out[{path!r}] = [({v}, {trail})]")
+            lines.append(f"{pad}else: leaves.append(({v}, {trail}))")
+        if fused is not None and path in fused.lookups:
+            lines.append(f"{pad}{self.lookup_names[path]}({v}, found)")
+            lines.append(f"{pad}if found: note(found, {trail}, matched, hits)")
+        lines.append(f"{pad}pass")
+
+    def _body(
+        self, lines: list[str], path: str, var: str, trail: str, indent: int, struct: bool, fused: Fused | None
+    ) -> None:
+        # Fused, every shape the straight-line code does not expect (an object at a leaf path, an array in
+        # an array, a non-JSON value) returns None, and the caller takes the general path instead.
         pad = " " * indent
+        scalar = "{c} is str or {c} is int or {c} is float or {c} is bool or {v} is None"
         for i, key in enumerate(self.children.get(path, [])):
             child = self.child_path(path, key)
             v = f"v{next(self.names)}"
@@ -133,14 +213,23 @@ class _Builder:
             c = f"c{next(self.names)}"
             lines.append(f"{inner}{c} = {v}.__class__")
             if self.is_leaf(child):
-                lines.append(f"{inner}if {c} is str or {c} is int or {c} is float or {c} is bool or {v} is None:")
-                lines.append(f"{inner} leaves = out.get({child!r})")
-                lines.append(f"{inner} if leaves is None: out[{child!r}] = [({v}, {trail})]")
-                lines.append(f"{inner} else: leaves.append(({v}, {trail}))")
-                lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
+                lines.append(f"{inner}if {scalar.format(c=c, v=v)}:")
+                self._leaf(lines, inner + " ", child, v, trail, fused)
+                if fused is None:
+                    lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
+                    continue
+                # a scalar in an array keeps the array's own trail (see event.walk_element)
+                item, ci = f"item{next(self.names)}", f"ci{next(self.names)}"
+                lines.append(f"{inner}elif {c} is list:")
+                lines.append(f"{inner} for {item} in {v}:")
+                lines.append(f"{inner}  {ci} = {item}.__class__")
+                lines.append(f"{inner}  if {scalar.format(c=ci, v=item)}:")
+                self._leaf(lines, inner + "   ", child, item, trail, fused)
+                lines.append(f"{inner}  else: return None")
+                lines.append(f"{inner}else: return None")
                 continue
             lines.append(f"{inner}if {c} is {'T[' + repr(child) + ']' if struct else 'dict'}:")
-            self._body(lines, child, v, trail, indent + 2, struct)
+            self._body(lines, child, v, trail, indent + 2, struct, fused)
             lines.append(f"{inner} pass")
             lines.append(f"{inner}elif {c} is list:")
             a, item, t = (f"{n}{next(self.names)}" for n in ("a", "item", "t"))
@@ -150,17 +239,25 @@ class _Builder:
             lines.append(f"{inner}  {t} = {trail} + (({a}, i{a}),)")
             test = f"T[{child!r}]" if struct else "dict"
             lines.append(f"{inner}  if {item}.__class__ is {test}:")
-            self._body(lines, child, item, t, indent + 4, struct)
+            self._body(lines, child, item, t, indent + 4, struct, fused)
             lines.append(f"{inner}   pass")
-            lines.append(f"{inner}  else: walk_element({item}, {child!r}, {trail}, {t}, out, wanted, counter)")
-            lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
+            if fused is None:
+                lines.append(f"{inner}  else: walk_element({item}, {child!r}, {trail}, {t}, out, wanted, counter)")
+                lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
+            else:
+                # a scalar where an object was expected holds no wanted path: nothing to record
+                ci = f"ci{next(self.names)}"
+                lines.append(f"{inner}  else:")
+                lines.append(f"{inner}   {ci} = {item}.__class__")
+                lines.append(f"{inner}   if not ({scalar.format(c=ci, v=item)}): return None")
+                lines.append(f"{inner}elif not ({scalar.format(c=c, v=v)}): return None")
 
 
-def build_extractor(wanted: frozenset[str], leaves: frozenset[str]) -> Extractor | None:
+def build_extractor(wanted: frozenset[str], leaves: frozenset[str], fused: Fused | None = None) -> Extractor | None:
     """An extractor for these paths, or None when there are too many or they nest too deep."""
     if len(wanted) > MAX_PATHS or any(p.count(".") > MAX_DEPTH for p in leaves):
         return None
-    return Extractor(wanted, leaves)
+    return Extractor(wanted, leaves, fused)
 
 
-__all__ = ["Extractor", "build_extractor"]
+__all__ = ["Extractor", "Fused", "build_extractor"]

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..event import Fields, Leaf, flatten, load_event
 from . import operators as op
-from .extract import Extractor, build_extractor
+from .extract import Extractor, Fused, build_extractor
 from .numbers import event_number, nearest_float
 from .parse import SubRule
 
@@ -535,6 +535,8 @@ class Machine:
     wanted: set[str] = field(default_factory=set)  # rule paths and their dotted prefixes
     _wanted_counts: dict[str, int] = field(default_factory=dict)
     _leaf_counts: dict[str, int] = field(default_factory=dict)  # the paths rules name themselves
+    # the paths of multi-field sub-rules: the checks after the look-ups read their values from the field map
+    _record_counts: dict[str, int] = field(default_factory=dict)
     _extractor: Extractor | None = field(default=None, repr=False)
     _extractor_stale: bool = True
     sub_rules: dict[int, CompiledSubRule] = field(default_factory=dict)
@@ -602,6 +604,8 @@ class Machine:
             self.sub_rules[sid] = compiled
             for slot in slots:
                 self._want(slot.path, +1)
+                if not compiled.single:
+                    self._record(slot.path, +1)
             if anchor >= 0 and not compiled.single and len(inserts) == 1 and _is_exact(inserts[0][1]):
                 # one exact value anchors it: file it in that value's group, indexed once for all
                 path, matcher, _ = inserts[0]
@@ -610,10 +614,7 @@ class Machine:
                 if group is None:
                     group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
                     self.pred_info[group.gid] = (-1, group, True)  # type: ignore[assignment]
-                    index = self.fields.get(path)
-                    if index is None:
-                        index = self.fields[path] = FieldIndex()
-                    index.insert(matcher, group.gid)
+                    self._index(path).insert(matcher, group.gid)
                 group.add(sid, compiled)
                 self.grouped[sid] = group
                 entries.append((sid, _NO_INSERTS))
@@ -623,10 +624,7 @@ class Machine:
             if compiled.single:
                 self.single_rule[slots[0].pred] = rule
             for path, matcher, pid in inserts:
-                index = self.fields.get(path)
-                if index is None:
-                    index = self.fields[path] = FieldIndex()
-                index.insert(matcher, pid)
+                self._index(path).insert(matcher, pid)
             if compiled.n_indexed == 0:
                 self.absence_only[sid] = compiled
             entries.append((sid, inserts))
@@ -684,22 +682,42 @@ class Machine:
                 if not group.members:
                     del self.groups[(group.path, group.matcher)]
                     del self.pred_info[group.gid]
-                    index = self.fields[group.path]
-                    index.delete(group.matcher, group.gid)
-                    if index.size == 0:
-                        del self.fields[group.path]
+                    self._unindex(group.path, group.matcher, group.gid)
             for path, matcher, pid in inserts:
-                index = self.fields[path]
-                index.delete(matcher, pid)
-                if index.size == 0:
-                    del self.fields[path]
+                self._unindex(path, matcher, pid)
             for slot in compiled.slots:
                 if slot.pred >= 0:
                     self.pred_info.pop(slot.pred, None)
                     self.single_rule.pop(slot.pred, None)
                 self._want(slot.path, -1)
+                if not compiled.single:
+                    self._record(slot.path, -1)
             del self.sub_rules[sid]
         return True
+
+    def _index(self, path: str) -> FieldIndex:
+        """The index of a path, made if it has none (the fused matchers are then rebuilt)."""
+        index = self.fields.get(path)
+        if index is None:
+            index = self.fields[path] = FieldIndex()
+            self._extractor_stale = True
+        return index
+
+    def _unindex(self, path: str, matcher: op.Matcher, pid: int) -> None:
+        index = self.fields[path]
+        index.delete(matcher, pid)
+        if index.size == 0:
+            del self.fields[path]
+            self._extractor_stale = True
+
+    def _record(self, path: str, delta: int) -> None:
+        n = self._record_counts.get(path, 0) + delta
+        if n:
+            self._record_counts[path] = n
+        else:
+            del self._record_counts[path]
+        if n == 0 or n == delta:
+            self._extractor_stale = True
 
     def _want(self, path: str, delta: int) -> None:
         n = self._leaf_counts.get(path, 0) + delta
@@ -723,7 +741,14 @@ class Machine:
     # -- matching ---------------------------------------------------------
     def _current_extractor(self) -> Extractor | None:
         if self._extractor_stale:
-            self._extractor = build_extractor(frozenset(self.wanted), frozenset(self._leaf_counts))
+            fused = Fused(
+                {path: index.lookup for path, index in self.fields.items()},
+                frozenset(self._record_counts),
+                _noter(self.single_rule),
+                self._finish,
+                self.absence_only,
+            )
+            self._extractor = build_extractor(frozenset(self.wanted), frozenset(self._leaf_counts), fused)
             self._extractor_stale = False
         return self._extractor
 
@@ -736,22 +761,20 @@ class Machine:
         version = self._version
         if not version & 1 and not self._extractor_stale:
             try:
-                extractor = self._extractor
-                if extractor is not None and type(event) is dict:
-                    matched = self._match_fields(extractor.from_dict(event))
-                else:
-                    matched = self._match_fields(flatten(event, self.wanted))
+                matched = self._match(event, self._extractor)
                 if self._version == version:
                     return matched
             except Exception:  # a change under way; a genuine error comes again under the lock
                 pass
         with self._lock:
-            extractor = self._current_extractor() if self._extractor_stale else self._extractor
-            if extractor is not None and type(event) is dict:
-                flat = extractor.from_dict(event)
-            else:
-                flat = flatten(event, self.wanted)
-            return self._match_fields(flat)
+            return self._match(event, self._current_extractor() if self._extractor_stale else self._extractor)
+
+    def _match(self, event: Any, extractor: Extractor | None) -> set[Any]:
+        if extractor is not None and type(event) is dict:
+            matched = extractor.match_dict(event)  # type: ignore[misc]  # a machine's extractor has matchers
+            if matched is not None:
+                return matched
+        return self._match_fields(flatten(event, self.wanted))
 
     def match_json(self, data: str | bytes | bytearray | memoryview) -> set[Any]:
         """The keys of the rules that match an event given as JSON text or bytes.
@@ -763,27 +786,25 @@ class Machine:
         version = self._version
         if not version & 1 and not self._extractor_stale:
             try:
-                extractor = self._extractor
-                flat = None
-                if extractor is not None and (type(data) is bytes or type(data) is str):
-                    flat = extractor.from_json(data)
-                if flat is None:
-                    flat = flatten(load_event(data), self.wanted)
-                matched = self._match_fields(flat)
+                matched = self._match_json(data, self._extractor)
                 if self._version == version:
                     return matched
             except Exception:  # a change under way; a genuine error comes again under the lock
                 pass
         with self._lock:
-            extractor = self._current_extractor() if self._extractor_stale else self._extractor
-            flat = None
-            if extractor is not None and (type(data) is bytes or type(data) is str):
-                flat = extractor.from_json(data)
-            if flat is None:
-                flat = flatten(load_event(data), self.wanted)
-            return self._match_fields(flat)
+            return self._match_json(data, self._current_extractor() if self._extractor_stale else self._extractor)
+
+    def _match_json(self, data: str | bytes | bytearray | memoryview, extractor: Extractor | None) -> set[Any]:
+        if extractor is not None and (type(data) is bytes or type(data) is str):
+            decoded = extractor.decode(data)
+            if decoded is not None:
+                matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as in _match
+                if matched is not None:
+                    return matched
+        return self._match_fields(flatten(load_event(data), self.wanted))
 
     def _match_fields(self, flat: Fields) -> set[Any]:
+        """The general path: look up every value of the field map, then check what the look-ups found."""
         fields = self.fields
         single = self.single_rule
         hits: dict[int, list[tuple[tuple[int, int], ...]]] = {}
@@ -809,6 +830,14 @@ class Machine:
                             else:
                                 trails.append(trail)
                     found.clear()
+        if hits or self.absence_only:
+            return self._finish(flat, hits, matched)
+        return matched
+
+    def _finish(
+        self, flat: Fields, hits: dict[int, list[tuple[tuple[int, int], ...]]], matched: set[Any]
+    ) -> set[Any]:
+        """Add to ``matched`` the multi-field sub-rules that the look-ups' ``hits`` (and the event) satisfy."""
         if hits:
             info = self.pred_info
             counts: dict[int, int] | None = None
@@ -840,6 +869,28 @@ class Machine:
                 if compiled.rule not in matched and _verify(compiled, hits, flat):
                     matched.add(compiled.rule)
         return matched
+
+
+def _noter(single: dict[int, Any]) -> Any:
+    """``note(found, trail, matched, hits)`` for fused matchers: the general path's filing of look-up hits."""
+
+    def note(
+        found: list[list[int]], trail: Any, matched: set[Any], hits: dict[int, list[tuple[tuple[int, int], ...]]]
+    ) -> None:
+        for pids in found:
+            for pid in pids:
+                rule = single.get(pid, single)
+                if rule is not single:
+                    matched.add(rule)
+                    continue
+                trails = hits.get(pid)
+                if trails is None:
+                    hits[pid] = [trail]
+                else:
+                    trails.append(trail)
+        found.clear()
+
+    return note
 
 
 def _check_anchored(compiled: CompiledSubRule, anchor_trails: list[tuple[tuple[int, int], ...]], flat: Fields) -> bool:
