@@ -188,3 +188,24 @@ def test_fused_matchers_follow_rule_changes_between_matches(
         expected = sorted(n for n, p in live.items() if reference.matches(p, event))
         assert sorted(rules.matching(event)) == expected
         assert sorted(rules.matching(text.encode())) == expected
+
+
+def test_matchers_are_rebuilt_when_a_field_starts_or_stops_using_a_kind_of_look_up() -> None:
+    """The fused matchers are written for the tables each field's index has in use."""
+    rules = eventmatch.RuleSet()
+    rules.add("exact", {"a": ["xyz"]})
+    assert rules.matching(b'{"a": "xyz"}') == ["exact"]
+    machine = rules._machine
+    first = machine._extractor
+    rules.add("exact2", {"a": ["abc"]})  # the same kind of look-up on the same path: the same code
+    assert rules.matching({"a": "abc"}) == ["exact2"]
+    assert machine._extractor is first
+    for name, condition in [("prefix", {"prefix": "xy"}), ("but", {"anything-but": "q"}), ("num", {"numeric": [">", 1]})]:
+        rules.add(name, {"a": [condition]})
+    assert rules.matching(b'{"a": "xyz"}') == ["exact", "prefix", "but"]
+    assert rules.matching({"a": 5}) == ["but", "num"]
+    assert machine._extractor is not first
+    for name in ("prefix", "but", "num"):
+        rules.remove(name)
+    assert rules.matching(b'{"a": "xyz"}') == ["exact"]
+    assert rules.matching({"a": 5}) == []

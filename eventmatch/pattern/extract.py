@@ -82,21 +82,24 @@ class Extractor:
 @dataclass(frozen=True, slots=True)
 class Fused:
     """What a fused matcher needs from its machine: it reads the wanted fields and looks each value up as
-    it goes, without building the field map for paths only single-field rules use.
+    it goes, without building the field map for paths only one-field rules use.
 
-    ``lookups``: path -> ``FieldIndex.lookup`` of that path (live: rule changes that keep the index object
-    need no new code); ``record``: the paths whose values the checks after the look-ups read, kept in the
-    field map; ``note(found, trail, matched, hits)``: files the predicate ids one value satisfied;
-    ``finish(fields, hits, matched)``: the checks of multi-field sub-rules; ``absence_only``: the machine's
-    sub-rules with nothing to look up (checked by ``finish`` on every event while there are any).
+    ``indexes``: path -> that path's ``FieldIndex``. The code is written for the tables each index has in
+    use (its ``kinds``) and reads their contents live, so a rule change that keeps every index's kinds
+    needs no new code. ``record``: the paths whose values the checks after the look-ups read, kept in the
+    field map. ``single``: predicate id -> rule key for one-field sub-rules (a hit is a match).
+    ``note(found, trail, matched, hits)``: files the predicate ids a value satisfied; ``finish(fields,
+    hits, matched)``: the checks of multi-field sub-rules; ``absence_only``: the machine's sub-rules with
+    nothing to look up (``finish`` checks them on every event while there are any).
     The generated function returns the matched rule keys, or None where the general path must decide.
     """
 
-    lookups: dict[str, Callable[[Any, list[list[int]]], None]]
+    indexes: dict[str, Any]
     record: frozenset[str]
     note: Callable[[list[list[int]], Any, set[Any], dict[int, Any]], None]
     finish: Callable[[Fields, dict[int, Any], set[Any]], set[Any]]
     absence_only: dict[int, Any]
+    single: dict[int, Any]
 
 
 class _Builder:
@@ -161,7 +164,7 @@ class _Builder:
 
     def matcher(self, struct: bool, fused: Fused) -> Callable[[Any], Any]:
         """Extraction fused with the look-ups: see :class:`Fused`."""
-        self.lookup_names = {path: f"L{i}" for i, path in enumerate(sorted(fused.lookups))}
+        self.lookup_names = {path: f"I{i}" for i, path in enumerate(sorted(fused.indexes))}
         lines = [
             "def match(ev):",
             " out = {}",
@@ -179,22 +182,70 @@ class _Builder:
             "note": fused.note,
             "finish": fused.finish,
             "absence_only": fused.absence_only,
+            "single": fused.single,
         }
         for path, name in self.lookup_names.items():
-            env[name] = fused.lookups[path]
+            env[name] = fused.indexes[path]
         exec("\n".join(lines), env)
         return env["match"]  # type: ignore[no-any-return]
 
-    def _leaf(self, lines: list[str], pad: str, path: str, v: str, trail: str, fused: Fused | None) -> None:
-        """Record (and, fused, look up) one scalar ``v`` found at leaf ``path``."""
+    def _leaf(self, lines: list[str], pad: str, path: str, v: str, c: str, trail: str, fused: Fused | None) -> None:
+        """Record (and, fused, look up) one scalar ``v`` of class ``c`` found at leaf ``path``."""
         if fused is None or path in fused.record:
             lines.append(f"{pad}leaves = out.get({path!r})")
             lines.append(f"{pad}if leaves is None: out[{path!r}] = [({v}, {trail})]")
             lines.append(f"{pad}else: leaves.append(({v}, {trail}))")
-        if fused is not None and path in fused.lookups:
-            lines.append(f"{pad}{self.lookup_names[path]}({v}, found)")
-            lines.append(f"{pad}if found: note(found, {trail}, matched, hits)")
+        if fused is not None and path in fused.indexes:
+            self._lookup(lines, pad, self.lookup_names[path], fused.indexes[path].kinds, v, c, trail)
         lines.append(f"{pad}pass")
+
+    @staticmethod
+    def _lookup(lines: list[str], pad: str, index: str, kinds: tuple[bool, ...], v: str, c: str, trail: str) -> None:
+        """FieldIndex.lookup written out for the tables in use: hits of the common tables are filed inline
+        (as ``note`` would); the rest go through ``found`` and one ``note`` call."""
+        exists, exact_str, literal, exact_num, affixes, but, shape, checked = kinds
+
+        def file(pids: str, at: str) -> None:
+            lines.append(f"{at}for pid in {pids}:")
+            lines.append(f"{at} rule = single.get(pid, single)")
+            lines.append(f"{at} if rule is not single: matched.add(rule)")
+            lines.append(f"{at} else:")
+            lines.append(f"{at}  trails = hits.get(pid)")
+            lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
+            lines.append(f"{at}  else: trails.append({trail})")
+
+        if exists:
+            file(f"{index}.exists", pad)
+        if exact_str or affixes:
+            lines.append(f"{pad}if {c} is str:")
+            if exact_str:
+                lines.append(f"{pad} hit = {index}.exact_str.get({v})")
+                lines.append(f"{pad} if hit:")
+                file("hit", pad + "  ")
+            if affixes:
+                lines.append(f"{pad} {index}._affix_lookup({v}, found)")
+        if literal:
+            lines.append(f"{pad}if {c} is bool or {v} is None:")
+            lines.append(f"{pad} hit = {index}.literal.get({v})")
+            lines.append(f"{pad} if hit:")
+            file("hit", pad + "  ")
+        if exact_num:
+            lines.append(f"{pad}if {c} is int or {c} is float: {index}._number_lookup({v}, found)")
+        if but:
+            lines.append(f"{pad}excluded = {index}.but_excluded.get({v}) if {c} is str else None")
+            lines.append(f"{pad}if excluded is None:")
+            file(f"{index}.but", pad + " ")
+            lines.append(f"{pad}else:")
+            lines.append(f"{pad} counts = {index}.but_n")
+            lines.append(f"{pad} found.append([p for p in {index}.but if excluded.get(p, 0) < counts[p]])")
+        if shape:
+            lines.append(f"{pad}{index}._shape_lookup({v}, found)")
+        if checked:
+            lines.append(f"{pad}for m, pids in {index}.checked.items():")
+            lines.append(f"{pad} if m.test({v}):")
+            file("pids", pad + "  ")
+        if affixes or exact_num or but or shape:
+            lines.append(f"{pad}if found: note(found, {trail}, matched, hits)")
 
     def _body(
         self, lines: list[str], path: str, var: str, trail: str, indent: int, struct: bool, fused: Fused | None
@@ -214,7 +265,7 @@ class _Builder:
             lines.append(f"{inner}{c} = {v}.__class__")
             if self.is_leaf(child):
                 lines.append(f"{inner}if {scalar.format(c=c, v=v)}:")
-                self._leaf(lines, inner + " ", child, v, trail, fused)
+                self._leaf(lines, inner + " ", child, v, c, trail, fused)
                 if fused is None:
                     lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
                     continue
@@ -224,7 +275,7 @@ class _Builder:
                 lines.append(f"{inner} for {item} in {v}:")
                 lines.append(f"{inner}  {ci} = {item}.__class__")
                 lines.append(f"{inner}  if {scalar.format(c=ci, v=item)}:")
-                self._leaf(lines, inner + "   ", child, item, trail, fused)
+                self._leaf(lines, inner + "   ", child, item, ci, trail, fused)
                 lines.append(f"{inner}  else: return None")
                 lines.append(f"{inner}else: return None")
                 continue

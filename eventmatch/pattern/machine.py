@@ -193,6 +193,8 @@ class FieldIndex:
     # summaries kept by insert/delete, so that a look-up skips whole groups of empty tables
     affixes: bool = False  # any prefix, suffix or case-folded table
     others: bool = False  # any anything-but or checked matcher
+    # which tables are in use, in KINDS order: the fused matchers are written for these (and rebuilt on a change)
+    kinds: tuple[bool, ...] = (False,) * 8
 
     def insert(self, matcher: op.Matcher, pid: int) -> None:
         self.size += 1
@@ -303,6 +305,16 @@ class FieldIndex:
             self.prefix or self.suffix or self.folded_eq or self.folded_prefix or self.folded_suffix
         )
         self.others = bool(self.but or self.shape or self.checked)
+        self.kinds = (
+            bool(self.exists),
+            bool(self.exact_str),
+            bool(self.literal),
+            bool(self.exact_num),
+            self.affixes,
+            bool(self.but),
+            bool(self.shape),
+            bool(self.checked),
+        )
 
     def _own(self, name: str) -> Any:
         """The table ``name``, replacing the shared empty one by a container of its own first."""
@@ -391,12 +403,8 @@ class FieldIndex:
             hit = self.literal.get(value)
             if hit:
                 out.append(hit)
-        elif self.exact_num and (kind is not float or value in self.exact_floats):
-            number = event_number(value)
-            if number is not None:
-                hit = self.exact_num.get(number)
-                if hit:
-                    out.append(hit)
+        elif self.exact_num:
+            self._number_lookup(value, out)
         if not self.others:
             return
         if self.but:
@@ -412,6 +420,15 @@ class FieldIndex:
             for matcher, pids in self.checked.items():
                 if matcher.test(value):
                     out.append(pids)
+
+    def _number_lookup(self, value: Any, out: list[list[int]]) -> None:
+        """Exact numbers (and ``numeric =``): a float no exact number rounds to equals none of them."""
+        if type(value) is not float or value in self.exact_floats:
+            number = event_number(value)
+            if number is not None:
+                hit = self.exact_num.get(number)
+                if hit:
+                    out.append(hit)
 
     def _affix_lookup(self, value: str, out: list[list[int]]) -> None:
         """Prefix, suffix and case-folded look-ups of a string value."""
@@ -614,7 +631,7 @@ class Machine:
                 if group is None:
                     group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
                     self.pred_info[group.gid] = (-1, group, True)  # type: ignore[assignment]
-                    self._index(path).insert(matcher, group.gid)
+                    self._insert(path, matcher, group.gid)
                 group.add(sid, compiled)
                 self.grouped[sid] = group
                 entries.append((sid, _NO_INSERTS))
@@ -624,7 +641,7 @@ class Machine:
             if compiled.single:
                 self.single_rule[slots[0].pred] = rule
             for path, matcher, pid in inserts:
-                self._index(path).insert(matcher, pid)
+                self._insert(path, matcher, pid)
             if compiled.n_indexed == 0:
                 self.absence_only[sid] = compiled
             entries.append((sid, inserts))
@@ -695,19 +712,26 @@ class Machine:
             del self.sub_rules[sid]
         return True
 
-    def _index(self, path: str) -> FieldIndex:
-        """The index of a path, made if it has none (the fused matchers are then rebuilt)."""
+    def _insert(self, path: str, matcher: op.Matcher, pid: int) -> None:
+        """Index a predicate's matcher. The fused matchers are rebuilt when a path's index comes or goes, or
+        starts or stops using a kind of table (they are written for the tables in use)."""
         index = self.fields.get(path)
         if index is None:
             index = self.fields[path] = FieldIndex()
             self._extractor_stale = True
-        return index
+        kinds = index.kinds
+        index.insert(matcher, pid)
+        if index.kinds != kinds:
+            self._extractor_stale = True
 
     def _unindex(self, path: str, matcher: op.Matcher, pid: int) -> None:
         index = self.fields[path]
+        kinds = index.kinds
         index.delete(matcher, pid)
         if index.size == 0:
             del self.fields[path]
+            self._extractor_stale = True
+        elif index.kinds != kinds:
             self._extractor_stale = True
 
     def _record(self, path: str, delta: int) -> None:
@@ -742,11 +766,12 @@ class Machine:
     def _current_extractor(self) -> Extractor | None:
         if self._extractor_stale:
             fused = Fused(
-                {path: index.lookup for path, index in self.fields.items()},
+                dict(self.fields),
                 frozenset(self._record_counts),
                 _noter(self.single_rule),
                 self._finish,
                 self.absence_only,
+                self.single_rule,
             )
             self._extractor = build_extractor(frozenset(self.wanted), frozenset(self._leaf_counts), fused)
             self._extractor_stale = False
