@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 import eventmatch
 from eventmatch.event import flatten, load_event
+from eventmatch.pattern import machine as machine_module
 from eventmatch.pattern.machine import Machine
 from eventmatch.pattern.parse import parse_pattern, pattern_text
 from tests import reference
@@ -209,3 +211,20 @@ def test_matchers_are_rebuilt_when_a_field_starts_or_stops_using_a_kind_of_look_
         rules.remove(name)
     assert rules.matching(b'{"a": "xyz"}') == ["exact"]
     assert rules.matching({"a": 5}) == []
+
+
+@SETTINGS
+@given(st.lists(patterns, min_size=1, max_size=5), st.lists(EVENTS, min_size=1, max_size=6))
+def test_fields_with_too_many_distinct_strings_are_looked_up_in_full(
+    rules: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    """With a memo of two strings, fields turn their memo off within a few events: both ways of looking
+    a string up (remembered and in full) must give the reference's answer."""
+    with mock.patch.object(machine_module, "MEMO_SIZE", 2):
+        ruleset = eventmatch.RuleSet()
+        for i, pattern in enumerate(rules):
+            ruleset.add(f"r{i}", pattern)
+        for event in events * 2:
+            expected = [f"r{i}" for i, p in enumerate(rules) if reference.matches(p, event)]
+            assert ruleset.matching(event) == expected
+            assert ruleset.matching(json.dumps(event)) == expected

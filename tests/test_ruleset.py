@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
+from unittest import mock
 
 import pytest
 
 from eventmatch import InvalidEventPatternError, Pattern, RuleSet, compile_pattern
+from eventmatch.pattern.machine import FieldIndex
 from tests.concurrency import run_against
 
 EC2 = {"source": ["aws.ec2"], "detail": {"state": ["terminated"]}}
@@ -154,6 +157,64 @@ def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
     errors = run_against(churn, read, threads=3)
     assert not errors, errors[0]
     assert all(len(extra) <= 1 and all(n.startswith("flip") for n in extra) for extra in answers), answers
+
+
+def test_remembered_look_ups_never_outlive_a_change_made_during_a_match() -> None:
+    """The fused matchers remember the slow look-ups of strings per field (FieldIndex.str_lookup). A
+    result computed while a change was under way must not be remembered past it: once the changes stop,
+    every answer is the final machine's."""
+    rules = RuleSet()
+    rules.add("stable", {"f": [{"anything-but": {"prefix": "zz"}}]})
+    values = [f"ab{i}" for i in range(5)] + ["zz", "q"]
+
+    def churn(stop: threading.Event) -> None:
+        i = 0
+        while not stop.is_set():
+            rules.add("shut", {"f": [{"anything-but": {"prefix": "ab"}}]})
+            rules.add("open", {"f": [{"prefix": "a"}], "g": [{"exists": False}]})
+            rules.add("wild", {"f": [{"wildcard": f"*{i % 5}"}]})
+            rules.remove("shut")
+            rules.remove("open")
+            rules.remove("wild")
+            i += 1
+
+    def read() -> None:
+        for i in range(4000):
+            value = values[i % len(values)]
+            got = rules.matching({"f": value} if i % 2 else json.dumps({"f": value}))
+            assert set(got) <= {"stable", "shut", "open", "wild"}, got
+
+    errors = run_against(churn, read, threads=3)
+    assert not errors, errors[0]
+    for value in values:
+        expected = [] if value == "zz" else ["stable"]
+        assert rules.matching({"f": value}) == expected, value
+        assert rules.matching(json.dumps({"f": value})) == expected, value
+
+
+def test_a_look_up_made_during_a_change_is_not_remembered_past_it() -> None:
+    """Deterministic version of the race above: a match that looks a string up just before a change's
+    last step (the tables already changed, the summaries not yet) must not leave its result behind."""
+    def but_prefix(text: str) -> Any:
+        return compile_pattern({"f": [{"anything-but": {"prefix": text}}]}).sub_rules[0]["f"][0]
+
+    index = FieldIndex()
+    index.insert(but_prefix("zz"), 1)
+    assert index.str_lookup("abc") == ([1],)
+    real = FieldIndex._summarise
+
+    def racing(self: FieldIndex) -> None:
+        self.str_lookup("abc")  # a matching thread runs here
+        real(self)
+
+    with mock.patch.object(FieldIndex, "_summarise", racing):
+        index.insert(but_prefix("ab"), 2)
+    assert index.memo.get("abc") is None
+    assert index.str_lookup("abc") == ([1],)
+    with mock.patch.object(FieldIndex, "_summarise", racing):
+        index.delete(but_prefix("ab"), 2)
+    assert index.memo.get("abc") is None
+    assert sorted(index.str_lookup("abc")) == [[1]]
 
 
 def test_anchor_prefers_strings_and_precise_numbers_to_small_whole_numbers() -> None:

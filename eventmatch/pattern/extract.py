@@ -216,14 +216,41 @@ class _Builder:
 
         if exists:
             file(f"{index}.exists", pad)
-        if exact_str or affixes:
+        slow = affixes or but or shape or checked  # for strings, remembered per value: FieldIndex.str_lookup
+        if exact_str or slow:
             lines.append(f"{pad}if {c} is str:")
             if exact_str:
                 lines.append(f"{pad} hit = {index}.exact_str.get({v})")
                 lines.append(f"{pad} if hit:")
                 file("hit", pad + "  ")
-            if affixes:
-                lines.append(f"{pad} {index}._affix_lookup({v}, found)")
+            if slow:
+                lines.append(f"{pad} if {index}.memoize:")
+                lines.append(f"{pad}  hit = {index}.memo.get({v})")
+                lines.append(f"{pad}  if hit is None: hit = {index}.str_lookup({v})")
+                lines.append(f"{pad}  for pids in hit:")
+                file("pids", pad + "   ")
+                lines.append(f"{pad} else:")
+                at = pad + "  "
+                if affixes:
+                    lines.append(f"{at}{index}._affix_lookup({v}, found)")
+                if but:
+                    lines.append(f"{at}excluded = {index}.but_excluded.get({v})")
+                    lines.append(f"{at}if excluded is None:")
+                    file(f"{index}.but", at + " ")
+                    lines.append(f"{at}else:")
+                    lines.append(f"{at} counts = {index}.but_n")
+                    lines.append(f"{at} found.append([p for p in {index}.but if excluded.get(p, 0) < counts[p]])")
+                if shape:
+                    lines.append(f"{at}{index}._shape_lookup({v}, found)")
+                if checked:
+                    lines.append(f"{at}for m, pids in {index}.checked.items():")
+                    lines.append(f"{at} if m.test({v}):")
+                    file("pids", at + "  ")
+                lines.append(f"{at}if found: note(found, {trail}, matched, hits)")
+        if not (literal or exact_num or but or shape or checked):
+            return
+        lines.append(f"{pad}{'elif' if exact_str or slow else 'if'} {c} is not str:")
+        pad += " "
         if literal:
             lines.append(f"{pad}if {c} is bool or {v} is None:")
             lines.append(f"{pad} hit = {index}.literal.get({v})")
@@ -231,21 +258,18 @@ class _Builder:
             file("hit", pad + "  ")
         if exact_num:
             lines.append(f"{pad}if {c} is int or {c} is float: {index}._number_lookup({v}, found)")
-        if but:
-            lines.append(f"{pad}excluded = {index}.but_excluded.get({v}) if {c} is str else None")
-            lines.append(f"{pad}if excluded is None:")
-            file(f"{index}.but", pad + " ")
-            lines.append(f"{pad}else:")
-            lines.append(f"{pad} counts = {index}.but_n")
-            lines.append(f"{pad} found.append([p for p in {index}.but if excluded.get(p, 0) < counts[p]])")
+        if but:  # a value that is not a string is excluded by no anything-but list of strings
+            file(f"{index}.but", pad)
         if shape:
-            lines.append(f"{pad}{index}._shape_lookup({v}, found)")
+            lines.append(f"{pad}for pids in {index}.shape.values():")
+            file("pids", pad + " ")
         if checked:
             lines.append(f"{pad}for m, pids in {index}.checked.items():")
             lines.append(f"{pad} if m.test({v}):")
             file("pids", pad + "  ")
-        if affixes or exact_num or but or shape:
+        if exact_num:
             lines.append(f"{pad}if found: note(found, {trail}, matched, hits)")
+        lines.append(f"{pad}pass")
 
     def _body(
         self, lines: list[str], path: str, var: str, trail: str, indent: int, struct: bool, fused: Fused | None

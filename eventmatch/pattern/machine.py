@@ -81,6 +81,9 @@ def _is_exact(m: op.Matcher) -> bool:
     return type(m) in _EXACT or _numeric_equal(m)
 
 
+#: how many distinct strings a field index remembers the slow look-ups of (FieldIndex.str_lookup)
+MEMO_SIZE = 1024
+
 #: a field that cannot anchor a sub-rule (its matchers are tested, not looked up)
 NOT_ANCHORABLE = 3
 
@@ -195,6 +198,9 @@ class FieldIndex:
     others: bool = False  # any anything-but or checked matcher
     # which tables are in use, in KINDS order: the fused matchers are written for these (and rebuilt on a change)
     kinds: tuple[bool, ...] = (False,) * 8
+    # string value -> what str_lookup found for it, since the last change (see str_lookup)
+    memo: dict[str, tuple[list[int], ...]] = field(default_factory=lambda: _NO_DICT)
+    memoize: bool = True  # False once the memo filled up since the last change: too many distinct values
 
     def insert(self, matcher: op.Matcher, pid: int) -> None:
         self.size += 1
@@ -315,6 +321,8 @@ class FieldIndex:
             bool(self.shape),
             bool(self.checked),
         )
+        self.memoize = True
+        self.memo = _NO_DICT  # last, after every table is changed: see str_lookup
 
     def _own(self, name: str) -> Any:
         """The table ``name``, replacing the shared empty one by a container of its own first."""
@@ -405,10 +413,13 @@ class FieldIndex:
                 out.append(hit)
         elif self.exact_num:
             self._number_lookup(value, out)
-        if not self.others:
-            return
+        if self.others:
+            self._other_lookup(value, kind is str, out)
+
+    def _other_lookup(self, value: Any, is_str: bool, out: list[list[int]]) -> None:
+        """Anything-but (all its forms) and the matchers checked one by one."""
         if self.but:
-            excluded = self.but_excluded.get(value) if kind is str else None
+            excluded = self.but_excluded.get(value) if is_str else None
             if excluded is None:
                 out.append(self.but)
             else:
@@ -420,6 +431,30 @@ class FieldIndex:
             for matcher, pids in self.checked.items():
                 if matcher.test(value):
                     out.append(pids)
+
+    def str_lookup(self, value: str) -> tuple[list[int], ...]:
+        """What the affix, anything-but and checked look-ups find for a string, remembered per value.
+
+        For the fused matchers, which first try ``memo.get(value)``. Strings on a field tend to repeat
+        (a state, a type, a street name), and these look-ups cost a loop each. Once the memo holds
+        MEMO_SIZE values the field has too many distinct ones: ``memoize`` turns off, and the fused
+        matchers look up in full until the next change. The memo is dropped by every change of the index,
+        as its last step: a result computed while a change was under way can only land in a memo that
+        the change's end replaces.
+        """
+        memo = self.memo
+        if memo is _NO_DICT:
+            memo = self.memo = {}
+        found: list[list[int]] = []
+        if self.affixes:
+            self._affix_lookup(value, found)
+        if self.others:
+            self._other_lookup(value, True, found)
+        hit = tuple(found)
+        memo[value] = hit
+        if len(memo) >= MEMO_SIZE:
+            self.memoize = False
+        return hit
 
     def _number_lookup(self, value: Any, out: list[list[int]]) -> None:
         """Exact numbers (and ``numeric =``): a float no exact number rounds to equals none of them."""
