@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eventmatch import compile_pattern
+from eventmatch.pattern.machine import FieldIndex
+from eventmatch.pattern.numbers import canonical
+from eventmatch.pattern.operators import Numeric
 
 
 def m(pattern: dict[str, Any] | str, event: dict[str, Any] | str) -> bool:
@@ -295,3 +302,53 @@ def test_numeric_equal_is_indexed_like_an_exact_number_with_the_same_answers() -
         assert rules.matching({"x": value, "t": "a"}) == expected, value
     rules.remove("eq")
     assert rules.matching({"x": 300, "t": "a"}) == ["exact"]
+
+
+_BOUNDS = [-5, -0.5, 0, 1, 1.5, 300, 5e9, 1e300, 2**60 + 1]
+
+
+def _near(x: float) -> list[Any]:
+    f = float(x)
+    return [x, f, math.nextafter(f, math.inf), math.nextafter(f, -math.inf)]
+
+
+_RANGE_VALUES = st.one_of(
+    st.sampled_from([v for b in _BOUNDS for v in _near(b)]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(2**64), 2**64),
+    st.sampled_from([Decimal("1.5"), Decimal("0.1"), True, None, "1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([None, *_BOUNDS]), st.booleans(), st.sampled_from([None, *_BOUNDS]), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(_RANGE_VALUES, min_size=1, max_size=20),
+)
+def test_numeric_range_table_finds_what_testing_each_range_finds(
+    spec: list[tuple[Any, bool, Any, bool]], values: list[Any]
+) -> None:
+    """FieldIndex bisects the ranges' float bounds; values at a bound, past 2**53, infinite, NaN or not
+    numbers take the one-by-one tests. Either way: the ranges that Numeric.test accepts."""
+    index = FieldIndex()
+    matchers = []
+    for i, (low, low_open, high, high_open) in enumerate(spec):
+        if low is None and high is None or (low is not None and high is not None and low >= high):
+            continue
+        m = Numeric(
+            None if low is None else canonical(Decimal(str(low))),
+            low_open,
+            None if high is None else canonical(Decimal(str(high))),
+            high_open,
+        )
+        matchers.append((m, i))
+        index.insert(m, i)
+    for value in values:
+        found: list[list[int]] = []
+        index.lookup(value, found)
+        got = sorted(pid for pids in found for pid in pids)
+        assert got == sorted(pid for m, pid in matchers if m.test(value)), value

@@ -217,6 +217,34 @@ def test_a_look_up_made_during_a_change_is_not_remembered_past_it() -> None:
     assert sorted(index.str_lookup("abc")) == [[1]]
 
 
+def test_a_range_table_built_during_a_change_is_not_kept_past_it() -> None:
+    """The same for the interval table of numeric ranges (FieldIndex._range_lookup)."""
+
+    def numeric(*spec: Any) -> Any:
+        return compile_pattern({"n": [{"numeric": list(spec)}]}).sub_rules[0]["n"][0]
+
+    def look(index: FieldIndex, value: float) -> list[int]:
+        found: list[list[int]] = []
+        index.lookup(value, found)
+        return sorted(pid for pids in found for pid in pids)
+
+    index = FieldIndex()
+    index.insert(numeric(">", 0), 1)
+    assert look(index, 5.5) == [1]
+    real = FieldIndex._summarise
+
+    def racing(self: FieldIndex) -> None:
+        look(self, 5.5)  # a matching thread runs here, and builds the table from the changed ranges
+        real(self)
+
+    with mock.patch.object(FieldIndex, "_summarise", racing):
+        index.insert(numeric("<", 3), 2)
+    assert look(index, 5.5) == [1] and look(index, 1.5) == [1, 2] and look(index, -1.0) == [2]
+    with mock.patch.object(FieldIndex, "_summarise", racing):
+        index.delete(numeric(">", 0), 1)
+    assert look(index, 5.5) == [] and look(index, 1.5) == [2]
+
+
 def test_anchor_prefers_strings_and_precise_numbers_to_small_whole_numbers() -> None:
     """The anchor is a guess at the most selective field: a small whole number (often a common value
     such as 0) or a literal loses to a string or a precise number; the answers never depend on it."""

@@ -203,7 +203,7 @@ class _Builder:
     def _lookup(lines: list[str], pad: str, index: str, kinds: tuple[bool, ...], v: str, c: str, trail: str) -> None:
         """FieldIndex.lookup written out for the tables in use: hits of the common tables are filed inline
         (as ``note`` would); the rest go through ``found`` and one ``note`` call."""
-        exists, exact_str, literal, exact_num, affixes, but, shape, checked = kinds
+        exists, exact_str, literal, exact_num, affixes, but, shape, checked, ranges = kinds
 
         def file(pids: str, at: str) -> None:
             lines.append(f"{at}for pid in {pids}:")
@@ -247,7 +247,7 @@ class _Builder:
                     lines.append(f"{at} if m.test({v}):")
                     file("pids", at + "  ")
                 lines.append(f"{at}if found: note(found, {trail}, matched, hits)")
-        if not (literal or exact_num or but or shape or checked):
+        if not (literal or exact_num or but or shape or checked or ranges):
             return
         lines.append(f"{pad}{'elif' if exact_str or slow else 'if'} {c} is not str:")
         pad += " "
@@ -256,8 +256,12 @@ class _Builder:
             lines.append(f"{pad} hit = {index}.literal.get({v})")
             lines.append(f"{pad} if hit:")
             file("hit", pad + "  ")
-        if exact_num:
-            lines.append(f"{pad}if {c} is int or {c} is float: {index}._number_lookup({v}, found)")
+        if exact_num or ranges:
+            lines.append(f"{pad}if {c} is int or {c} is float:")
+            if exact_num:
+                lines.append(f"{pad} {index}._number_lookup({v}, found)")
+            if ranges:
+                lines.append(f"{pad} {index}._range_lookup({v}, found)")
         if but:  # a value that is not a string is excluded by no anything-but list of strings
             file(f"{index}.but", pad)
         if shape:
@@ -267,7 +271,7 @@ class _Builder:
             lines.append(f"{pad}for m, pids in {index}.checked.items():")
             lines.append(f"{pad} if m.test({v}):")
             file("pids", pad + "  ")
-        if exact_num:
+        if exact_num or ranges:
             lines.append(f"{pad}if found: note(found, {trail}, matched, hits)")
         lines.append(f"{pad}pass")
 

@@ -23,7 +23,7 @@ uncontended lock costs about as much as one dictionary look-up.)
 from __future__ import annotations
 
 import threading
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 from ..event import Fields, Leaf, flatten, load_event
 from . import operators as op
 from .extract import Extractor, Fused, build_extractor
-from .numbers import event_number, nearest_float
+from .numbers import FLOAT_EXACT, event_number, nearest_float
 from .parse import SubRule
 
 REQUIRED, OPTIONAL, ABSENT = 0, 1, 2
@@ -83,6 +83,9 @@ def _is_exact(m: op.Matcher) -> bool:
 
 #: how many distinct strings a field index remembers the slow look-ups of (FieldIndex.str_lookup)
 MEMO_SIZE = 1024
+
+#: how many numeric ranges a field index tables by interval (more are tested one by one)
+RANGE_TABLE_MAX = 64
 
 #: a field that cannot anchor a sub-rule (its matchers are tested, not looked up)
 NOT_ANCHORABLE = 3
@@ -188,6 +191,10 @@ class FieldIndex:
     shape_suffix: dict[str, list[op.Matcher]] = field(default_factory=lambda: _NO_DICT)
     shape_suffix_lengths: list[int] = _NO_LIST
     shape_folded: dict[str, list[op.Matcher]] = field(default_factory=lambda: _NO_DICT)
+    # numeric ranges (not "="): found by bisecting their bounds, see _range_lookup
+    ranges: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
+    # the interval table of ranges, built by the first look-up after a change (see _range_lookup)
+    range_box: list[tuple[list[float], list[list[list[int]]]] | None] = _NO_LIST
     # matchers checked one by one, shared by all the predicates that use them
     checked: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     # how many keys of each length an affix table holds (its *_lengths list has each length once)
@@ -197,7 +204,7 @@ class FieldIndex:
     affixes: bool = False  # any prefix, suffix or case-folded table
     others: bool = False  # any anything-but or checked matcher
     # which tables are in use, in KINDS order: the fused matchers are written for these (and rebuilt on a change)
-    kinds: tuple[bool, ...] = (False,) * 8
+    kinds: tuple[bool, ...] = (False,) * 9
     # string value -> what str_lookup found for it, since the last change (see str_lookup)
     memo: dict[str, tuple[list[int], ...]] = field(default_factory=lambda: _NO_DICT)
     memoize: bool = True  # False once the memo filled up since the last change: too many distinct values
@@ -245,6 +252,8 @@ class FieldIndex:
                     table.setdefault(key, []).append(matcher)
             else:
                 pids.append(pid)
+        elif kind is op.Numeric:
+            _add(self._own("ranges"), matcher, pid)
         else:
             _add(self._own("checked"), matcher, pid)
         self._summarise()
@@ -302,6 +311,8 @@ class FieldIndex:
                         del table[key]
                         if name != "shape_folded":
                             self._count_length(name, len(key), -1)
+        elif kind is op.Numeric:
+            _drop(self.ranges, matcher, pid)
         else:
             _drop(self.checked, matcher, pid)
         self._summarise()
@@ -320,7 +331,9 @@ class FieldIndex:
             bool(self.but),
             bool(self.shape),
             bool(self.checked),
+            bool(self.ranges),
         )
+        self.range_box = [] if self.ranges else _NO_LIST
         self.memoize = True
         self.memo = _NO_DICT  # last, after every table is changed: see str_lookup
 
@@ -411,8 +424,11 @@ class FieldIndex:
             hit = self.literal.get(value)
             if hit:
                 out.append(hit)
-        elif self.exact_num:
-            self._number_lookup(value, out)
+        else:
+            if self.exact_num:
+                self._number_lookup(value, out)
+            if self.ranges:
+                self._range_lookup(value, out)
         if self.others:
             self._other_lookup(value, kind is str, out)
 
@@ -455,6 +471,52 @@ class FieldIndex:
         if len(memo) >= MEMO_SIZE:
             self.memoize = False
         return hit
+
+    def _range_lookup(self, value: Any, out: list[list[int]]) -> None:
+        """Numeric ranges: the bounds of all of them, as floats, cut the number line into intervals, and
+        a value strictly inside one meets the same ranges as any other; the first look-up after a change
+        lists them per interval. A value equal to a bound (which may need the exact decimal comparison),
+        past 2**53, or not a finite int or float is tested against each range.
+
+        The table goes into ``range_box``, which every change replaces (empty) as its last step, so a
+        table built while a change was under way lands in a box that the change's end throws away.
+        """
+        kind = type(value)
+        # a finite float, or an int that a float holds exactly
+        if (kind is float or (kind is int and -FLOAT_EXACT < value < FLOAT_EXACT)) and value - value == 0.0:
+            box = self.range_box
+            table = box[0] if box else self._build_ranges(box)
+            if table is not None:
+                bounds, within = table
+                i = bisect_left(bounds, value)
+                if i == len(bounds) or bounds[i] != value:
+                    out.extend(within[i])
+                    return
+        for matcher, pids in self.ranges.items():
+            if matcher.test(value):
+                out.append(pids)
+
+    def _build_ranges(
+        self, box: list[tuple[list[float], list[list[list[int]]]] | None]
+    ) -> tuple[list[float], list[list[list[int]]]] | None:
+        """The interval table of the ranges (None past RANGE_TABLE_MAX of them: tested one by one)."""
+        table = None
+        ranges = list(self.ranges.items())
+        if len(ranges) <= RANGE_TABLE_MAX:
+            bounds = sorted({b for m, _ in ranges for b in (m.low_f, m.high_f) if b is not None})  # type: ignore[attr-defined]
+            where = {b: i for i, b in enumerate(bounds)}
+            # interval i lies between bounds[i - 1] and bounds[i]
+            within: list[list[list[int]]] = [[] for _ in range(len(bounds) + 1)]
+            for m, pids in ranges:
+                low, high = m.low_f, m.high_f  # type: ignore[attr-defined]
+                first = 0 if low is None else where[low] + 1
+                last = len(bounds) if high is None else where[high]
+                for i in range(first, last + 1):
+                    within[i].append(pids)
+            table = (bounds, within)
+        if box is not _NO_LIST:
+            box.append(table)
+        return table
 
     def _number_lookup(self, value: Any, out: list[list[int]]) -> None:
         """Exact numbers (and ``numeric =``): a float no exact number rounds to equals none of them."""
