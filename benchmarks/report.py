@@ -374,25 +374,32 @@ def render(
 
 HOW = """## How
 
-* **Only the fields the rules use are read.** From the set of field paths its
-  rules name, the machine generates (once per change of that set, never per
-  rule or per event) straight-line Python that fetches exactly those fields
-  from a dict, and a [msgspec](https://jcristharif.com/msgspec/) decoder whose
-  struct types declare only those fields, so the rest of the JSON text is
-  skipped without building objects (`eventmatch/pattern/extract.py`). Text
-  the typed decoder cannot decide (an unexpected shape on a rule's path,
-  anything msgspec refuses) is parsed in full, so the answer is always the
-  full parse's answer; property tests check that.
+* **Only the fields the rules use are read, and looked up where they are
+  read.** From its field paths and the kinds of look-up each path's index
+  uses, the machine generates (once per change of those, never per rule or per
+  event) straight-line Python that walks a dict, or the structs of a
+  [msgspec](https://jcristharif.com/msgspec/) decoder that declares only those
+  fields (the rest of the JSON text is skipped without building objects), and
+  looks each value up in its field's index on the spot. A hit of a one-field
+  rule is a match at once; only the paths that multi-field rules check
+  afterwards are collected (`eventmatch/pattern/extract.py`). Text the typed
+  decoder cannot decide, and shapes the generated code does not expect (an
+  array in an array, an object at a rule's leaf), take the general path, so
+  the answer is always the full parse's answer; property tests check that.
 * **Indexes, not loops over rules.** Exact values (and `numeric` `=`),
   prefixes, suffixes and their case-folded forms are dictionary look-ups, one
   per distinct key length; anything-but over strings, and its prefix, suffix
   and equals-ignore-case forms, are look-ups of what the value would be
-  excluded by; each sub-rule is indexed by one selective field (its anchor)
-  and its other fields are checked only when the anchor matches. Sub-rules
-  sharing one exact anchor value form a group indexed once, which files its
-  members again by a second field, so 100,000 rules on a few thousand sources
-  check about 4 sub-rules per event in full, not 42
-  (`eventmatch/pattern/machine.py`).
+  excluded by; numeric ranges are one bisect of their bounds; each sub-rule
+  is indexed by one selective field (its anchor) and its other fields are
+  checked only when the anchor matches. Sub-rules sharing one exact anchor
+  value form a group indexed once, which files its members again by a second
+  field, so 100,000 rules on a few thousand sources check about 4 sub-rules
+  per event in full, not 42 (`eventmatch/pattern/machine.py`).
+* **Repeated strings are looked up once.** The look-ups that loop (affixes,
+  anything-but, wildcards) remember their result per string value until the
+  field's index changes, up to 1,024 values per field; a field with more
+  distinct values turns its memo off.
 * **Numbers compare as floats** against the nearest float of each bound; only
   a value equal to that float needs the exact decimal comparison
   (`eventmatch/pattern/numbers.py`).
@@ -400,19 +407,17 @@ HOW = """## How
 ## Where the gap is
 
 Pure Python pays about 0.5 µs to decode only the needed fields of a 0.7 KB
-event and about 0.5 µs of interpreter work per event before any rule-specific
-work; quamina (Go) finishes the simple types in about 0.4 µs. Closing that
-gap would take a matcher compiled to native code. Within Python, the next
-steps are an interval index for numeric ranges, a matcher generated per rule
-set that reads the decoded struct and looks values up without building the
-intermediate field map, parsing patterns with a fast JSON decoder
-(re-parsing with the position-tracking tokenizer only to report an error),
-and a more compact representation of each rule's fields (one Python object
-per field today) to bring memory under 1 KB per rule. At 100,000 rules an
-event matches 1.6 rules on average against almost none at 100, so the
-time per event cannot stay within 2x of the 100-rule figure on this
-workload; the remaining overhead is the second-level look-ups and the full
-checks of the candidates."""
+event and about 0.3 µs of interpreter work per event before any
+rule-specific work; quamina (Go) finishes the simple types in about 0.4 µs.
+Closing that gap would take a matcher compiled to native code.
+COMPLEX_ARRAYS reads seven coordinates per event and looks up two numbers in
+each, about 0.8 µs per coordinate in Python. Memory per rule is dominated by
+one Python object per field of each sub-rule, the rule's pattern text and
+its predicate ids; under 1 KB would take a packed representation. At
+100,000 rules an event matches 1.6 rules on average against almost none at
+100, so the time per event cannot stay within 2x of the 100-rule figure on
+this workload; the remaining overhead is the second-level look-ups and the
+full checks of the candidates."""
 
 
 def main(argv: list[str] | None = None) -> int:

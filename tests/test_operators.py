@@ -337,7 +337,7 @@ def test_numeric_range_table_finds_what_testing_each_range_finds(
     index = FieldIndex()
     matchers = []
     for i, (low, low_open, high, high_open) in enumerate(spec):
-        if low is None and high is None or (low is not None and high is not None and low >= high):
+        if (low is None and high is None) or (low is not None and high is not None and low >= high):
             continue
         m = Numeric(
             None if low is None else canonical(Decimal(str(low))),

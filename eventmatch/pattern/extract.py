@@ -29,6 +29,7 @@ machine takes the general path.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
@@ -48,21 +49,44 @@ _FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
 
 
 class Extractor:
-    """Field readers generated for one set of wanted paths (and, given a :class:`Fused`, matchers)."""
+    """Field readers generated for one set of wanted paths (and, given a :class:`Fused`, matchers).
 
-    __slots__ = ("_decode", "_from_struct", "from_dict", "match_dict", "match_struct", "paths")
+    Each function is generated on its first use (most programs match only dicts, or only JSON), under
+    a lock; ``match_dict`` and ``match_struct`` then replace themselves by the generated function.
+    """
+
+    __slots__ = ("_builder", "_decode", "_fused", "_lock", "_made", "match_dict", "match_struct", "paths")
 
     def __init__(self, wanted: frozenset[str], leaves: frozenset[str], fused: Fused | None = None) -> None:
         self.paths = wanted
-        builder = _Builder(wanted, leaves)
-        self.from_dict: Callable[[Any], Fields] = builder.function(struct=False)
-        self._from_struct: Callable[[Any], Fields] = builder.function(struct=True)
-        self._decode = msgspec.json.Decoder(builder.struct_type("")).decode
+        self._builder = _Builder(wanted, leaves)
+        self._fused = fused
+        self._lock = threading.Lock()
+        self._made: dict[str, Callable[[Any], Any]] = {}
+        self._decode = msgspec.json.Decoder(self._builder.struct_type("")).decode
         self.match_dict: Callable[[Any], set[Any] | None] | None = None
         self.match_struct: Callable[[Any], set[Any] | None] | None = None
         if fused is not None:
-            self.match_dict = builder.matcher(struct=False, fused=fused)
-            self.match_struct = builder.matcher(struct=True, fused=fused)
+            self.match_dict = lambda event: self._made_function("match_dict")(event)
+            self.match_struct = lambda decoded: self._made_function("match_struct")(decoded)
+
+    def _made_function(self, name: str) -> Callable[[Any], Any]:
+        with self._lock:
+            made = self._made.get(name)
+            if made is None:
+                builder, fused = self._builder, self._fused
+                if name == "from_dict" or name == "from_struct":
+                    made = builder.function(struct=name == "from_struct")
+                else:
+                    assert fused is not None
+                    made = builder.matcher(struct=name == "match_struct", fused=fused)
+                    setattr(self, name, made)
+                self._made[name] = made
+        return made
+
+    def from_dict(self, event: dict[str, Any]) -> Fields:
+        """The wanted fields of a dict event (the field map that flatten() makes, for these paths)."""
+        return self._made_function("from_dict")(event)  # type: ignore[no-any-return]
 
     def decode(self, data: bytes | str) -> Any:
         """The wanted fields of a JSON event as typed structs, or None when the full parse must decide."""
@@ -76,7 +100,7 @@ class Extractor:
     def from_json(self, data: bytes | str) -> Fields | None:
         """The wanted fields of a JSON event, or None when the full parse must decide."""
         decoded = self.decode(data)
-        return None if decoded is None else self._from_struct(decoded)
+        return None if decoded is None else self._made_function("from_struct")(decoded)
 
 
 @dataclass(frozen=True, slots=True)
