@@ -667,6 +667,11 @@ class Machine:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # odd while a change is under way; matching reads it before and after, without the lock
     _version: int = 0
+    # note(found, trail, matched, hits): files the predicate ids a value satisfied (see _noter)
+    _note: Any = field(init=False, repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._note = _noter(self.single_rule)
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -865,7 +870,7 @@ class Machine:
             fused = Fused(
                 dict(self.fields),
                 frozenset(self._record_counts),
-                _noter(self.single_rule),
+                self._note,
                 self._finish,
                 self.absence_only,
                 self.single_rule,
@@ -940,7 +945,7 @@ class Machine:
     def _match_fields(self, flat: Fields) -> set[Any]:
         """The general path: look up every value of the field map, then check what the look-ups found."""
         fields = self.fields
-        single = self.single_rule
+        note = self._note
         hits: dict[int, list[tuple[tuple[int, int], ...]]] = {}
         found: list[list[int]] = []
         matched: set[Any] = set()
@@ -952,18 +957,7 @@ class Machine:
             for value, trail in leaves:
                 lookup(value, found)
                 if found:
-                    for pids in found:
-                        for pid in pids:
-                            rule = single.get(pid, single)
-                            if rule is not single:
-                                matched.add(rule)
-                                continue
-                            trails = hits.get(pid)
-                            if trails is None:
-                                hits[pid] = [trail]
-                            else:
-                                trails.append(trail)
-                    found.clear()
+                    note(found, trail, matched, hits)
         if hits or self.absence_only:
             return self._finish(flat, hits, matched)
         return matched
@@ -1006,7 +1000,8 @@ class Machine:
 
 
 def _noter(single: dict[int, Any]) -> Any:
-    """``note(found, trail, matched, hits)`` for fused matchers: the general path's filing of look-up hits."""
+    """``note(found, trail, matched, hits)``: file the predicate ids of ``found`` (then empty it). A one-field
+    sub-rule's id is a match of its rule; any other id keeps the value's array trail for the checks after."""
 
     def note(
         found: list[list[int]], trail: Any, matched: set[Any], hits: dict[int, list[tuple[tuple[int, int], ...]]]
