@@ -44,22 +44,33 @@ def java_order(path: str) -> bytes:
 
 @dataclass(slots=True)
 class Slot:
-    """One field of a sub-rule: its path, kind, and the predicate id of its positive matchers."""
+    """One field of a sub-rule: its path, kind, its positive matchers and their predicate id."""
 
     path: str
     kind: int  # REQUIRED, OPTIONAL (a value matches or the field is absent) or ABSENT
     pred: int  # -1 for ABSENT
+    matchers: tuple[op.Matcher, ...]  # empty for ABSENT
 
 
 @dataclass(slots=True)
 class CompiledSubRule:
     rule: Any  # the rule key given to Machine.add
-    slots: list[Slot]  # in the reference library's field order
+    slots: tuple[Slot, ...]  # in the reference library's field order
     n_indexed: int  # how many required predicates the indexes must report before checking
     simple: bool  # only REQUIRED slots: a full count with flat values is a match
     single: bool  # one REQUIRED slot and nothing else: any hit of it is a match
     anchor: int  # the predicate indexed alone (-1: every predicate is indexed)
-    matchers: dict[int, tuple[op.Matcher, ...]]  # predicate id -> its positive matchers
+
+    def inserts(self) -> list[tuple[str, op.Matcher, int]]:
+        """(path, matcher, predicate id) of what the machine's indexes hold for this sub-rule (unless it
+        is in an anchor group): its anchor's matchers, or those of every field with positive matchers."""
+        anchor = self.anchor
+        return [
+            (s.path, m, s.pred)
+            for s in self.slots
+            if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)
+            for m in s.matchers
+        ]
 
 
 #: Matchers a dictionary look-up finds: a sub-rule with a required field made of
@@ -544,9 +555,6 @@ class FieldIndex:
                 _suffix_hits(self.folded_suffix, self.folded_suffix_lengths, folded, out)
 
 
-#: what a grouped sub-rule inserted into the machine's own indexes (nothing: its group holds it)
-_NO_INSERTS: list[tuple[str, op.Matcher, int]] = []
-
 #: an anchor group files its members by a second field once it has this many
 GROUP_SPLIT_AT = 4
 
@@ -600,7 +608,7 @@ class AnchorGroup:
         for slot in compiled.slots:
             if slot.kind != REQUIRED or slot.path == self.path:
                 continue
-            ms = compiled.matchers[slot.pred]
+            ms = slot.matchers
             rank = _rank(ms)
             if best is None or rank < best[0]:
                 best = (rank, slot.path, ms)
@@ -657,9 +665,11 @@ class Machine:
     # predicate id -> rule key, for sub-rules of one required field: a hit is a match
     single_rule: dict[int, Any] = field(default_factory=dict)
     # indexed predicate id -> (sub-rule id, its sub-rule, whether it is required)
+    # (one-field sub-rules have none: note() files their hits as matches)
     pred_info: dict[int, tuple[int, CompiledSubRule, bool]] = field(default_factory=dict)
     absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_indexed == 0
-    by_rule: dict[Any, list[tuple[int, list[tuple[str, op.Matcher, int]]]]] = field(default_factory=dict)
+    # rule key -> its sub-rule's id, or the ids of its sub-rules when it has several ($or)
+    by_rule: dict[Any, int | tuple[int, ...]] = field(default_factory=dict)
     # anchor groups by (path, exact string), and the group of each grouped sub-rule
     groups: dict[tuple[str, op.Matcher], AnchorGroup] = field(default_factory=dict)
     grouped: dict[int, AnchorGroup] = field(default_factory=dict)
@@ -689,11 +699,11 @@ class Machine:
 
     def _add(self, rule: Any, sub_rules: Iterable[SubRule]) -> None:
         """The body of add(), under the lock."""
-        entries: list[tuple[int, list[tuple[str, op.Matcher, int]]]] = []
+        sids: list[int] = []
         for sub in sub_rules:
             sid = self._new_id()
+            sids.append(sid)
             slots: list[Slot] = []
-            matchers: dict[int, tuple[op.Matcher, ...]] = {}
             for path in sorted(sub, key=java_order):
                 given = sub[path]
                 absent_ok = any(isinstance(m, op.Exists) and not m.present for m in given)
@@ -703,23 +713,20 @@ class Machine:
                     else given  # the parser's tuple, shared rather than copied
                 )
                 if not positive:
-                    slots.append(Slot(path, ABSENT, -1))
+                    slots.append(Slot(path, ABSENT, -1, ()))
                     continue
-                pid = self._new_id()
-                slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, pid))
-                matchers[pid] = positive
-            anchor = self._choose_anchor(slots, matchers)
+                slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, self._new_id(), positive))
+            anchor = self._choose_anchor(slots)
             indexed = [s for s in slots if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)]
-            inserts = [(s.path, m, s.pred) for s in indexed for m in matchers[s.pred]]
             compiled = CompiledSubRule(
                 rule,
-                slots,
+                tuple(slots),
                 sum(1 for s in indexed if s.kind == REQUIRED),
                 all(s.kind == REQUIRED for s in slots),
                 len(slots) == 1 and slots[0].kind == REQUIRED,
                 anchor,
-                matchers,
             )
+            inserts = compiled.inserts()
             self.sub_rules[sid] = compiled
             for slot in slots:
                 self._want(slot.path, +1)
@@ -736,27 +743,26 @@ class Machine:
                     self._insert(path, matcher, group.gid)
                 group.add(sid, compiled)
                 self.grouped[sid] = group
-                entries.append((sid, _NO_INSERTS))
                 continue
-            for slot in indexed:
-                self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)
             if compiled.single:
                 self.single_rule[slots[0].pred] = rule
+            else:
+                for slot in indexed:
+                    self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)
             for path, matcher, pid in inserts:
                 self._insert(path, matcher, pid)
             if compiled.n_indexed == 0:
                 self.absence_only[sid] = compiled
-            entries.append((sid, inserts))
-        self.by_rule[rule] = entries
+        self.by_rule[rule] = sids[0] if len(sids) == 1 else tuple(sids)
 
-    def _choose_anchor(self, slots: list[Slot], matchers: dict[int, tuple[op.Matcher, ...]]) -> int:
+    def _choose_anchor(self, slots: list[Slot]) -> int:
         """The required field to index a sub-rule by: the best rank (see _rank), and among those the one
         whose values the fewest other predicates share."""
         best, best_cost = -1, (NOT_ANCHORABLE, 0)
         for slot in slots:
             if slot.kind != REQUIRED:
                 continue
-            ms = matchers[slot.pred]
+            ms = slot.matchers
             rank = _rank(ms)
             if rank == NOT_ANCHORABLE:
                 continue
@@ -789,10 +795,10 @@ class Machine:
 
     def _remove(self, rule: Any) -> bool:
         """The body of remove(), under the lock."""
-        entries = self.by_rule.pop(rule, None)
-        if entries is None:
+        sids = self.by_rule.pop(rule, None)
+        if sids is None:
             return False
-        for sid, inserts in entries:
+        for sid in (sids,) if type(sids) is int else sids:  # type: ignore[union-attr]
             compiled = self.sub_rules[sid]
             self.absence_only.pop(sid, None)
             group = self.grouped.pop(sid, None)
@@ -802,8 +808,9 @@ class Machine:
                     del self.groups[(group.path, group.matcher)]
                     del self.pred_info[group.gid]
                     self._unindex(group.path, group.matcher, group.gid)
-            for path, matcher, pid in inserts:
-                self._unindex(path, matcher, pid)
+            else:
+                for path, matcher, pid in compiled.inserts():
+                    self._unindex(path, matcher, pid)
             for slot in compiled.slots:
                 if slot.pred >= 0:
                     self.pred_info.pop(slot.pred, None)
@@ -1029,7 +1036,7 @@ def _check_anchored(compiled: CompiledSubRule, anchor_trails: list[tuple[tuple[i
     for slot in compiled.slots:
         if slot.kind == ABSENT or slot.pred == compiled.anchor:
             continue
-        ms = compiled.matchers[slot.pred]
+        ms = slot.matchers
         leaves = flat.get(slot.path, ())
         if len(ms) == 1:
             test = ms[0].test
@@ -1075,7 +1082,7 @@ def _compatible(trail: tuple[tuple[int, int], ...], membership: dict[int, int]) 
 
 
 def _verify_slots(
-    slots: list[Slot],
+    slots: tuple[Slot, ...],
     hits: dict[int, list[tuple[tuple[int, int], ...]]],
     flat: Fields,
     k: int,
