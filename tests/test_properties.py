@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import eventmatch
 from tests import reference
-from tests.strategies import events, patterns
+from tests.strategies import CONDITIONS, SCALARS, events, patterns
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -73,3 +73,36 @@ def test_rules_sharing_an_anchor_match_and_remove_like_the_reference(
         ruleset.remove(f"r{i}")
     expected = [f"r{i}" for i, p in enumerate(rules) if i not in gone and reference.matches(p, event)]
     assert ruleset.matching(event) == expected
+
+
+_ELEMENT = st.fixed_dictionaries(
+    {"a": st.one_of(st.just("x"), st.just("y"), st.lists(st.sampled_from(["x", "y"]), max_size=2))},
+    optional={"b": st.one_of(SCALARS, st.lists(SCALARS, max_size=3))},
+)
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.lists(CONDITIONS, min_size=1, max_size=2), st.booleans()), min_size=4, max_size=16),
+    st.one_of(_ELEMENT, st.lists(_ELEMENT, min_size=1, max_size=4)),
+    st.data(),
+)
+def test_two_field_members_of_a_group_agree_with_the_reference_inside_arrays(
+    seconds: list[tuple[list[Any], bool]], c: Any, data: st.DataObject
+) -> None:
+    """Rules of two fields sharing one anchor (``c.a`` = "x"): a split group takes a look-up hit on the
+    second field as a match, unless both values come from arrays, whose positions must then agree."""
+    rules = [
+        {"c": {"a": ["x"], "b": conditions}} if nested else {"c": {"a": ["x"]}, "b": conditions}
+        for conditions, nested in seconds
+    ]
+    event = {"c": c, "b": data.draw(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)))}
+    ruleset = eventmatch.RuleSet()
+    for i, pattern in enumerate(rules):
+        ruleset.add(f"r{i}", pattern)
+    gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 3)))
+    for i in gone:
+        ruleset.remove(f"r{i}")
+    expected = [f"r{i}" for i, p in enumerate(rules) if i not in gone and reference.matches(p, event)]
+    assert ruleset.matching(event) == expected
+    assert ruleset.matching(json.dumps(event)) == expected

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +129,19 @@ def _numeric_equal(m: op.Matcher) -> bool:
         and not m.low_open
         and not m.high_open
     )
+
+
+def _sharing(index: FieldIndex, ms: tuple[op.Matcher, ...]) -> int:
+    """How many predicate ids of ``index`` these matchers' exact values (strings, numbers) select."""
+    shared = 0
+    for m in ms:
+        if type(m) is op.ExactString:
+            shared += len(index.exact_str.get(m.value, ()))
+        elif type(m) is op.ExactNumber:
+            shared += len(index.exact_num.get(m.value, ()))
+        elif _numeric_equal(m):
+            shared += len(index.exact_num.get(m.low, ()))  # type: ignore[attr-defined]
+    return shared
 
 
 def _prefix_hits(table: dict[str, Any], lengths: list[int], text: str, out: list[Any]) -> None:
@@ -566,10 +579,12 @@ class AnchorGroup:
     The machine's index holds one id for the whole group. Once the group is
     large, each member is filed in the group's own field indexes by a second
     required field (its most selective one: exact values first, then other
-    look-ups, then anything else an index can test), so an event checks in
-    full only the members whose second field its values meet, plus the few
-    with no second required field (``rest``). This keeps many rules on one
-    common value (a shared ``source``) from costing a full check each.
+    look-ups, then anything else an index can test; among equals, the values
+    the fewest members share), so an event checks in full only the members
+    whose second field its values meet, plus the few with no second required
+    field (``rest``). A member of just two fields needs no check at all
+    (``pairs``). This keeps many rules on one common value (a shared
+    ``source``) from costing a full check each.
     """
 
     gid: int
@@ -577,18 +592,20 @@ class AnchorGroup:
     matcher: op.Matcher
     members: dict[int, CompiledSubRule] = field(default_factory=dict)  # sub-rule id -> sub-rule
     split: bool = False
+    refile_at: int = GROUP_SPLIT_AT  # the group files its members again when it has this many (_refile)
     fields: dict[str, FieldIndex] = field(default_factory=dict)  # second field -> its index (pids: sub-rule ids)
     filed: dict[int, tuple[str, tuple[op.Matcher, ...]]] = field(default_factory=dict)  # sid -> where it is filed
     rest: dict[int, CompiledSubRule] = field(default_factory=dict)
+    # sid -> rule key of the filed members made of the anchor and one more required field
+    pairs: dict[int, Any] = field(default_factory=dict)
 
     def add(self, sid: int, compiled: CompiledSubRule) -> None:
         self.members[sid] = compiled
-        if self.split:
-            self._file(sid, compiled)
-        elif len(self.members) >= GROUP_SPLIT_AT:
-            self.split = True
-            for member_sid, member in self.members.items():
-                self._file(member_sid, member)
+        if len(self.members) >= self.refile_at:
+            self.refile_at = 2 * len(self.members)
+            self._refile()
+        elif self.split:
+            self._file(sid, compiled, self._filed_sharing)
 
     def remove(self, sid: int) -> None:
         del self.members[sid]
@@ -596,6 +613,7 @@ class AnchorGroup:
             return
         if self.rest.pop(sid, None) is not None:
             return
+        self.pairs.pop(sid, None)
         path, matchers = self.filed.pop(sid)
         index = self.fields[path]
         for m in matchers:
@@ -603,15 +621,42 @@ class AnchorGroup:
         if index.size == 0:
             del self.fields[path]
 
-    def _file(self, sid: int, compiled: CompiledSubRule) -> None:
-        best: tuple[int, str, tuple[op.Matcher, ...]] | None = None
+    def _refile(self) -> None:
+        """File every member again, each by its second field whose values the fewest members share.
+
+        Run when the group reaches GROUP_SPLIT_AT members and then each time it doubles, so adding a
+        member costs amortised constant time; in between, a new member is filed by how the members
+        already filed share its values, which the next refiling corrects.
+        """
+        sharing: dict[tuple[str, op.Matcher], int] = {}
+        for member in self.members.values():
+            for slot in member.slots:
+                if slot.kind == REQUIRED and slot.path != self.path:
+                    for m in slot.matchers:
+                        key = (slot.path, m)
+                        sharing[key] = sharing.get(key, 0) + 1
+        self.fields, self.filed, self.rest, self.pairs = {}, {}, {}, {}
+        for sid, member in self.members.items():
+            self._file(sid, member, lambda path, ms: sum(sharing.get((path, m), 0) for m in ms))
+        self.split = True
+
+    def _filed_sharing(self, path: str, ms: tuple[op.Matcher, ...]) -> int:
+        """How many members filed by ``path`` one of these exact values selects."""
+        index = self.fields.get(path)
+        return 0 if index is None else _sharing(index, ms)
+
+    def _file(
+        self, sid: int, compiled: CompiledSubRule, sharing: Callable[[str, tuple[op.Matcher, ...]], int]
+    ) -> None:
+        best: tuple[tuple[int, int], str, tuple[op.Matcher, ...]] | None = None
         for slot in compiled.slots:
             if slot.kind != REQUIRED or slot.path == self.path:
                 continue
             ms = slot.matchers
             rank = _rank(ms)
-            if best is None or rank < best[0]:
-                best = (rank, slot.path, ms)
+            cost = (rank, sharing(slot.path, ms) if rank < NOT_ANCHORABLE else 0)
+            if best is None or cost < best[0]:
+                best = (cost, slot.path, ms)
         if best is None:
             self.rest[sid] = compiled
             return
@@ -622,26 +667,55 @@ class AnchorGroup:
         for m in ms:
             index.insert(m, sid)
         self.filed[sid] = (path, ms)
+        if compiled.simple and len(compiled.slots) == 2:
+            self.pairs[sid] = compiled.rule
 
-    def candidates(self, flat: Fields) -> Iterable[CompiledSubRule]:
-        """The members an event with these fields may match (each checked in full by the caller)."""
+    def match(self, flat: Fields, trails: list[tuple[tuple[int, int], ...]], matched: set[Any]) -> None:
+        """Add to ``matched`` the members an event matches, given its fields and the anchor value's trails.
+
+        A split group looks up each member's second field: a member of two fields (``pairs``) whose
+        second field the look-up finds is a match outright unless both of its values come from arrays
+        (then their positions must agree, which the full check settles); any other member found is
+        checked in full, as are the members with no second required field.
+        """
+        members = self.members
         if not self.split:
-            return self.members.values()
+            for member in members.values():
+                if member.rule not in matched and _check_anchored(member, trails, flat):
+                    matched.add(member.rule)
+            return
+        pairs = self.pairs
+        anchor_in_array = any(trails)
         found: list[list[int]] = []
+        check: set[int] | None = None
         for path, index in self.fields.items():
             leaves = flat.get(path)
-            if leaves:
-                lookup = index.lookup
-                for value, _ in leaves:
-                    lookup(value, found)
-        if not found:
-            return self.rest.values()
-        members = self.members
-        sids = {sid for pids in found for sid in pids}
-        out = [members[sid] for sid in sids]
-        if self.rest:
-            out.extend(self.rest.values())
-        return out
+            if not leaves:
+                continue
+            lookup = index.lookup
+            for value, trail in leaves:
+                lookup(value, found)
+                if not found:
+                    continue
+                direct = not trail or not anchor_in_array
+                for sids in found:
+                    for sid in sids:
+                        rule = pairs.get(sid, pairs) if direct else pairs
+                        if rule is not pairs:
+                            matched.add(rule)
+                        elif check is None:
+                            check = {sid}
+                        else:
+                            check.add(sid)
+                found.clear()
+        if check:
+            for sid in check:
+                member = members[sid]
+                if member.rule not in matched and _check_anchored(member, trails, flat):
+                    matched.add(member.rule)
+        for member in self.rest.values():
+            if member.rule not in matched and _check_anchored(member, trails, flat):
+                matched.add(member.rule)
 
 
 @dataclass
@@ -771,14 +845,7 @@ class Machine:
             if index is not None:
                 for m in ms:
                     group = self.groups.get((slot.path, m))
-                    if group is not None:
-                        shared += len(group.members)
-                    elif isinstance(m, op.ExactString):
-                        shared += len(index.exact_str.get(m.value, ()))
-                    elif isinstance(m, op.ExactNumber):
-                        shared += len(index.exact_num.get(m.value, ()))
-                    elif _numeric_equal(m):
-                        shared += len(index.exact_num.get(m.low, ()))  # type: ignore[attr-defined]
+                    shared += len(group.members) if group is not None else _sharing(index, (m,))
             cost = (rank, shared)
             if cost < best_cost:
                 best, best_cost = slot.pred, cost
@@ -979,10 +1046,7 @@ class Machine:
             for pid in hits:
                 sid, compiled, required = info[pid]
                 if sid < 0:  # an anchor group: check the members this event's values select
-                    trails = hits[pid]
-                    for member in compiled.candidates(flat):  # type: ignore[attr-defined]
-                        if member.rule not in matched and _check_anchored(member, trails, flat):
-                            matched.add(member.rule)
+                    compiled.match(flat, hits[pid], matched)  # type: ignore[attr-defined]
                 elif compiled.anchor == pid:
                     if compiled.rule not in matched and _check_anchored(compiled, hits[pid], flat):
                         matched.add(compiled.rule)
