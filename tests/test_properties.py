@@ -106,3 +106,38 @@ def test_two_field_members_of_a_group_agree_with_the_reference_inside_arrays(
     expected = [f"r{i}" for i, p in enumerate(rules) if i not in gone and reference.matches(p, event)]
     assert ruleset.matching(event) == expected
     assert ruleset.matching(json.dumps(event)) == expected
+
+
+_SHAPES = st.sampled_from(
+    [
+        {"a": ["x"]},  # one field: never grouped
+        {"a": ["x"], "b": ["x"]},
+        {"a": ["x"], "b": [{"prefix": "x"}]},
+        {"a": ["x"], "b": [{"numeric": [">", 0]}], "c": ["xy"]},
+        {"a": ["x", "xy"], "b": ["x"]},  # two anchor values: indexed alone, never grouped
+        {"a": ["x"], "b": [{"exists": False}]},
+        {"b": ["x"], "a": ["x"]},
+    ]
+)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 11), _SHAPES), min_size=1, max_size=30), events)
+def test_adding_and_removing_around_one_anchor_value_agrees_with_the_reference(
+    steps: list[tuple[bool, int, dict[str, Any]]], event: dict[str, Any]
+) -> None:
+    """Rules come and go on one anchor value: alone, grouped (from the second), crowded by one-field
+    rules; after every step the machine answers as the reference does."""
+    event = {**event, "a": "x"}
+    ruleset = eventmatch.RuleSet()
+    live: dict[str, dict[str, Any]] = {}
+    for add, k, shape in steps:
+        name = f"r{k}"
+        if add:
+            ruleset.add(name, shape)
+            live[name] = shape
+        elif name in live:
+            ruleset.remove(name)
+            del live[name]
+        expected = sorted(n for n, p in live.items() if reference.matches(p, event))
+        assert sorted(ruleset.matching(event)) == expected

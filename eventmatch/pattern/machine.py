@@ -55,10 +55,10 @@ class Slot:
 @dataclass(slots=True)
 class CompiledSubRule:
     rule: Any  # the rule key given to Machine.add
+    sid: int  # its id in Machine.sub_rules
     slots: tuple[Slot, ...]  # in the reference library's field order
     n_indexed: int  # how many required predicates the indexes must report before checking
     simple: bool  # only REQUIRED slots: a full count with flat values is a match
-    single: bool  # one REQUIRED slot and nothing else: any hit of it is a match
     anchor: int  # the predicate indexed alone (-1: every predicate is indexed)
 
     def inserts(self) -> list[tuple[str, op.Matcher, int]]:
@@ -165,7 +165,11 @@ def _suffix_hits(table: dict[str, Any], lengths: list[int], text: str, out: list
 
 
 def _add(table: dict[Any, list[int]], key: Any, pid: int) -> None:
-    table.setdefault(key, []).append(pid)
+    pids = table.get(key)
+    if pids is None:
+        table[key] = [pid]  # a list of one: most values have one predicate (append would reserve four)
+    else:
+        pids.append(pid)
 
 
 def _drop(table: dict[Any, list[int]], key: Any, pid: int) -> None:
@@ -571,6 +575,11 @@ class FieldIndex:
 #: an anchor group files its members by a second field once it has this many
 GROUP_SPLIT_AT = 4
 
+#: the first sub-rule anchored by a value is indexed alone; a second one looks for it among the value's
+#: predicates when they are at most this many (more: the value gets a group without that search)
+LONE_SEARCH_MAX = 8
+CROWDED = -1
+
 
 @dataclass(slots=True)
 class AnchorGroup:
@@ -593,11 +602,12 @@ class AnchorGroup:
     members: dict[int, CompiledSubRule] = field(default_factory=dict)  # sub-rule id -> sub-rule
     split: bool = False
     refile_at: int = GROUP_SPLIT_AT  # the group files its members again when it has this many (_refile)
-    fields: dict[str, FieldIndex] = field(default_factory=dict)  # second field -> its index (pids: sub-rule ids)
-    filed: dict[int, tuple[str, tuple[op.Matcher, ...]]] = field(default_factory=dict)  # sid -> where it is filed
-    rest: dict[int, CompiledSubRule] = field(default_factory=dict)
+    # (until the group splits these are the shared empty _NO_DICT: most groups stay small; _refile makes them)
+    fields: dict[str, FieldIndex] = field(default_factory=lambda: _NO_DICT)  # second field -> its index (of sids)
+    filed: dict[int, tuple[str, tuple[op.Matcher, ...]]] = field(default_factory=lambda: _NO_DICT)  # sid -> where
+    rest: dict[int, CompiledSubRule] = field(default_factory=lambda: _NO_DICT)
     # sid -> rule key of the filed members made of the anchor and one more required field
-    pairs: dict[int, Any] = field(default_factory=dict)
+    pairs: dict[int, Any] = field(default_factory=lambda: _NO_DICT)
 
     def add(self, sid: int, compiled: CompiledSubRule) -> None:
         self.members[sid] = compiled
@@ -740,10 +750,12 @@ class Machine:
     single_rule: dict[int, Any] = field(default_factory=dict)
     # indexed predicate id -> (sub-rule id, its sub-rule, whether it is required)
     # (one-field sub-rules have none: note() files their hits as matches)
-    pred_info: dict[int, tuple[int, CompiledSubRule, bool]] = field(default_factory=dict)
+    pred_info: dict[int, CompiledSubRule | AnchorGroup] = field(default_factory=dict)
+    optional: set[int] = field(default_factory=set)  # the indexed predicate ids of OPTIONAL fields
     absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_indexed == 0
-    # rule key -> its sub-rule's id, or the ids of its sub-rules when it has several ($or)
-    by_rule: dict[Any, int | tuple[int, ...]] = field(default_factory=dict)
+    # rule key -> its sub-rule (the id of a CompiledSubRule in sub_rules, or, for a sub-rule of one
+    # required field, its Slot, as nothing else is kept of it), or a tuple of them when it has several ($or)
+    by_rule: dict[Any, int | Slot | tuple[int | Slot, ...]] = field(default_factory=dict)
     # anchor groups by (path, exact string), and the group of each grouped sub-rule
     groups: dict[tuple[str, op.Matcher], AnchorGroup] = field(default_factory=dict)
     grouped: dict[int, AnchorGroup] = field(default_factory=dict)
@@ -773,10 +785,8 @@ class Machine:
 
     def _add(self, rule: Any, sub_rules: Iterable[SubRule]) -> None:
         """The body of add(), under the lock."""
-        sids: list[int] = []
+        entries: list[int | Slot] = []
         for sub in sub_rules:
-            sid = self._new_id()
-            sids.append(sid)
             slots: list[Slot] = []
             for path in sorted(sub, key=java_order):
                 given = sub[path]
@@ -790,44 +800,88 @@ class Machine:
                     slots.append(Slot(path, ABSENT, -1, ()))
                     continue
                 slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, self._new_id(), positive))
+            if len(slots) == 1 and slots[0].kind == REQUIRED:
+                # one required field: any hit of it is a match, and its Slot is all there is to keep
+                slot = slots[0]
+                self._want(slot.path, +1)
+                self.single_rule[slot.pred] = rule
+                for matcher in slot.matchers:
+                    self._insert(slot.path, matcher, slot.pred)
+                entries.append(slot)
+                continue
+            sid = self._new_id()
+            entries.append(sid)
             anchor = self._choose_anchor(slots)
             indexed = [s for s in slots if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)]
             compiled = CompiledSubRule(
                 rule,
+                sid,
                 tuple(slots),
                 sum(1 for s in indexed if s.kind == REQUIRED),
                 all(s.kind == REQUIRED for s in slots),
-                len(slots) == 1 and slots[0].kind == REQUIRED,
                 anchor,
             )
             inserts = compiled.inserts()
             self.sub_rules[sid] = compiled
             for slot in slots:
                 self._want(slot.path, +1)
-                if not compiled.single:
-                    self._record(slot.path, +1)
-            if anchor >= 0 and not compiled.single and len(inserts) == 1 and _is_exact(inserts[0][1]):
-                # one exact value anchors it: file it in that value's group, indexed once for all
+                self._record(slot.path, +1)
+            if anchor >= 0 and len(inserts) == 1 and _is_exact(inserts[0][1]):
+                # one exact value anchors it: file it in that value's group, indexed once for all (the
+                # first such sub-rule of a value is indexed alone; the second makes the group)
                 path, matcher, _ = inserts[0]
                 key = (path, matcher)
                 group = self.groups.get(key)
-                if group is None:
-                    group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
-                    self.pred_info[group.gid] = (-1, group, True)  # type: ignore[assignment]
-                    self._insert(path, matcher, group.gid)
-                group.add(sid, compiled)
-                self.grouped[sid] = group
-                continue
-            if compiled.single:
-                self.single_rule[slots[0].pred] = rule
-            else:
-                for slot in indexed:
-                    self.pred_info[slot.pred] = (sid, compiled, slot.kind == REQUIRED)
+                lone = self._lone_anchored(path, matcher) if group is None else None
+                if group is not None or lone is not None:
+                    if group is None:
+                        group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
+                        self.pred_info[group.gid] = group
+                        self._insert(path, matcher, group.gid)
+                        if lone != CROWDED:
+                            first = self.sub_rules[lone]  # type: ignore[index]
+                            self._unindex(path, matcher, first.anchor)
+                            del self.pred_info[first.anchor]
+                            group.add(lone, first)  # type: ignore[arg-type]
+                            self.grouped[lone] = group  # type: ignore[index]
+                    group.add(sid, compiled)
+                    self.grouped[sid] = group
+                    continue
+            for slot in indexed:
+                self.pred_info[slot.pred] = compiled
+                if slot.kind == OPTIONAL:
+                    self.optional.add(slot.pred)
             for path, matcher, pid in inserts:
                 self._insert(path, matcher, pid)
             if compiled.n_indexed == 0:
                 self.absence_only[sid] = compiled
-        self.by_rule[rule] = sids[0] if len(sids) == 1 else tuple(sids)
+        self.by_rule[rule] = entries[0] if len(entries) == 1 else tuple(entries)
+
+    def _lone_anchored(self, path: str, matcher: op.Matcher) -> int | None:
+        """The id of the sub-rule indexed alone by this one exact value of ``path`` (it and the next one
+        make a group), None if there is none, or CROWDED when the value's entry is too long to search."""
+        index = self.fields.get(path)
+        if index is None:
+            return None
+        kind = type(matcher)
+        if kind is op.ExactString:
+            pids = index.exact_str.get(matcher.value, ())  # type: ignore[attr-defined]
+        elif kind is op.ExactLiteral:
+            pids = index.literal.get(matcher.value, ())  # type: ignore[attr-defined]
+        else:
+            pids = index.exact_num.get(matcher.value if kind is op.ExactNumber else matcher.low, ())  # type: ignore[attr-defined]
+        if len(pids) > LONE_SEARCH_MAX:
+            return CROWDED
+        info = self.pred_info
+        for pid in pids:
+            entry = info.get(pid)
+            if type(entry) is CompiledSubRule and entry.anchor == pid:
+                for slot in entry.slots:
+                    if slot.pred == pid:
+                        if slot.matchers == (matcher,):
+                            return entry.sid
+                        break
+        return None
 
     def _choose_anchor(self, slots: list[Slot]) -> int:
         """The required field to index a sub-rule by: the best rank (see _rank), and among those the one
@@ -862,10 +916,17 @@ class Machine:
 
     def _remove(self, rule: Any) -> bool:
         """The body of remove(), under the lock."""
-        sids = self.by_rule.pop(rule, None)
-        if sids is None:
+        entries = self.by_rule.pop(rule, None)
+        if entries is None:
             return False
-        for sid in (sids,) if type(sids) is int else sids:  # type: ignore[union-attr]
+        for entry in entries if type(entries) is tuple else (entries,):
+            if type(entry) is Slot:  # a one-field sub-rule
+                for matcher in entry.matchers:
+                    self._unindex(entry.path, matcher, entry.pred)
+                del self.single_rule[entry.pred]
+                self._want(entry.path, -1)
+                continue
+            sid: int = entry  # type: ignore[assignment]
             compiled = self.sub_rules[sid]
             self.absence_only.pop(sid, None)
             group = self.grouped.pop(sid, None)
@@ -881,10 +942,9 @@ class Machine:
             for slot in compiled.slots:
                 if slot.pred >= 0:
                     self.pred_info.pop(slot.pred, None)
-                    self.single_rule.pop(slot.pred, None)
+                    self.optional.discard(slot.pred)
                 self._want(slot.path, -1)
-                if not compiled.single:
-                    self._record(slot.path, -1)
+                self._record(slot.path, -1)
             del self.sub_rules[sid]
         return True
 
@@ -1044,16 +1104,17 @@ class Machine:
             info = self.pred_info
             counts: dict[int, int] | None = None
             for pid in hits:
-                sid, compiled, required = info[pid]
-                if sid < 0:  # an anchor group: check the members this event's values select
-                    compiled.match(flat, hits[pid], matched)  # type: ignore[attr-defined]
-                elif compiled.anchor == pid:
-                    if compiled.rule not in matched and _check_anchored(compiled, hits[pid], flat):
-                        matched.add(compiled.rule)
+                target = info[pid]
+                if isinstance(target, AnchorGroup):  # check the members this event's values select
+                    target.match(flat, hits[pid], matched)
+                elif target.anchor == pid:
+                    if target.rule not in matched and _check_anchored(target, hits[pid], flat):
+                        matched.add(target.rule)
                 else:
                     if counts is None:
                         counts = {}
-                    counts[sid] = counts.get(sid, 0) + required
+                    sid = target.sid
+                    counts[sid] = counts.get(sid, 0) + (pid not in self.optional)
             if counts:
                 sub_rules = self.sub_rules
                 for sid, count in counts.items():
