@@ -31,7 +31,7 @@ import orjson
 
 from benchmarks import citylots, workload
 from eventmatch import RuleSet
-from eventmatch.pattern.compile import _compile_text
+from eventmatch.pattern.compile import clear_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ANCHORS = ROOT.parent / "shared" / "anchors"
@@ -128,7 +128,7 @@ def per_event_time(rules: RuleSet, events: list[dict[str, Any]], passes: int = 3
 
 def build(n: int) -> tuple[RuleSet, float]:
     patterns = workload.rules(n)
-    _compile_text.cache_clear()
+    clear_cache()
     gc.collect()
     start = time.perf_counter()
     rules = ruleset(patterns)
@@ -137,7 +137,7 @@ def build(n: int) -> tuple[RuleSet, float]:
 
 def memory_per_rule(n: int) -> float:
     patterns = workload.rules(n)
-    _compile_text.cache_clear()
+    clear_cache()
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]

@@ -55,12 +55,12 @@ def test_workload_matches_something() -> None:
 @pytest.mark.parametrize("n_rules", [10_000, 100_000])
 @pytest.mark.benchmark(group="compile")
 def test_compile(benchmark: Any, n_rules: int) -> None:
-    from eventmatch.pattern.compile import _compile_text
+    from eventmatch.pattern.compile import clear_cache
 
     patterns = workload.rules(n_rules)
 
     def build() -> RuleSet:
-        _compile_text.cache_clear()
+        clear_cache()
         rules = RuleSet()
         for i, pattern in enumerate(patterns):
             rules.add(f"r{i}", pattern)

@@ -260,3 +260,43 @@ def test_anchor_prefers_strings_and_precise_numbers_to_small_whole_numbers() -> 
     assert rules.matching({"type": "MultiPolygon", "z": 0, "x": -122.42916360922355}) == ["z"]
     assert rules.matching({"type": "Polygon", "z": 0, "x": -122.42916360922355}) == ["x"]
     assert rules.matching({"ok": True, "code": 7}) == ["flag"]
+
+
+def test_patterns_are_equal_when_their_texts_are_and_hash_alike() -> None:
+    a, b = compile_pattern('{"a": ["x"]}'), compile_pattern('{"a":["x"]}')
+    assert a == compile_pattern('{"a": ["x"]}') and hash(a) == hash(compile_pattern('{"a": ["x"]}'))
+    assert a != b  # same meaning, different text: unequal, as re.compile("a") != re.compile("(?:a)")
+    assert len({a, b, compile_pattern('{"a": ["x"]}')}) == 2
+
+
+def test_a_rules_pattern_is_the_one_added() -> None:
+    rules = RuleSet()
+    given = compile_pattern(EC2)
+    rules.add("p", given)
+    rules.add("q", json.dumps(EC2, indent=2))
+    assert rules.pattern("p") == given and rules.pattern("p").text == given.text
+    assert rules.pattern("q").text == json.dumps(EC2, indent=2)
+    with pytest.raises(KeyError):
+        rules.pattern("nope")
+
+
+def test_the_second_rule_anchored_by_a_value_forms_a_group_with_the_first() -> None:
+    """The first sub-rule anchored by an exact value is indexed alone; the second moves it into a group
+    with itself. A value with many other predicates (one-field rules) gets a group at once."""
+    from eventmatch.pattern.machine import LONE_SEARCH_MAX, Machine
+
+    rules = RuleSet()
+    machine: Machine = rules._machine
+    rules.add("one", {"source": ["a"], "n": [1]})
+    assert not machine.groups
+    rules.add("two", {"source": ["a"], "n": [2]})
+    assert list(machine.groups) and len(next(iter(machine.groups.values())).members) == 2
+    assert rules.matching({"source": "a", "n": 1}) == ["one"]
+    assert rules.matching({"source": "a", "n": 2}) == ["two"]
+    rules.remove("one")
+    assert rules.matching({"source": "a", "n": 1}) == []
+    for i in range(LONE_SEARCH_MAX + 1):
+        rules.add(f"only{i}", {"source": ["b"]})
+    rules.add("crowded", {"source": ["b"], "n": [3]})
+    assert [key[1].value for key in machine.groups] == ["a", "b"]  # type: ignore[attr-defined]
+    assert rules.matching({"source": "b", "n": 3})[-1] == "crowded"

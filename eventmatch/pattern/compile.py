@@ -12,7 +12,7 @@ from typing import Any
 
 from ..event import load_event
 from .machine import Machine
-from .parse import SubRule, parse_pattern, pattern_text
+from .parse import SubRule, parse_text, pattern_text
 
 PatternInput = str | bytes | bytearray | Mapping[str, Any]
 EventInput = str | bytes | bytearray | memoryview | Mapping[str, Any]
@@ -68,7 +68,9 @@ class Pattern:
         return "\n".join(lines)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pattern) and other._sub_rules == self._sub_rules
+        """Patterns are equal when their texts are, as compiled regular expressions are (and as the hash
+        says: equal patterns hash alike)."""
+        return isinstance(other, Pattern) and other._text == self._text
 
     def __hash__(self) -> int:
         return hash(self._text)
@@ -78,9 +80,31 @@ class Pattern:
         return f"<Pattern {text}>"
 
 
+class _Source:
+    """The cache key of a pattern: its text, equal and hashed as the text; ``value`` is the dict it was
+    written from, if any, read once on a cache miss and then dropped (the cache keeps no caller's dict)."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, text: str, value: object = None) -> None:
+        self.text = text
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Source) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
 @functools.lru_cache(maxsize=1024)
+def _compiled(source: _Source) -> Pattern:
+    value, source.value = source.value, None
+    return Pattern(source.text, parse_text(source.text, value))
+
+
 def _compile_text(text: str) -> Pattern:
-    return Pattern(text, parse_pattern(text))
+    return _compiled(_Source(text))
 
 
 def compile_pattern(pattern: PatternInput) -> Pattern:
@@ -89,7 +113,12 @@ def compile_pattern(pattern: PatternInput) -> Pattern:
     Raises :class:`~eventmatch.InvalidEventPatternError` with AWS's message for
     an invalid pattern. Compiled patterns are cached by text.
     """
-    return _compile_text(pattern_text(pattern))
+    return _compiled(_Source(pattern_text(pattern), pattern))
+
+
+def clear_cache() -> None:
+    """Forget the compiled patterns cached by text (as ``re.purge`` does for regular expressions)."""
+    _compiled.cache_clear()
 
 
 _REMOVED = float("inf")
@@ -113,7 +142,9 @@ class RuleSet:
         self._machine = Machine()
         self._match = self._machine.match  # bound once: matching is the hot path
         self._match_json = self._machine.match_json
-        self._patterns: dict[str, Pattern] = {}
+        # name -> pattern text: the compiled Pattern (its sub-rules) is not kept, as the machine holds what
+        # matching needs; pattern() compiles the text again (cached), about 200 bytes a rule less
+        self._patterns: dict[str, str] = {}
         self._order: dict[str, int] = {}
         self._counter = 0
 
@@ -130,7 +161,7 @@ class RuleSet:
         if name in self._patterns:
             self._machine.remove(name)
         self._machine.add(name, compiled.sub_rules)
-        self._patterns[name] = compiled
+        self._patterns[name] = compiled.text
         self._counter += 1
         self._order[name] = self._counter
 
@@ -162,8 +193,8 @@ class RuleSet:
         return list(matched)
 
     def pattern(self, name: str) -> Pattern:
-        """The compiled pattern of a rule."""
-        return self._patterns[name]
+        """The compiled pattern of a rule (equal to the one added: the same text)."""
+        return _compile_text(self._patterns[name])
 
     def __len__(self) -> int:
         return len(self._patterns)

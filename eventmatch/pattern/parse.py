@@ -20,7 +20,7 @@ from ..errors import InvalidEventPatternError
 from . import operators as op
 from .cidr import parse_cidr
 from .numbers import canonical
-from .tokens import Tok, Token, line_column, tokenize
+from .tokens import Tok, Token, line_column, tokenize, tokens_of
 from .wildcard import MAX_COMPLEXITY, TOO_COMPLEX, complexity, parse_wildcard
 
 SubRule = dict[str, tuple[op.Matcher, ...]]
@@ -427,11 +427,26 @@ def _check_wildcards(rules: list[SubRule]) -> None:
 
 def parse_pattern(pattern: str | bytes | bytearray | Mapping[str, Any]) -> list[SubRule]:
     """Validate a pattern and return its sub-rules; raise InvalidEventPatternError as AWS does."""
-    text = pattern_text(pattern)
-    tokens = tokenize(text)
-    rules = _Reader(text, tokens).pattern()
+    return parse_text(pattern_text(pattern), pattern)
+
+
+def parse_text(text: str, value: object = None) -> list[SubRule]:
+    """The sub-rules of pattern ``text``; ``value``, when given, is the dict that ``text`` was written
+    from (by pattern_text), whose tokens are read from it directly rather than lexed from the text:
+    several times faster. A problem found that way is looked for again in the text, so that AWS's
+    message and position are reported."""
+    if type(value) is dict:
+        tokens = tokens_of(value)
+        if tokens is not None:
+            try:
+                rules = _Reader(text, tokens).pattern()
+                _check_wildcards(rules)
+                return rules
+            except InvalidEventPatternError:
+                pass
+    rules = _Reader(text, tokenize(text)).pattern()
     _check_wildcards(rules)
     return rules
 
 
-__all__ = ["SubRule", "parse_pattern", "pattern_text"]
+__all__ = ["SubRule", "parse_pattern", "parse_text", "pattern_text"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -265,6 +266,68 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     last_newline = text.rfind("\n", 0, offset)
     return line, offset - last_newline
+
+
+_START_OBJECT = Token(Tok.START_OBJECT, None, 0, 0)
+_END_OBJECT = Token(Tok.END_OBJECT, None, 0, 0)
+_START_ARRAY = Token(Tok.START_ARRAY, None, 0, 0)
+_END_ARRAY = Token(Tok.END_ARRAY, None, 0, 0)
+_LITERALS = {True: Token(Tok.TRUE, None, 0, 0), False: Token(Tok.FALSE, None, 0, 0)}
+_NULL = Token(Tok.NULL, None, 0, 0)
+
+
+class _NotPlain(Exception):
+    """Internal: the value holds something json.dumps writes in a way the walk does not follow."""
+
+
+def tokens_of(value: object) -> list[Token] | None:
+    """The tokens the lexer makes of ``json.dumps(value)``, read from the value itself, or None.
+
+    Positions are all 0: a reader that finds a problem in them must read the text again to report
+    it where AWS does. None when the value holds anything but dicts with string keys, lists, strings
+    (without surrogates), ints, finite floats, booleans and None, each of exactly that type.
+    """
+    tokens: list[Token] = []
+    try:
+        _walk(value, tokens.append)
+    except (_NotPlain, RecursionError):
+        return None
+    return tokens
+
+
+def _walk(value: object, append: Callable[[Token], None]) -> None:
+    # in json.dumps's order of checks, and writing numbers as it does (int.__repr__, float.__repr__)
+    if isinstance(value, str):
+        if not value.isascii() and _SURROGATE.search(value):
+            raise _NotPlain
+        append(Token(Tok.STRING, str(value), 0, 0))
+    elif value is None:
+        append(_NULL)
+    elif value is True or value is False:
+        append(_LITERALS[value])
+    elif isinstance(value, int) and not isinstance(value, bool):
+        literal = int.__repr__(value)
+        append(Token(Tok.NUMBER, Decimal(literal), 0, 0, literal))
+    elif isinstance(value, float):
+        literal = float.__repr__(value)
+        if not _NUMBER.fullmatch(literal):  # nan, inf: json.dumps refuses them for a pattern
+            raise _NotPlain
+        append(Token(Tok.NUMBER, Decimal(literal), 0, 0, literal))
+    elif type(value) is list:  # json.dumps also writes tuples as lists; the lexer decides those
+        append(_START_ARRAY)
+        for item in value:
+            _walk(item, append)
+        append(_END_ARRAY)
+    elif type(value) is dict:
+        append(_START_OBJECT)
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
+                raise _NotPlain  # json.dumps writes other keys as strings its own way
+            append(Token(Tok.FIELD_NAME, key, 0, 0))
+            _walk(item, append)
+        append(_END_OBJECT)
+    else:
+        raise _NotPlain
 
 
 def tokenize(text: str) -> list[Token]:
