@@ -34,6 +34,14 @@ def rules(n: int, seed: int = 1) -> list[dict[str, Any]]:
     return out
 
 
+def simple_rules(n: int, fields: int = 1) -> list[dict[str, Any]]:
+    """``n`` simple rules: one exact ``source`` each, or (``fields=2``) a ``source`` shared by about
+    100 rules and a ``detail-type`` of their own, the commonest shape of an EventBridge rule."""
+    if fields == 1:
+        return [{"source": [f"com.example.app{i}"]} for i in range(n)]
+    return [{"source": [f"com.example.app{i % 997}"], "detail-type": [f"Thing Changed {i}"]} for i in range(n)]
+
+
 def events(n: int, seed: int = 2) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
     out = []

@@ -885,8 +885,10 @@ class Machine:
 
     def _choose_anchor(self, slots: list[Slot]) -> int:
         """The required field to index a sub-rule by: the best rank (see _rank), and among those the one
-        whose values the fewest other predicates share."""
-        best, best_cost = -1, (NOT_ANCHORABLE, 0)
+        an event is least likely to bring candidates through: (predicates sharing the value + 1) over
+        (distinct values the field's index holds + 1), guessing that an event hits each value alike. A
+        field of few values (a state) loses to one of many (a source) even while its value is unshared."""
+        best, best_cost = -1, (NOT_ANCHORABLE, 0.0)
         for slot in slots:
             if slot.kind != REQUIRED:
                 continue
@@ -896,11 +898,13 @@ class Machine:
                 continue
             index = self.fields.get(slot.path)
             shared = 0
+            distinct = 0
             if index is not None:
+                distinct = len(index.exact_str) + len(index.exact_num) + len(index.literal)
                 for m in ms:
                     group = self.groups.get((slot.path, m))
                     shared += len(group.members) if group is not None else _sharing(index, (m,))
-            cost = (rank, shared)
+            cost = (rank, (shared + 1) / (distinct + 1))
             if cost < best_cost:
                 best, best_cost = slot.pred, cost
         return best
