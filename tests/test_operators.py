@@ -15,6 +15,7 @@ from eventmatch import compile_pattern
 from eventmatch.pattern.machine import FieldIndex
 from eventmatch.pattern.numbers import canonical
 from eventmatch.pattern.operators import Numeric
+from tests import reference
 
 
 def m(pattern: dict[str, Any] | str, event: dict[str, Any] | str) -> bool:
@@ -352,3 +353,43 @@ def test_numeric_range_table_finds_what_testing_each_range_finds(
         index.lookup(value, found)
         got = sorted(pid for pids in found for pid in pids)
         assert got == sorted(pid for m, pid in matchers if m.test(value)), value
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([None, *_BOUNDS]), st.booleans(), st.sampled_from([None, *_BOUNDS]), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(_RANGE_VALUES.filter(lambda v: not isinstance(v, Decimal)), min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_generated_matchers_find_the_ranges_that_testing_each_finds(
+    spec: list[tuple[Any, bool, Any, bool]], values: list[Any], with_exact: bool
+) -> None:
+    """The fused matchers write the range table's look-up (and the exact-number guard) out inline; through
+    a RuleSet, for a value or an array of them: the rules whose ranges Numeric.test accepts."""
+    from eventmatch import RuleSet
+
+    rules, expected_of = RuleSet(), []
+    for i, (low, low_open, high, high_open) in enumerate(spec):
+        if (low is None and high is None) or (low is not None and high is not None and low >= high):
+            continue
+        condition: list[Any] = []
+        if low is not None:
+            condition += [">" if low_open else ">=", low]
+        if high is not None:
+            condition += ["<" if high_open else "<=", high]
+        rules.add(f"r{i}", {"n": [{"numeric": condition}]})
+        rules.add(f"m{i}", {"n": [{"numeric": condition}], "t": ["a"]})  # multi-field: the checks after
+        expected_of.append((f"r{i}", {"n": [{"numeric": condition}]}))
+    if with_exact:
+        rules.add("exact", {"n": [300]})
+        expected_of.append(("exact", {"n": [300]}))
+    for event in [{"n": values[0], "t": "a"}, {"n": values, "t": "a"}]:
+        singles = [name for name, p in expected_of if reference.matches(p, event)]
+        expected = singles + [f"m{name[1:]}" for name in singles if name.startswith("r")]
+        assert sorted(rules.matching(event)) == sorted(expected), event
+        if not any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            assert rules.matching(json.dumps(event)) == rules.matching(event)

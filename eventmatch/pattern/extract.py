@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
@@ -37,6 +38,7 @@ from typing import Any, Union
 import msgspec
 
 from ..event import Fields, walk_element, walk_value
+from .numbers import FLOAT_EXACT
 
 #: A generated extractor gives up above these sizes and the caller flattens in full.
 MAX_PATHS = 4096
@@ -207,6 +209,8 @@ class _Builder:
             "finish": fused.finish,
             "absence_only": fused.absence_only,
             "single": fused.single,
+            "bisect_left": bisect_left,
+            "FLOAT_EXACT": FLOAT_EXACT,
         }
         for path, name in self.lookup_names.items():
             env[name] = fused.indexes[path]
@@ -282,10 +286,21 @@ class _Builder:
             file("hit", pad + "  ")
         if exact_num or ranges:
             lines.append(f"{pad}if {c} is int or {c} is float:")
-            if exact_num:
-                lines.append(f"{pad} {index}._number_lookup({v}, found)")
-            if ranges:
-                lines.append(f"{pad} {index}._range_lookup({v}, found)")
+            if exact_num:  # FieldIndex._number_lookup's test first: a float no exact number rounds to
+                lines.append(f"{pad} if {c} is int or {v} in {index}.exact_floats: {index}._number_lookup({v}, found)")
+            if ranges:  # FieldIndex._range_lookup's table look-up, written out; the rest goes to it
+                at = pad + " "
+                lines.append(f"{at}box = {index}.range_box")
+                lines.append(f"{at}table = box[0] if box else {index}._build_ranges(box)")
+                lines.append(
+                    f"{at}if table is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT)"
+                    f" and {v} - {v} == 0.0:"
+                )
+                lines.append(f"{at} bounds = table[0]")
+                lines.append(f"{at} i = bisect_left(bounds, {v})")
+                lines.append(f"{at} if i == len(bounds) or bounds[i] != {v}: found.extend(table[1][i])")
+                lines.append(f"{at} else: {index}._range_lookup({v}, found)")
+                lines.append(f"{at}else: {index}._range_lookup({v}, found)")
         if but:  # a value that is not a string is excluded by no anything-but list of strings
             file(f"{index}.but", pad)
         if shape:
@@ -295,8 +310,11 @@ class _Builder:
             lines.append(f"{pad}for m, pids in {index}.checked.items():")
             lines.append(f"{pad} if m.test({v}):")
             file("pids", pad + "  ")
-        if exact_num or ranges:
-            lines.append(f"{pad}if found: note(found, {trail}, matched, hits)")
+        if exact_num or ranges:  # note() written out: numbers on an array's elements come many per event
+            lines.append(f"{pad}if found:")
+            lines.append(f"{pad} for pids in found:")
+            file("pids", pad + "  ")
+            lines.append(f"{pad} found.clear()")
         lines.append(f"{pad}pass")
 
     def _body(
