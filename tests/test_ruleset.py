@@ -144,8 +144,12 @@ def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
             name = f"flip{i % 7}"
             rules.add(name, {"$or": [{"source": ["s"], "detail": {"tags": ["a"]}}, {"detail": {"k": ["v"], "n": [5]}}]})
             rules.add(f"noise{i}", {"source": [f"other{i}"], "detail": {"n": [i]}})
+            for j in range(i % 9):  # members of the anchor group of source "s": it splits and refiles
+                rules.add(f"member{j}", {"source": ["s"], "detail": {"n": [1000 + j]}})
             rules.remove(name)
             rules.remove(f"noise{i}")
+            for j in range(i % 9):
+                rules.remove(f"member{j}")
             i += 1
 
     def read() -> None:
