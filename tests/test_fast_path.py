@@ -16,6 +16,7 @@ from eventmatch.pattern import machine as machine_module
 from eventmatch.pattern.machine import Machine
 from eventmatch.pattern.parse import parse_pattern, pattern_text
 from tests import reference
+from tests.rulesets import replay
 from tests.strategies import SCALARS, patterns
 
 SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,20 +177,7 @@ def test_fused_matchers_follow_rule_changes_between_matches(
 ) -> None:
     """Rules added and removed between matches: the generated matchers (built at one match, read by the
     next) never answer from a machine that has changed since, whether or not the change rebuilt them."""
-    rules = eventmatch.RuleSet()
-    live: dict[str, dict[str, Any]] = {}
-    text = json.dumps(event)
-    for add, slot, pattern in steps:
-        name = f"r{slot}"
-        if add:
-            rules.add(name, pattern)
-            live[name] = pattern
-        elif name in live:
-            rules.remove(name)
-            del live[name]
-        expected = sorted(n for n, p in live.items() if reference.matches(p, event))
-        assert sorted(rules.matching(event)) == expected
-        assert sorted(rules.matching(text.encode())) == expected
+    replay(steps, event, as_json=True)
 
 
 def test_matchers_are_rebuilt_when_a_field_starts_or_stops_using_a_kind_of_look_up() -> None:

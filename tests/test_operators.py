@@ -321,13 +321,17 @@ _RANGE_VALUES = st.one_of(
 )
 
 
+#: (low, low open?, high, high open?) of up to eight numeric ranges (impossible ones are skipped)
+_RANGE_SPECS = st.lists(
+    st.tuples(st.sampled_from([None, *_BOUNDS]), st.booleans(), st.sampled_from([None, *_BOUNDS]), st.booleans()),
+    min_size=1,
+    max_size=8,
+)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.sampled_from([None, *_BOUNDS]), st.booleans(), st.sampled_from([None, *_BOUNDS]), st.booleans()),
-        min_size=1,
-        max_size=8,
-    ),
+    _RANGE_SPECS,
     st.lists(_RANGE_VALUES, min_size=1, max_size=20),
 )
 def test_numeric_range_table_finds_what_testing_each_range_finds(
@@ -357,11 +361,7 @@ def test_numeric_range_table_finds_what_testing_each_range_finds(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.sampled_from([None, *_BOUNDS]), st.booleans(), st.sampled_from([None, *_BOUNDS]), st.booleans()),
-        min_size=1,
-        max_size=8,
-    ),
+    _RANGE_SPECS,
     st.lists(_RANGE_VALUES.filter(lambda v: not isinstance(v, Decimal)), min_size=1, max_size=6),
     st.booleans(),
 )

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import eventmatch
 from tests import reference
+from tests.rulesets import expected_matches, replay, with_removed
 from tests.strategies import CONDITIONS, SCALARS, events, patterns
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,14 +66,8 @@ def test_rules_sharing_an_anchor_match_and_remove_like_the_reference(
     rules = [{**r, **SHARED_ANCHOR, **({"b": [b]} if b is not None else {})} for r, b in zip(rules, seconds, strict=True)]
     if data.draw(st.booleans()):
         event = {**event, "a": "x"}
-    ruleset = eventmatch.RuleSet()
-    for i, pattern in enumerate(rules):
-        ruleset.add(f"r{i}", pattern)
     gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 2)))
-    for i in gone:
-        ruleset.remove(f"r{i}")
-    expected = [f"r{i}" for i, p in enumerate(rules) if i not in gone and reference.matches(p, event)]
-    assert ruleset.matching(event) == expected
+    assert with_removed(rules, gone).matching(event) == expected_matches(rules, gone, event)
 
 
 _ELEMENT = st.fixed_dictionaries(
@@ -97,13 +92,8 @@ def test_two_field_members_of_a_group_agree_with_the_reference_inside_arrays(
         for conditions, nested in seconds
     ]
     event = {"c": c, "b": data.draw(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)))}
-    ruleset = eventmatch.RuleSet()
-    for i, pattern in enumerate(rules):
-        ruleset.add(f"r{i}", pattern)
     gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 3)))
-    for i in gone:
-        ruleset.remove(f"r{i}")
-    expected = [f"r{i}" for i, p in enumerate(rules) if i not in gone and reference.matches(p, event)]
+    ruleset, expected = with_removed(rules, gone), expected_matches(rules, gone, event)
     assert ruleset.matching(event) == expected
     assert ruleset.matching(json.dumps(event)) == expected
 
@@ -128,16 +118,4 @@ def test_adding_and_removing_around_one_anchor_value_agrees_with_the_reference(
 ) -> None:
     """Rules come and go on one anchor value: alone, grouped (from the second), crowded by one-field
     rules; after every step the machine answers as the reference does."""
-    event = {**event, "a": "x"}
-    ruleset = eventmatch.RuleSet()
-    live: dict[str, dict[str, Any]] = {}
-    for add, k, shape in steps:
-        name = f"r{k}"
-        if add:
-            ruleset.add(name, shape)
-            live[name] = shape
-        elif name in live:
-            ruleset.remove(name)
-            del live[name]
-        expected = sorted(n for n, p in live.items() if reference.matches(p, event))
-        assert sorted(ruleset.matching(event)) == expected
+    replay(steps, {**event, "a": "x"})
