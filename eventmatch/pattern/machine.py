@@ -48,7 +48,9 @@ class Slot:
 
     path: str
     kind: int  # REQUIRED, OPTIONAL (a value matches or the field is absent) or ABSENT
-    pred: int  # -1 for ABSENT
+    # its predicate id: what the indexes file it under; -1 for ABSENT; for a field checked after its
+    # sub-rule's anchor, not indexed, -2 - its position (it only keys that field's trails)
+    pred: int
     matchers: tuple[op.Matcher, ...]  # empty for ABSENT
 
 
@@ -799,10 +801,11 @@ class Machine:
                 if not positive:
                     slots.append(Slot(path, ABSENT, -1, ()))
                     continue
-                slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, self._new_id(), positive))
+                slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, 0, positive))  # pred: below
             if len(slots) == 1 and slots[0].kind == REQUIRED:
                 # one required field: any hit of it is a match, and its Slot is all there is to keep
                 slot = slots[0]
+                slot.pred = self._new_id()
                 self._want(slot.path, +1)
                 self.single_rule[slot.pred] = rule
                 for matcher in slot.matchers:
@@ -811,7 +814,19 @@ class Machine:
                 continue
             sid = self._new_id()
             entries.append(sid)
-            anchor = self._choose_anchor(slots)
+            at = self._choose_anchor(slots)
+            if at >= 0:
+                # only the anchor is indexed: its predicate id is the sub-rule's own; the other fields are
+                # checked after it, and need ids only to tell their trails apart: -2, -3, ... by position
+                anchor = sid
+                for i, slot in enumerate(slots):
+                    if slot.kind != ABSENT:
+                        slot.pred = sid if i == at else -2 - i
+            else:
+                anchor = -1
+                for slot in slots:
+                    if slot.kind != ABSENT:
+                        slot.pred = self._new_id()
             indexed = [s for s in slots if s.kind != ABSENT and (anchor < 0 or s.pred == anchor)]
             compiled = CompiledSubRule(
                 rule,
@@ -883,13 +898,13 @@ class Machine:
                         break
         return None
 
-    def _choose_anchor(self, slots: list[Slot]) -> int:
+    def _choose_anchor(self, slots: list[Slot]) -> int:  # the position of the anchor's slot, or -1
         """The required field to index a sub-rule by: the best rank (see _rank), and among those the one
         an event is least likely to bring candidates through: (predicates sharing the value + 1) over
         (distinct values the field's index holds + 1), guessing that an event hits each value alike. A
         field of few values (a state) loses to one of many (a source) even while its value is unshared."""
         best, best_cost = -1, (NOT_ANCHORABLE, 0.0)
-        for slot in slots:
+        for i, slot in enumerate(slots):
             if slot.kind != REQUIRED:
                 continue
             ms = slot.matchers
@@ -906,7 +921,7 @@ class Machine:
                     shared += len(group.members) if group is not None else _sharing(index, (m,))
             cost = (rank, (shared + 1) / (distinct + 1))
             if cost < best_cost:
-                best, best_cost = slot.pred, cost
+                best, best_cost = i, cost
         return best
 
     def remove(self, rule: Any) -> bool:
