@@ -435,8 +435,9 @@ Closing that gap would take a matcher compiled to native code.
 COMPLEX_ARRAYS reads seven coordinates per event and looks up two numbers in
 each, about 0.8 µs per coordinate in Python. Memory per rule is dominated by
 one Python object per field of each sub-rule (its slot, matcher and value
-string), the rule's name and pattern text and its predicate ids; a rule of
-two exact fields under 1 KB would take a packed representation. At
+string), the rule's name and pattern text, and its entries in a few
+dictionaries: about 630 B for a rule of one exact field and just under
+1 KiB for one of two; less would take a packed representation. At
 100,000 rules an event matches 1.6 rules on average against almost none at
 100, and the group of its `source` (about ten rules) costs a look-up for
 each of their second fields; that work, a few microseconds of interpreted
