@@ -840,7 +840,8 @@ class Machine:
             self.sub_rules[sid] = compiled
             for slot in slots:
                 self._want(slot.path, +1)
-                self._record(slot.path, +1)
+                if _read_from_fields(slot, anchor):
+                    self._record(slot.path, +1)
             if anchor >= 0 and len(inserts) == 1 and _is_exact(inserts[0][1]):
                 # one exact value anchors it: file it in that value's group, indexed once for all (the
                 # first such sub-rule of a value is indexed alone; the second makes the group)
@@ -963,7 +964,8 @@ class Machine:
                     self.pred_info.pop(slot.pred, None)
                     self.optional.discard(slot.pred)
                 self._want(slot.path, -1)
-                self._record(slot.path, -1)
+                if _read_from_fields(slot, compiled.anchor):
+                    self._record(slot.path, -1)
             del self.sub_rules[sid]
         return True
 
@@ -1148,6 +1150,13 @@ class Machine:
                 if compiled.rule not in matched and _verify(compiled, hits, flat):
                     matched.add(compiled.rule)
         return matched
+
+
+def _read_from_fields(slot: Slot, anchor: int) -> bool:
+    """Whether the checks after the look-ups read this field's values from the event's field map: all
+    but a required field the indexes find (the anchor, or any required field of a sub-rule with none),
+    whose values come with its hits."""
+    return slot.kind != REQUIRED or (anchor >= 0 and slot.pred != anchor)
 
 
 def _noter(single: dict[int, Any]) -> Any:
