@@ -298,7 +298,9 @@ class _Builder:
                 )
                 lines.append(f"{at} bounds = table[0]")
                 lines.append(f"{at} i = bisect_left(bounds, {v})")
-                lines.append(f"{at} if i == len(bounds) or bounds[i] != {v}: found.extend(table[1][i])")
+                lines.append(f"{at} if i == len(bounds) or bounds[i] != {v}:")
+                lines.append(f"{at}  for pids in table[1][i]:")
+                file("pids", at + "   ")
                 lines.append(f"{at} else: {index}._range_lookup({v}, found)")
                 lines.append(f"{at}else: {index}._range_lookup({v}, found)")
         if but:  # a value that is not a string is excluded by no anything-but list of strings
@@ -323,8 +325,8 @@ class _Builder:
         # Fused, every shape the straight-line code does not expect (an object at a leaf path, an array in
         # an array, a non-JSON value) returns None, and the caller takes the general path instead.
         pad = " " * indent
-        scalar = "{c} is str or {c} is int or {c} is float or {c} is bool or {v} is None"
         for i, key in enumerate(self.children.get(path, [])):
+            scalar = "{c} is str or {c} is int or {c} is float or {c} is bool or {v} is None"
             child = self.child_path(path, key)
             v = f"v{next(self.names)}"
             get = f"{var}.f{i}" if struct else f"{var}.get({key!r}, MISSING)"
@@ -334,6 +336,9 @@ class _Builder:
             c = f"c{next(self.names)}"
             lines.append(f"{inner}{c} = {v}.__class__")
             if self.is_leaf(child):
+                if fused is not None and child in fused.indexes and not any(fused.indexes[child].kinds[1:3]):
+                    # no string or literal look-ups on this path: numbers are what it is there for
+                    scalar = "{c} is float or {c} is int or {c} is str or {c} is bool or {v} is None"
                 lines.append(f"{inner}if {scalar.format(c=c, v=v)}:")
                 self._leaf(lines, inner + " ", child, v, c, trail, fused)
                 if fused is None:
@@ -357,7 +362,7 @@ class _Builder:
             lines.append(f"{inner} {a} = counter[0]")
             lines.append(f"{inner} counter[0] += 1")
             lines.append(f"{inner} for i{a}, {item} in enumerate({v}):")
-            lines.append(f"{inner}  {t} = {trail} + (({a}, i{a}),)")
+            lines.append(f"{inner}  {t} = " + (f"(({a}, i{a}),)" if trail == "()" else f"{trail} + (({a}, i{a}),)"))
             test = f"T[{child!r}]" if struct else "dict"
             lines.append(f"{inner}  if {item}.__class__ is {test}:")
             self._body(lines, child, item, t, indent + 4, struct, fused)
