@@ -119,3 +119,58 @@ def test_adding_and_removing_around_one_anchor_value_agrees_with_the_reference(
     """Rules come and go on one anchor value: alone, grouped (from the second), crowded by one-field
     rules; after every step the machine answers as the reference does."""
     replay(steps, {**event, "a": "x"})
+
+
+def test_a_thousand_rules_on_a_small_vocabulary_agree_with_the_reference() -> None:
+    """Seeded and larger than the hypothesis tests: about a thousand rules over four fields and five
+    values, added, replaced and removed, so that anchor groups grow through several refilings, values
+    get crowded and lone anchors join groups; dict and JSON answers are checked along the way."""
+    import random
+
+    rnd = random.Random(20261129)
+    values = ["x", "y", "z", "xy", "X"]
+
+    def condition() -> Any:
+        kind = rnd.randrange(8)
+        if kind < 3:
+            return rnd.choice(values)
+        return [
+            {"prefix": rnd.choice(["x", "y", ""])},
+            {"numeric": [">", rnd.randrange(5)]},
+            {"anything-but": rnd.choice(values)},
+            {"exists": rnd.random() < 0.7},
+            rnd.randrange(4),
+        ][kind - 3]
+
+    def pattern() -> dict[str, Any]:
+        return {
+            name: {"e": [condition()]} if rnd.random() < 0.2 else [condition() for _ in range(rnd.randrange(1, 3))]
+            for name in rnd.sample(["a", "b", "c", "d"], rnd.randrange(1, 4))
+        }
+
+    def value() -> Any:
+        return [
+            lambda: rnd.randrange(5),
+            lambda: [rnd.choice(values) for _ in range(rnd.randrange(3))],
+            lambda: {"e": rnd.choice([*values, 1, 3])},
+            lambda: [{"e": rnd.choice(values)} for _ in range(2)],
+            lambda: rnd.choice(values),
+        ][rnd.randrange(5)]()
+
+    ruleset = eventmatch.RuleSet()
+    live: dict[str, dict[str, Any]] = {}
+    for step in range(1, 2001):
+        name = f"r{rnd.randrange(1200)}"
+        if name in live and rnd.random() < 0.3:
+            ruleset.remove(name)
+            del live[name]
+        else:
+            live[name] = pattern()
+            ruleset.add(name, live[name])
+        if step % 200 == 0:
+            for _ in range(10):
+                event = {f: value() for f in ["a", "b", "c", "d"] if rnd.random() < 0.8}
+                expected = sorted(n for n, p in live.items() if reference.matches(p, event))
+                assert sorted(ruleset.matching(event)) == expected
+                assert sorted(ruleset.matching(json.dumps(event))) == expected
+    assert len(ruleset._machine.groups) > 20  # the groups this test is about did form
