@@ -362,7 +362,12 @@ class _Builder:
             lines.append(f"{inner} {a} = counter[0]")
             lines.append(f"{inner} counter[0] += 1")
             lines.append(f"{inner} for i{a}, {item} in enumerate({v}):")
-            lines.append(f"{inner}  {t} = " + (f"(({a}, i{a}),)" if trail == "()" else f"{trail} + (({a}, i{a}),)"))
+            if trail == "()":
+                # an element of a top-level array: its trail is written where it is used (filing a hit,
+                # recording a value), so an element nothing is filed or recorded for builds no tuple
+                t = f"(({a}, i{a}),)"
+            else:
+                lines.append(f"{inner}  {t} = {trail} + (({a}, i{a}),)")
             test = f"T[{child!r}]" if struct else "dict"
             lines.append(f"{inner}  if {item}.__class__ is {test}:")
             self._body(lines, child, item, t, indent + 4, struct, fused)
