@@ -399,8 +399,10 @@ HOW = """## How
   [msgspec](https://jcristharif.com/msgspec/) decoder that declares only those
   fields (the rest of the JSON text is skipped without building objects), and
   looks each value up in its field's index on the spot. A hit of a one-field
-  rule is a match at once; only the paths that multi-field rules check
-  afterwards are collected (`eventmatch/pattern/extract.py`). Text the typed
+  rule is a match at once; only the values that the checks of multi-field
+  rules read afterwards are collected (an anchor's values come with its
+  hits), and numeric look-ups are written out inline
+  (`eventmatch/pattern/extract.py`). Text the typed
   decoder cannot decide, and shapes the generated code does not expect (an
   array in an array, an object at a rule's leaf), take the general path, so
   the answer is always the full parse's answer; property tests check that.
