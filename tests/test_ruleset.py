@@ -304,3 +304,29 @@ def test_the_second_rule_anchored_by_a_value_forms_a_group_with_the_first() -> N
     rules.add("crowded", {"source": ["b"], "n": [3]})
     assert [key[1].value for key in machine.groups] == ["a", "b"]  # type: ignore[attr-defined]
     assert rules.matching({"source": "b", "n": 3})[-1] == "crowded"
+
+
+def test_a_group_stops_refiling_at_its_limit_and_still_answers_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refiling a group costs time in its size, so it stops at GROUP_REFILE_MAX members (one add never
+    pays for more); later members are filed as they come, and matching is unchanged."""
+    from eventmatch.pattern import machine as machine_module
+
+    monkeypatch.setattr(machine_module, "GROUP_REFILE_MAX", 8)
+    refiles = 0
+    refile = machine_module.AnchorGroup._refile
+
+    def counting(self: machine_module.AnchorGroup) -> None:
+        nonlocal refiles
+        refiles += 1
+        refile(self)
+
+    monkeypatch.setattr(machine_module.AnchorGroup, "_refile", counting)
+    rules = RuleSet()
+    for i in range(40):
+        second = {"n": [i % 7]} if i % 2 else {"p": [{"prefix": f"v{i % 5}"}]}
+        rules.add(f"r{i}", {"source": ["s"], **second})
+    group = next(iter(rules._machine.groups.values()))
+    assert len(group.members) == 40 and refiles == 2 and group.refile_at == machine_module.NEVER  # at 4 and 8
+    for n, p in [(3, "v3x"), (0, "v0"), (6, "zz")]:
+        expected = [f"r{i}" for i in range(40) if (i % 2 and i % 7 == n) or (not i % 2 and p.startswith(f"v{i % 5}"))]
+        assert rules.matching({"source": "s", "n": n, "p": p}) == expected

@@ -577,6 +577,12 @@ class FieldIndex:
 #: an anchor group files its members by a second field once it has this many
 GROUP_SPLIT_AT = 4
 
+#: ... and files them all again each time it doubles, up to this many members: refiling 4,096 members
+#: takes about 15 ms, 65,536 about 330 ms, too long for one add; past it, new members are filed by
+#: how the members already filed share their values
+GROUP_REFILE_MAX = 4096
+NEVER = 1 << 62
+
 #: the first sub-rule anchored by a value is indexed alone; a second one looks for it among the value's
 #: predicates when they are at most this many (more: the value gets a group without that search)
 LONE_SEARCH_MAX = 8
@@ -614,7 +620,8 @@ class AnchorGroup:
     def add(self, sid: int, compiled: CompiledSubRule) -> None:
         self.members[sid] = compiled
         if len(self.members) >= self.refile_at:
-            self.refile_at = 2 * len(self.members)
+            doubled = 2 * len(self.members)
+            self.refile_at = doubled if doubled <= GROUP_REFILE_MAX else NEVER
             self._refile()
         elif self.split:
             self._file(sid, compiled, self._filed_sharing)
@@ -636,9 +643,10 @@ class AnchorGroup:
     def _refile(self) -> None:
         """File every member again, each by its second field whose values the fewest members share.
 
-        Run when the group reaches GROUP_SPLIT_AT members and then each time it doubles, so adding a
-        member costs amortised constant time; in between, a new member is filed by how the members
-        already filed share its values, which the next refiling corrects.
+        Run when the group reaches GROUP_SPLIT_AT members and then each time it doubles, up to
+        GROUP_REFILE_MAX members, so adding a member costs amortised constant time and never more than
+        one refiling of GROUP_REFILE_MAX; in between (and past that), a new member is filed by how the
+        members already filed share its values.
         """
         sharing: dict[tuple[str, op.Matcher], int] = {}
         for member in self.members.values():
