@@ -330,3 +330,28 @@ def test_a_group_stops_refiling_at_its_limit_and_still_answers_right(monkeypatch
     for n, p in [(3, "v3x"), (0, "v0"), (6, "zz")]:
         expected = [f"r{i}" for i in range(40) if (i % 2 and i % 7 == n) or (not i % 2 and p.startswith(f"v{i % 5}"))]
         assert rules.matching({"source": "s", "n": n, "p": p}) == expected
+
+
+def test_update_adds_many_rules_and_validates_all_of_them_first() -> None:
+    import gc
+
+    rules = RuleSet()
+    rules.add("keep", EC2)
+    rules.update({"a": {"source": ["a"]}, "b": compile_pattern({"source": ["b"]})})
+    rules.update([("c", '{"source": ["c"]}'), ("a", {"source": ["a2"]})])  # "a" replaced, as dict.update does
+    assert list(rules) == ["keep", "a", "b", "c"]
+    assert rules.matching({"source": "a2"}) == ["a"] and rules.matching({"source": "a"}) == []
+    assert gc.isenabled()
+
+    with pytest.raises(InvalidEventPatternError) as caught:
+        rules.update({"d": {"source": ["d"]}, "bad": {"source": [{"prefix": 1}]}})
+    with pytest.raises(InvalidEventPatternError) as alone:
+        compile_pattern({"source": [{"prefix": 1}]})
+    assert str(caught.value) == str(alone.value)  # AWS's message, unchanged
+    assert "in rule 'bad'" in caught.value.__notes__
+    assert "d" not in rules and len(rules) == 4  # nothing added
+    with pytest.raises(TypeError, match="pairs"):
+        rules.update([("e", {"source": ["e"]}, "extra")])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="non-empty string"):
+        rules.update({"": {"source": ["e"]}})
+    assert "e" not in rules and gc.isenabled()
