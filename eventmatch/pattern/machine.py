@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,16 +134,8 @@ def _numeric_equal(m: op.Matcher) -> bool:
 
 
 def _sharing(index: FieldIndex, ms: tuple[op.Matcher, ...]) -> int:
-    """How many predicate ids of ``index`` these matchers' exact values (strings, numbers) select."""
-    shared = 0
-    for m in ms:
-        if type(m) is op.ExactString:
-            shared += len(index.exact_str.get(m.value, ()))
-        elif type(m) is op.ExactNumber:
-            shared += len(index.exact_num.get(m.value, ()))
-        elif _numeric_equal(m):
-            shared += len(index.exact_num.get(m.low, ()))  # type: ignore[attr-defined]
-    return shared
+    """How many predicate ids of ``index`` these matchers' exact values select."""
+    return sum(len(index.exact_pids(m)) for m in ms)
 
 
 def _prefix_hits(table: dict[str, Any], lengths: list[int], text: str, out: list[Any]) -> None:
@@ -238,6 +230,20 @@ class FieldIndex:
     # string value -> what str_lookup found for it, since the last change (see str_lookup)
     memo: dict[str, tuple[list[int], ...]] = field(default_factory=lambda: _NO_DICT)
     memoize: bool = True  # False once the memo filled up since the last change: too many distinct values
+
+    def exact_pids(self, matcher: op.Matcher) -> Sequence[int]:
+        """The predicate ids filed under an exact matcher's value (string, number, ``numeric =``, literal);
+        empty for any other matcher."""
+        kind = type(matcher)
+        if kind is op.ExactString:
+            return self.exact_str.get(matcher.value, ())  # type: ignore[attr-defined]
+        if kind is op.ExactNumber:
+            return self.exact_num.get(matcher.value, ())  # type: ignore[attr-defined]
+        if kind is op.ExactLiteral:
+            return self.literal.get(matcher.value, ())  # type: ignore[attr-defined]
+        if _numeric_equal(matcher):
+            return self.exact_num.get(matcher.low, ())  # type: ignore[attr-defined]
+        return ()
 
     def insert(self, matcher: op.Matcher, pid: int) -> None:
         self.size += 1
@@ -887,13 +893,7 @@ class Machine:
         index = self.fields.get(path)
         if index is None:
             return None
-        kind = type(matcher)
-        if kind is op.ExactString:
-            pids = index.exact_str.get(matcher.value, ())  # type: ignore[attr-defined]
-        elif kind is op.ExactLiteral:
-            pids = index.literal.get(matcher.value, ())  # type: ignore[attr-defined]
-        else:
-            pids = index.exact_num.get(matcher.value if kind is op.ExactNumber else matcher.low, ())  # type: ignore[attr-defined]
+        pids = index.exact_pids(matcher)
         if len(pids) > LONE_SEARCH_MAX:
             return CROWDED
         info = self.pred_info
