@@ -354,4 +354,7 @@ def test_update_adds_many_rules_and_validates_all_of_them_first() -> None:
         rules.update([("e", {"source": ["e"]}, "extra")])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="non-empty string"):
         rules.update({"": {"source": ["e"]}})
+    for wrong in (5, None, '{"e": {"source": ["e"]}}'):
+        with pytest.raises(TypeError, match="mapping of rule names"):
+            rules.update(wrong)  # type: ignore[arg-type]
     assert "e" not in rules and gc.isenabled()

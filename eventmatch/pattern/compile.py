@@ -185,7 +185,14 @@ class RuleSet:
         >>> rules.matching({"source": "aws.s3"})
         ['s3']
         """
-        pairs = rules.items() if isinstance(rules, Mapping) else rules
+        if isinstance(rules, Mapping):
+            pairs: Iterable[Any] = rules.items()
+        elif isinstance(rules, Iterable) and not isinstance(rules, (str, bytes, bytearray)):
+            pairs = rules
+        else:
+            raise TypeError(
+                f"update() takes a mapping of rule names to patterns, or (name, pattern) pairs, not {rules!r}"
+            )
         compiled: list[tuple[str, Pattern]] = []
         for pair in pairs:
             if not (isinstance(pair, tuple) and len(pair) == 2):
