@@ -204,21 +204,22 @@ def test_a_look_up_made_during_a_change_is_not_remembered_past_it() -> None:
 
     index = FieldIndex()
     index.insert(but_prefix("zz"), 1)
-    assert index.str_lookup("abc") == ([1],)
+    single = {1: "one", 2: "two"}  # predicate id -> rule key, as the machine's single_rule
+    assert index.str_lookup("abc", single) == (("one",), ())
     real = FieldIndex._summarise
 
     def racing(self: FieldIndex) -> None:
-        self.str_lookup("abc")  # a matching thread runs here
+        self.str_lookup("abc", single)  # a matching thread runs here
         real(self)
 
     with mock.patch.object(FieldIndex, "_summarise", racing):
         index.insert(but_prefix("ab"), 2)
     assert index.memo.get("abc") is None
-    assert index.str_lookup("abc") == ([1],)
+    assert index.str_lookup("abc", single) == (("one",), ())
     with mock.patch.object(FieldIndex, "_summarise", racing):
         index.delete(but_prefix("ab"), 2)
     assert index.memo.get("abc") is None
-    assert sorted(index.str_lookup("abc")) == [[1]]
+    assert index.str_lookup("abc", single) == (("one",), ())
 
 
 def test_a_range_table_built_during_a_change_is_not_kept_past_it() -> None:

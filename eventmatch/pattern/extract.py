@@ -47,7 +47,8 @@ MAX_DEPTH = 8
 _SCALARS = (str, int, float, bool, None)
 _UNSET = msgspec.UNSET
 _MISSING = object()
-_FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
+_NO_FIELDS: Fields = {}  # never written: see Extractor.matcher
+FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
 
 
 class Extractor:
@@ -57,7 +58,7 @@ class Extractor:
     a lock; ``match_dict`` and ``match_struct`` then replace themselves by the generated function.
     """
 
-    __slots__ = ("_builder", "_decode", "_fused", "_lock", "_made", "match_dict", "match_struct", "paths")
+    __slots__ = ("_builder", "_fused", "_lock", "_made", "match_dict", "match_struct", "paths", "typed_decode")
 
     def __init__(self, wanted: frozenset[str], leaves: frozenset[str], fused: Fused | None = None) -> None:
         self.paths = wanted
@@ -65,7 +66,9 @@ class Extractor:
         self._fused = fused
         self._lock = threading.Lock()
         self._made: dict[str, Callable[[Any], Any]] = {}
-        self._decode = msgspec.json.Decoder(self._builder.struct_type("")).decode
+        # the typed decoder itself: for str and ASCII bytes only (it does not check UTF-8 in what it skips);
+        # it raises one of FAILED where the full parse must decide
+        self.typed_decode: Callable[[bytes | str], Any] = msgspec.json.Decoder(self._builder.struct_type("")).decode
         self.match_dict: Callable[[Any], set[Any] | None] | None = None
         self.match_struct: Callable[[Any], set[Any] | None] | None = None
         if fused is not None:
@@ -95,8 +98,8 @@ class Extractor:
         try:
             if type(data) is bytes and not data.isascii():
                 data.decode("utf-8")  # the typed decoder skips strings without checking them
-            return self._decode(data)
-        except _FAILED:
+            return self.typed_decode(data)
+        except FAILED:
             return None
 
     def from_json(self, data: bytes | str) -> Fields | None:
@@ -193,8 +196,9 @@ class _Builder:
         self.lookup_names = {path: f"I{i}" for i, path in enumerate(sorted(fused.indexes))}
         lines = [
             "def match(ev):",
-            " out = {}",
-            " counter = [0]",
+            # with no field recorded, the checks after the look-ups read no field map: a shared empty one
+            " out = {}" if fused.record else " out = NO_FIELDS",
+            " counter = 0",  # a plain local: the fused code calls no walker that would need to count
             " found = []",
             " matched = set()",
             " hits = {}",
@@ -204,6 +208,7 @@ class _Builder:
         lines.append(" return matched")
         env: dict[str, Any] = {
             "MISSING": _UNSET if struct else _MISSING,
+            "NO_FIELDS": _NO_FIELDS,
             "T": self.types,
             "note": fused.note,
             "finish": fused.finish,
@@ -254,9 +259,13 @@ class _Builder:
             if slow:
                 lines.append(f"{pad} if {index}.memoize:")
                 lines.append(f"{pad}  hit = {index}.memo.get({v})")
-                lines.append(f"{pad}  if hit is None: hit = {index}.str_lookup({v})")
-                lines.append(f"{pad}  for pids in hit:")
-                file("pids", pad + "   ")
+                lines.append(f"{pad}  if hit is None: hit = {index}.str_lookup({v}, single)")
+                lines.append(f"{pad}  rules, pids = hit")
+                lines.append(f"{pad}  if rules: matched.update(rules)")  # the one-field rules found
+                lines.append(f"{pad}  for pid in pids:")  # the other predicates, filed as file() does
+                lines.append(f"{pad}   trails = hits.get(pid)")
+                lines.append(f"{pad}   if trails is None: hits[pid] = [{trail}]")
+                lines.append(f"{pad}   else: trails.append({trail})")
                 lines.append(f"{pad} else:")
                 at = pad + "  "
                 if affixes:
@@ -274,7 +283,10 @@ class _Builder:
                     lines.append(f"{at}for m, pids in {index}.checked.items():")
                     lines.append(f"{at} if m.test({v}):")
                     file("pids", at + "  ")
-                lines.append(f"{at}if found: note(found, {trail}, matched, hits)")
+                lines.append(f"{at}if found:")  # note() written out
+                lines.append(f"{at} for pids in found:")
+                file("pids", at + "  ")
+                lines.append(f"{at} found.clear()")
         if not (literal or exact_num or but or shape or checked or ranges):
             return
         lines.append(f"{pad}{'elif' if exact_str or slow else 'if'} {c} is not str:")
@@ -359,8 +371,12 @@ class _Builder:
             lines.append(f"{inner} pass")
             lines.append(f"{inner}elif {c} is list:")
             a, item, t = (f"{n}{next(self.names)}" for n in ("a", "item", "t"))
-            lines.append(f"{inner} {a} = counter[0]")
-            lines.append(f"{inner} counter[0] += 1")
+            if fused is None:
+                lines.append(f"{inner} {a} = counter[0]")
+                lines.append(f"{inner} counter[0] += 1")
+            else:
+                lines.append(f"{inner} {a} = counter")
+                lines.append(f"{inner} counter += 1")
             lines.append(f"{inner} for i{a}, {item} in enumerate({v}):")
             if trail == "()":
                 # an element of a top-level array: its trail is written where it is used (filing a hit,
@@ -391,4 +407,4 @@ def build_extractor(wanted: frozenset[str], leaves: frozenset[str], fused: Fused
     return Extractor(wanted, leaves, fused)
 
 
-__all__ = ["Extractor", "Fused", "build_extractor"]
+__all__ = ["FAILED", "Extractor", "Fused", "build_extractor"]

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..event import Fields, Leaf, flatten, load_event
 from . import operators as op
-from .extract import Extractor, Fused, build_extractor
+from .extract import FAILED, Extractor, Fused, build_extractor
 from .numbers import FLOAT_EXACT, event_number, nearest_float
 from .parse import SubRule
 
@@ -228,7 +228,7 @@ class FieldIndex:
     # which tables are in use, in KINDS order: the fused matchers are written for these (and rebuilt on a change)
     kinds: tuple[bool, ...] = (False,) * 9
     # string value -> what str_lookup found for it, since the last change (see str_lookup)
-    memo: dict[str, tuple[list[int], ...]] = field(default_factory=lambda: _NO_DICT)
+    memo: dict[str, tuple[tuple[Any, ...], tuple[int, ...]]] = field(default_factory=lambda: _NO_DICT)
     memoize: bool = True  # False once the memo filled up since the last change: too many distinct values
 
     def exact_pids(self, matcher: op.Matcher) -> Sequence[int]:
@@ -484,15 +484,18 @@ class FieldIndex:
                 if matcher.test(value):
                     out.append(pids)
 
-    def str_lookup(self, value: str) -> tuple[list[int], ...]:
-        """What the affix, anything-but and checked look-ups find for a string, remembered per value.
+    def str_lookup(self, value: str, single: dict[int, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+        """What the affix, anything-but and checked look-ups find for a string, remembered per value, and
+        resolved: the rule keys of the one-field sub-rules found (``single``: predicate id -> rule key,
+        the machine's ``single_rule``), and the other predicate ids found.
 
         For the fused matchers, which first try ``memo.get(value)``. Strings on a field tend to repeat
         (a state, a type, a street name), and these look-ups cost a loop each. Once the memo holds
         MEMO_SIZE values the field has too many distinct ones: ``memoize`` turns off, and the fused
         matchers look up in full until the next change. The memo is dropped by every change of the index,
         as its last step: a result computed while a change was under way can only land in a memo that
-        the change's end replaces.
+        the change's end replaces. The resolution holds as long as the memo: the machine sets a one-field
+        predicate's rule before indexing it and forgets it only after unindexing it.
         """
         memo = self.memo
         if memo is _NO_DICT:
@@ -502,7 +505,16 @@ class FieldIndex:
             self._affix_lookup(value, found)
         if self.others:
             self._other_lookup(value, True, found)
-        hit = tuple(found)
+        rules: list[Any] = []
+        others: list[int] = []
+        for pids in found:
+            for pid in pids:
+                rule = single.get(pid, single)
+                if rule is single:
+                    others.append(pid)
+                else:
+                    rules.append(rule)
+        hit = (tuple(rules), tuple(others))
         memo[value] = hit
         if len(memo) >= MEMO_SIZE:
             self.memoize = False
@@ -1083,8 +1095,16 @@ class Machine:
                 # _match_json written out: one Python call less per event
                 extractor = self._extractor
                 matched = None
-                if extractor is not None and (type(data) is bytes or type(data) is str):
-                    decoded = extractor.decode(data)
+                kind = type(data)
+                if extractor is not None and (kind is str or kind is bytes):
+                    # Extractor.decode written out for the common case: str or ASCII bytes
+                    if kind is str or data.isascii():  # type: ignore[union-attr]  # bytes here
+                        try:
+                            decoded = extractor.typed_decode(data)  # type: ignore[arg-type]  # str or bytes
+                        except FAILED:
+                            decoded = None
+                    else:
+                        decoded = extractor.decode(data)  # type: ignore[arg-type]  # bytes
                     if decoded is not None:
                         matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as in _match
                 if matched is None:
