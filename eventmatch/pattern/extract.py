@@ -222,20 +222,63 @@ class _Builder:
         exec("\n".join(lines), env)
         return env["match"]  # type: ignore[no-any-return]
 
-    def _leaf(self, lines: list[str], pad: str, path: str, v: str, c: str, trail: str, fused: Fused | None) -> None:
-        """Record (and, fused, look up) one scalar ``v`` of class ``c`` found at leaf ``path``."""
+    def _leaf(
+        self,
+        lines: list[str],
+        pad: str,
+        path: str,
+        v: str,
+        c: str,
+        trail: str,
+        fused: Fused | None,
+        kind: str = "",
+    ) -> None:
+        """Record (and, fused, look up) one scalar ``v`` of class ``c`` found at leaf ``path``. ``kind``
+        (fused only): what the caller found ``v`` to be, ``str``, ``number`` (int or float) or ``literal``
+        (bool or None)."""
         if fused is None or path in fused.record:
             lines.append(f"{pad}leaves = out.get({path!r})")
             lines.append(f"{pad}if leaves is None: out[{path!r}] = [({v}, {trail})]")
             lines.append(f"{pad}else: leaves.append(({v}, {trail}))")
         if fused is not None and path in fused.indexes:
-            self._lookup(lines, pad, self.lookup_names[path], fused.indexes[path].kinds, v, c, trail)
+            assert kind  # fused code looks up in a branch per kind of value: see _scalar
+            self._lookup(lines, pad, self.lookup_names[path], fused.indexes[path].kinds, v, c, trail, kind)
         lines.append(f"{pad}pass")
 
+    def _scalar(
+        self, lines: list[str], pad: str, path: str, v: str, c: str, trail: str, fused: Fused, first: str
+    ) -> None:
+        """The fused code for a value ``v`` of class ``c`` at leaf ``path``: a string, a number and a literal
+        each get their own branch, the likelier first (``first`` is ``if`` or ``elif``); the caller writes
+        what follows for a value that is none of them."""
+        index = fused.indexes.get(path)
+        # numbers first where the look-ups are for numbers: no exact string or affix, some number or range
+        _, exact_str, _, exact_num, affixes, _, _, _, ranges = index.kinds if index is not None else (False,) * 9
+        numbers_first = (exact_num or ranges) and not (exact_str or affixes)
+        branches = {
+            "str": f"{c} is str",
+            "number": f"{c} is float or {c} is int",
+            "literal": f"{c} is bool or {v} is None",
+        }
+        order = ("number", "str", "literal") if numbers_first else ("str", "number", "literal")
+        for i, kind in enumerate(order):
+            lines.append(f"{pad}{first if i == 0 else 'elif'} {branches[kind]}:")
+            self._leaf(lines, pad + " ", path, v, c, trail, fused, kind)
+
     @staticmethod
-    def _lookup(lines: list[str], pad: str, index: str, kinds: tuple[bool, ...], v: str, c: str, trail: str) -> None:
-        """FieldIndex.lookup written out for the tables in use: hits of the common tables are filed inline
-        (as ``note`` would); the rest go through ``found`` and one ``note`` call."""
+    def _lookup(
+        lines: list[str],
+        pad: str,
+        index: str,
+        kinds: tuple[bool, ...],
+        v: str,
+        c: str,
+        trail: str,
+        kind: str,
+    ) -> None:
+        """FieldIndex.lookup written out for the tables in use, for a value the caller has found to be of
+        ``kind`` (see _leaf). Hits of the common tables are filed inline (as ``note`` would); the rest go
+        through ``found``, filed after."""
         exists, exact_str, literal, exact_num, affixes, but, shape, checked, ranges = kinds
 
         def file(pids: str, at: str) -> None:
@@ -247,27 +290,31 @@ class _Builder:
             lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
             lines.append(f"{at}  else: trails.append({trail})")
 
+        def file_found(at: str) -> None:  # note() written out
+            lines.append(f"{at}if found:")
+            lines.append(f"{at} for pids in found:")
+            file("pids", at + "  ")
+            lines.append(f"{at} found.clear()")
+
         if exists:
             file(f"{index}.exists", pad)
-        slow = affixes or but or shape or checked  # for strings, remembered per value: FieldIndex.str_lookup
-        if exact_str or slow:
-            lines.append(f"{pad}if {c} is str:")
+        if kind == "str":
             if exact_str:
-                lines.append(f"{pad} hit = {index}.exact_str.get({v})")
-                lines.append(f"{pad} if hit:")
-                file("hit", pad + "  ")
-            if slow:
-                lines.append(f"{pad} if {index}.memoize:")
-                lines.append(f"{pad}  hit = {index}.memo.get({v})")
-                lines.append(f"{pad}  if hit is None: hit = {index}.str_lookup({v}, single)")
-                lines.append(f"{pad}  rules, pids = hit")
-                lines.append(f"{pad}  if rules: matched.update(rules)")  # the one-field rules found
-                lines.append(f"{pad}  for pid in pids:")  # the other predicates, filed as file() does
-                lines.append(f"{pad}   trails = hits.get(pid)")
-                lines.append(f"{pad}   if trails is None: hits[pid] = [{trail}]")
-                lines.append(f"{pad}   else: trails.append({trail})")
-                lines.append(f"{pad} else:")
-                at = pad + "  "
+                lines.append(f"{pad}hit = {index}.exact_str.get({v})")
+                lines.append(f"{pad}if hit:")
+                file("hit", pad + " ")
+            if affixes or but or shape or checked:  # remembered per value: FieldIndex.str_lookup
+                lines.append(f"{pad}if {index}.memoize:")
+                lines.append(f"{pad} hit = {index}.memo.get({v})")
+                lines.append(f"{pad} if hit is None: hit = {index}.str_lookup({v}, single)")
+                lines.append(f"{pad} rules, pids = hit")
+                lines.append(f"{pad} if rules: matched.update(rules)")  # the one-field rules found
+                lines.append(f"{pad} for pid in pids:")  # the other predicates, filed as file() does
+                lines.append(f"{pad}  trails = hits.get(pid)")
+                lines.append(f"{pad}  if trails is None: hits[pid] = [{trail}]")
+                lines.append(f"{pad}  else: trails.append({trail})")
+                lines.append(f"{pad}else:")
+                at = pad + " "
                 if affixes:
                     lines.append(f"{at}{index}._affix_lookup({v}, found)")
                 if but:
@@ -283,38 +330,29 @@ class _Builder:
                     lines.append(f"{at}for m, pids in {index}.checked.items():")
                     lines.append(f"{at} if m.test({v}):")
                     file("pids", at + "  ")
-                lines.append(f"{at}if found:")  # note() written out
-                lines.append(f"{at} for pids in found:")
-                file("pids", at + "  ")
-                lines.append(f"{at} found.clear()")
-        if not (literal or exact_num or but or shape or checked or ranges):
+                file_found(at)
             return
-        lines.append(f"{pad}{'elif' if exact_str or slow else 'if'} {c} is not str:")
-        pad += " "
-        if literal:
-            lines.append(f"{pad}if {c} is bool or {v} is None:")
-            lines.append(f"{pad} hit = {index}.literal.get({v})")
-            lines.append(f"{pad} if hit:")
-            file("hit", pad + "  ")
-        if exact_num or ranges:
-            lines.append(f"{pad}if {c} is int or {c} is float:")
+        if kind == "literal" and literal:
+            lines.append(f"{pad}hit = {index}.literal.get({v})")
+            lines.append(f"{pad}if hit:")
+            file("hit", pad + " ")
+        if kind == "number":
             if exact_num:  # FieldIndex._number_lookup's test first: a float no exact number rounds to
-                lines.append(f"{pad} if {c} is int or {v} in {index}.exact_floats: {index}._number_lookup({v}, found)")
+                lines.append(f"{pad}if {c} is int or {v} in {index}.exact_floats: {index}._number_lookup({v}, found)")
             if ranges:  # FieldIndex._range_lookup's table look-up, written out; the rest goes to it
-                at = pad + " "
-                lines.append(f"{at}box = {index}.range_box")
-                lines.append(f"{at}table = box[0] if box else {index}._build_ranges(box)")
+                lines.append(f"{pad}box = {index}.range_box")
+                lines.append(f"{pad}table = box[0] if box else {index}._build_ranges(box)")
                 lines.append(
-                    f"{at}if table is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT)"
+                    f"{pad}if table is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT)"
                     f" and {v} - {v} == 0.0:"
                 )
-                lines.append(f"{at} bounds = table[0]")
-                lines.append(f"{at} i = bisect_left(bounds, {v})")
-                lines.append(f"{at} if i == len(bounds) or bounds[i] != {v}:")
-                lines.append(f"{at}  for pids in table[1][i]:")
-                file("pids", at + "   ")
-                lines.append(f"{at} else: {index}._range_lookup({v}, found)")
-                lines.append(f"{at}else: {index}._range_lookup({v}, found)")
+                lines.append(f"{pad} bounds = table[0]")
+                lines.append(f"{pad} i = bisect_left(bounds, {v})")
+                lines.append(f"{pad} if i == len(bounds) or bounds[i] != {v}:")
+                lines.append(f"{pad}  for pids in table[1][i]:")
+                file("pids", pad + "   ")
+                lines.append(f"{pad} else: {index}._range_lookup({v}, found)")
+                lines.append(f"{pad}else: {index}._range_lookup({v}, found)")
         if but:  # a value that is not a string is excluded by no anything-but list of strings
             file(f"{index}.but", pad)
         if shape:
@@ -324,12 +362,8 @@ class _Builder:
             lines.append(f"{pad}for m, pids in {index}.checked.items():")
             lines.append(f"{pad} if m.test({v}):")
             file("pids", pad + "  ")
-        if exact_num or ranges:  # note() written out: numbers on an array's elements come many per event
-            lines.append(f"{pad}if found:")
-            lines.append(f"{pad} for pids in found:")
-            file("pids", pad + "  ")
-            lines.append(f"{pad} found.clear()")
-        lines.append(f"{pad}pass")
+        if kind == "number" and (exact_num or ranges):  # numbers on an array's elements come many per event
+            file_found(pad)
 
     def _body(
         self, lines: list[str], path: str, var: str, trail: str, indent: int, struct: bool, fused: Fused | None
@@ -348,21 +382,18 @@ class _Builder:
             c = f"c{next(self.names)}"
             lines.append(f"{inner}{c} = {v}.__class__")
             if self.is_leaf(child):
-                if fused is not None and child in fused.indexes and not any(fused.indexes[child].kinds[1:3]):
-                    # no string or literal look-ups on this path: numbers are what it is there for
-                    scalar = "{c} is float or {c} is int or {c} is str or {c} is bool or {v} is None"
-                lines.append(f"{inner}if {scalar.format(c=c, v=v)}:")
-                self._leaf(lines, inner + " ", child, v, c, trail, fused)
                 if fused is None:
+                    lines.append(f"{inner}if {scalar.format(c=c, v=v)}:")
+                    self._leaf(lines, inner + " ", child, v, c, trail, fused)
                     lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
                     continue
+                self._scalar(lines, inner, child, v, c, trail, fused, "if")
                 # a scalar in an array keeps the array's own trail (see event.walk_element)
                 item, ci = f"item{next(self.names)}", f"ci{next(self.names)}"
                 lines.append(f"{inner}elif {c} is list:")
                 lines.append(f"{inner} for {item} in {v}:")
                 lines.append(f"{inner}  {ci} = {item}.__class__")
-                lines.append(f"{inner}  if {scalar.format(c=ci, v=item)}:")
-                self._leaf(lines, inner + "   ", child, item, ci, trail, fused)
+                self._scalar(lines, inner + "  ", child, item, ci, trail, fused, "if")
                 lines.append(f"{inner}  else: return None")
                 lines.append(f"{inner}else: return None")
                 continue
