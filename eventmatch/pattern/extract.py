@@ -44,6 +44,9 @@ from .numbers import FLOAT_EXACT
 MAX_PATHS = 4096
 MAX_DEPTH = 8
 
+#: a dict's keys with a dot in them are tested at once (see _Builder._body) from this many
+DOTTED_TOGETHER = 3
+
 _SCALARS = (str, int, float, bool, None)
 _UNSET = msgspec.UNSET
 _MISSING = object()
@@ -146,6 +149,7 @@ class _Builder:
         self.types: dict[str, Any] = {}
         self.names = itertools.count()
         self.lookup_names: dict[str, str] = {}
+        self.constants: dict[str, Any] = {}  # names the generated code reads, with their values
 
     def child_path(self, parent: str, key: str) -> str:
         return f"{parent}.{key}" if parent else key
@@ -188,6 +192,7 @@ class _Builder:
             "wanted": self.wanted,
             "T": self.types,
         }
+        env.update(self.constants)
         exec("\n".join(lines), env)
         return env["extract"]  # type: ignore[no-any-return]
 
@@ -219,6 +224,7 @@ class _Builder:
         }
         for path, name in self.lookup_names.items():
             env[name] = fused.indexes[path]
+        env.update(self.constants)
         exec("\n".join(lines), env)
         return env["match"]  # type: ignore[no-any-return]
 
@@ -339,18 +345,22 @@ class _Builder:
         if kind == "number":
             if exact_num:  # FieldIndex._number_lookup's test first: a float no exact number rounds to
                 lines.append(f"{pad}if {c} is int or {v} in {index}.exact_floats: {index}._number_lookup({v}, found)")
-            if ranges:  # FieldIndex._range_lookup's table look-up, written out; the rest goes to it
-                lines.append(f"{pad}box = {index}.range_box")
-                lines.append(f"{pad}table = box[0] if box else {index}._build_ranges(box)")
+            if ranges:  # FieldIndex._range_lookup's table look-up (see _build_fused_ranges); the rest goes to it
+                lines.append(f"{pad}box = {index}.fused_range_box")
+                lines.append(f"{pad}table = box[0] if box else {index}._build_fused_ranges(box, single)")
                 lines.append(
                     f"{pad}if table is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT)"
                     f" and {v} - {v} == 0.0:"
                 )
                 lines.append(f"{pad} bounds = table[0]")
                 lines.append(f"{pad} i = bisect_left(bounds, {v})")
-                lines.append(f"{pad} if i == len(bounds) or bounds[i] != {v}:")
-                lines.append(f"{pad}  for pids in table[1][i]:")
-                file("pids", pad + "   ")
+                lines.append(f"{pad} if bounds[i] != {v}:")  # strictly inside an interval
+                lines.append(f"{pad}  rules, pids = table[1][i]")
+                lines.append(f"{pad}  if rules: matched.update(rules)")
+                lines.append(f"{pad}  for pid in pids:")
+                lines.append(f"{pad}   trails = hits.get(pid)")
+                lines.append(f"{pad}   if trails is None: hits[pid] = [{trail}]")
+                lines.append(f"{pad}   else: trails.append({trail})")
                 lines.append(f"{pad} else: {index}._range_lookup({v}, found)")
                 lines.append(f"{pad}else: {index}._range_lookup({v}, found)")
         if but:  # a value that is not a string is excluded by no anything-but list of strings
@@ -370,65 +380,94 @@ class _Builder:
     ) -> None:
         # Fused, every shape the straight-line code does not expect (an object at a leaf path, an array in
         # an array, a non-JSON value) returns None, and the caller takes the general path instead.
+        keys = list(enumerate(self.children.get(path, [])))
+        # a key with a dot in it names the same path as nested keys do, and is rare: in a dict, one set
+        # test (a loop over the dict's keys) skips them all at once, cheaper than a get() each from three
+        dotted = [] if struct else [(i, key) for i, key in keys if "." in key]
+        if len(dotted) < DOTTED_TOGETHER:
+            dotted = []
+        for i, key in keys:
+            if (i, key) not in dotted:
+                self._child(lines, path, var, trail, indent, struct, fused, i, key)
+        if dotted:
+            name = f"DOTTED{next(self.names)}"
+            self.constants[name] = frozenset(key for _, key in dotted)
+            lines.append(f"{' ' * indent}if not {name}.isdisjoint({var}):")
+            for i, key in dotted:
+                self._child(lines, path, var, trail, indent + 1, struct, fused, i, key)
+            lines.append(f"{' ' * indent} pass")
+
+    def _child(
+        self,
+        lines: list[str],
+        path: str,
+        var: str,
+        trail: str,
+        indent: int,
+        struct: bool,
+        fused: Fused | None,
+        i: int,
+        key: str,
+    ) -> None:
+        """The code for key ``key`` (the ``i``-th child of ``path``) of the object ``var``: see _body."""
         pad = " " * indent
-        for i, key in enumerate(self.children.get(path, [])):
-            scalar = "{c} is str or {c} is int or {c} is float or {c} is bool or {v} is None"
-            child = self.child_path(path, key)
-            v = f"v{next(self.names)}"
-            get = f"{var}.f{i}" if struct else f"{var}.get({key!r}, MISSING)"
-            lines.append(f"{pad}{v} = {get}")
-            lines.append(f"{pad}if {v} is not MISSING:")
-            inner = pad + " "
-            c = f"c{next(self.names)}"
-            lines.append(f"{inner}{c} = {v}.__class__")
-            if self.is_leaf(child):
-                if fused is None:
-                    lines.append(f"{inner}if {scalar.format(c=c, v=v)}:")
-                    self._leaf(lines, inner + " ", child, v, c, trail, fused)
-                    lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
-                    continue
-                self._scalar(lines, inner, child, v, c, trail, fused, "if")
-                # a scalar in an array keeps the array's own trail (see event.walk_element)
-                item, ci = f"item{next(self.names)}", f"ci{next(self.names)}"
-                lines.append(f"{inner}elif {c} is list:")
-                lines.append(f"{inner} for {item} in {v}:")
-                lines.append(f"{inner}  {ci} = {item}.__class__")
-                self._scalar(lines, inner + "  ", child, item, ci, trail, fused, "if")
-                lines.append(f"{inner}  else: return None")
-                lines.append(f"{inner}else: return None")
-                continue
-            lines.append(f"{inner}if {c} is {'T[' + repr(child) + ']' if struct else 'dict'}:")
-            self._body(lines, child, v, trail, indent + 2, struct, fused)
-            lines.append(f"{inner} pass")
-            lines.append(f"{inner}elif {c} is list:")
-            a, item, t = (f"{n}{next(self.names)}" for n in ("a", "item", "t"))
+        scalar = "{c} is str or {c} is int or {c} is float or {c} is bool or {v} is None"
+        child = self.child_path(path, key)
+        v = f"v{next(self.names)}"
+        get = f"{var}.f{i}" if struct else f"{var}.get({key!r}, MISSING)"
+        lines.append(f"{pad}{v} = {get}")
+        lines.append(f"{pad}if {v} is not MISSING:")
+        inner = pad + " "
+        c = f"c{next(self.names)}"
+        lines.append(f"{inner}{c} = {v}.__class__")
+        if self.is_leaf(child):
             if fused is None:
-                lines.append(f"{inner} {a} = counter[0]")
-                lines.append(f"{inner} counter[0] += 1")
-            else:
-                lines.append(f"{inner} {a} = counter")
-                lines.append(f"{inner} counter += 1")
-            lines.append(f"{inner} for i{a}, {item} in enumerate({v}):")
-            if trail == "()":
-                # an element of a top-level array: its trail is written where it is used (filing a hit,
-                # recording a value), so an element nothing is filed or recorded for builds no tuple
-                t = f"(({a}, i{a}),)"
-            else:
-                lines.append(f"{inner}  {t} = {trail} + (({a}, i{a}),)")
-            test = f"T[{child!r}]" if struct else "dict"
-            lines.append(f"{inner}  if {item}.__class__ is {test}:")
-            self._body(lines, child, item, t, indent + 4, struct, fused)
-            lines.append(f"{inner}   pass")
-            if fused is None:
-                lines.append(f"{inner}  else: walk_element({item}, {child!r}, {trail}, {t}, out, wanted, counter)")
+                lines.append(f"{inner}if {scalar.format(c=c, v=v)}:")
+                self._leaf(lines, inner + " ", child, v, c, trail, fused)
                 lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
-            else:
-                # a scalar where an object was expected holds no wanted path: nothing to record
-                ci = f"ci{next(self.names)}"
-                lines.append(f"{inner}  else:")
-                lines.append(f"{inner}   {ci} = {item}.__class__")
-                lines.append(f"{inner}   if not ({scalar.format(c=ci, v=item)}): return None")
-                lines.append(f"{inner}elif not ({scalar.format(c=c, v=v)}): return None")
+                return
+            self._scalar(lines, inner, child, v, c, trail, fused, "if")
+            # a scalar in an array keeps the array's own trail (see event.walk_element)
+            item, ci = f"item{next(self.names)}", f"ci{next(self.names)}"
+            lines.append(f"{inner}elif {c} is list:")
+            lines.append(f"{inner} for {item} in {v}:")
+            lines.append(f"{inner}  {ci} = {item}.__class__")
+            self._scalar(lines, inner + "  ", child, item, ci, trail, fused, "if")
+            lines.append(f"{inner}  else: return None")
+            lines.append(f"{inner}else: return None")
+            return
+        lines.append(f"{inner}if {c} is {'T[' + repr(child) + ']' if struct else 'dict'}:")
+        self._body(lines, child, v, trail, indent + 2, struct, fused)
+        lines.append(f"{inner} pass")
+        lines.append(f"{inner}elif {c} is list:")
+        a, item, t = (f"{n}{next(self.names)}" for n in ("a", "item", "t"))
+        if fused is None:
+            lines.append(f"{inner} {a} = counter[0]")
+            lines.append(f"{inner} counter[0] += 1")
+        else:
+            lines.append(f"{inner} {a} = counter")
+            lines.append(f"{inner} counter += 1")
+        lines.append(f"{inner} for i{a}, {item} in enumerate({v}):")
+        if trail == "()":
+            # an element of a top-level array: its trail is written where it is used (filing a hit,
+            # recording a value), so an element nothing is filed or recorded for builds no tuple
+            t = f"(({a}, i{a}),)"
+        else:
+            lines.append(f"{inner}  {t} = {trail} + (({a}, i{a}),)")
+        test = f"T[{child!r}]" if struct else "dict"
+        lines.append(f"{inner}  if {item}.__class__ is {test}:")
+        self._body(lines, child, item, t, indent + 4, struct, fused)
+        lines.append(f"{inner}   pass")
+        if fused is None:
+            lines.append(f"{inner}  else: walk_element({item}, {child!r}, {trail}, {t}, out, wanted, counter)")
+            lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
+        else:
+            # a scalar where an object was expected holds no wanted path: nothing to record
+            ci = f"ci{next(self.names)}"
+            lines.append(f"{inner}  else:")
+            lines.append(f"{inner}   {ci} = {item}.__class__")
+            lines.append(f"{inner}   if not ({scalar.format(c=ci, v=item)}): return None")
+            lines.append(f"{inner}elif not ({scalar.format(c=c, v=v)}): return None")
 
 
 def build_extractor(wanted: frozenset[str], leaves: frozenset[str], fused: Fused | None = None) -> Extractor | None:

@@ -94,6 +94,8 @@ def _is_exact(m: op.Matcher) -> bool:
     return type(m) in _EXACT or _numeric_equal(m)
 
 
+_INF = float("inf")
+
 #: how many distinct strings a field index remembers the slow look-ups of (FieldIndex.str_lookup)
 MEMO_SIZE = 1024
 
@@ -217,6 +219,8 @@ class FieldIndex:
     ranges: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     # the interval table of ranges, built by the first look-up after a change (see _range_lookup)
     range_box: list[tuple[list[float], list[list[list[int]]]] | None] = _NO_LIST
+    # the same table for the fused matchers, resolved (see _build_fused_ranges), in a box of its own
+    fused_range_box: list[tuple[list[float], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None] = _NO_LIST
     # matchers checked one by one, shared by all the predicates that use them
     checked: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     # how many keys of each length an affix table holds (its *_lengths list has each length once)
@@ -370,6 +374,7 @@ class FieldIndex:
             bool(self.ranges),
         )
         self.range_box = [] if self.ranges else _NO_LIST
+        self.fused_range_box = [] if self.ranges else _NO_LIST
         self.memoize = True
         self.memo = _NO_DICT  # last, after every table is changed: see str_lookup
 
@@ -565,6 +570,37 @@ class FieldIndex:
         if box is not _NO_LIST:
             box.append(table)
         return table
+
+    def _build_fused_ranges(
+        self,
+        box: list[tuple[list[float], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None],
+        single: dict[int, Any],
+    ) -> tuple[list[float], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None:
+        """The interval table of the ranges for the fused matchers: the bounds end with +inf (so that a
+        finite value's ``bisect_left`` is always a bound's position), and each interval lists what
+        ``str_lookup`` gives a string: the rule keys of one-field sub-rules, then the other predicate ids.
+        It goes into ``fused_range_box``, which every change replaces as ``range_box`` is; the
+        resolution holds as long (see str_lookup)."""
+        table = self._build_ranges([])
+        fused = None
+        if table is not None:
+            bounds, within = table
+            resolved = []
+            for lists in within:
+                rules: list[Any] = []
+                others: list[int] = []
+                for pids in lists:
+                    for pid in pids:
+                        rule = single.get(pid, single)
+                        if rule is single:
+                            others.append(pid)
+                        else:
+                            rules.append(rule)
+                resolved.append((tuple(rules), tuple(others)))
+            fused = ([*bounds, _INF], resolved)
+        if box is not _NO_LIST:
+            box.append(fused)
+        return fused
 
     def _number_lookup(self, value: Any, out: list[list[int]]) -> None:
         """Exact numbers (and ``numeric =``): a float no exact number rounds to equals none of them."""
