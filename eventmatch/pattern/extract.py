@@ -208,6 +208,12 @@ class _Builder:
             " matched = set()",
             " hits = {}",
         ]
+        for path, name in self.lookup_names.items():
+            if fused.indexes[path].kinds[8]:
+                # the interval table of a path's ranges, read once per event (see _lookup)
+                lines.append(f" box = {name}.fused_range_box")
+                lines.append(f" table = box[0] if box else {name}._build_fused_ranges(box, single)")
+                lines.append(f" {name}_bounds, {name}_within = (None, None) if table is None else table")
         self._body(lines, "", "ev", "()", 1, struct, fused)
         lines.append(" if hits or absence_only: return finish(out, hits, matched)")
         lines.append(" return matched")
@@ -346,16 +352,14 @@ class _Builder:
             if exact_num:  # FieldIndex._number_lookup's test first: a float no exact number rounds to
                 lines.append(f"{pad}if {c} is int or {v} in {index}.exact_floats: {index}._number_lookup({v}, found)")
             if ranges:  # FieldIndex._range_lookup's table look-up (see _build_fused_ranges); the rest goes to it
-                lines.append(f"{pad}box = {index}.fused_range_box")
-                lines.append(f"{pad}table = box[0] if box else {index}._build_fused_ranges(box, single)")
+                bounds, within = f"{index}_bounds", f"{index}_within"  # read at the start (see matcher)
                 lines.append(
-                    f"{pad}if table is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT)"
+                    f"{pad}if {bounds} is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT)"
                     f" and {v} - {v} == 0.0:"
                 )
-                lines.append(f"{pad} bounds = table[0]")
-                lines.append(f"{pad} i = bisect_left(bounds, {v})")
-                lines.append(f"{pad} if bounds[i] != {v}:")  # strictly inside an interval
-                lines.append(f"{pad}  rules, pids = table[1][i]")
+                lines.append(f"{pad} i = bisect_left({bounds}, {v})")
+                lines.append(f"{pad} if {bounds}[i] != {v}:")  # strictly inside an interval
+                lines.append(f"{pad}  rules, pids = {within}[i]")
                 lines.append(f"{pad}  if rules: matched.update(rules)")
                 lines.append(f"{pad}  for pid in pids:")
                 lines.append(f"{pad}   trails = hits.get(pid)")
