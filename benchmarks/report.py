@@ -424,7 +424,8 @@ HOW = """## How
   (`eventmatch/pattern/machine.py`).
 * **Repeated strings are looked up once.** The look-ups that loop (affixes,
   anything-but, wildcards) remember their result per string value until the
-  field's index changes, up to 1,024 values per field; a field with more
+  field's index changes, up to 1,024 values per field (4,096 where the
+  look-ups cost more than an anything-but list's); a field with more
   distinct values turns its memo off. What is remembered is already
   resolved: the rules of one-field sub-rules it matches (added to the answer
   with one set update) and the other predicates. The intervals of numeric
