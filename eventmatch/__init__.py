@@ -18,6 +18,7 @@ from .bus import EventBridge, EventBus, PermanentDeliveryError, RetryPolicy, Vir
 from .errors import (
     BusError,
     EventmatchError,
+    IllegalStatusError,
     InvalidEventError,
     InvalidEventPatternError,
     LimitExceededError,
@@ -58,6 +59,7 @@ __all__ = [
     "EventBus",
     "EventmatchError",
     "Explanation",
+    "IllegalStatusError",
     "InvalidEventError",
     "InvalidEventPatternError",
     "InvalidScheduleExpressionError",

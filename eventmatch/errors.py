@@ -116,6 +116,12 @@ class LimitExceededError(BusError):
     code = "LimitExceededException"
 
 
+class IllegalStatusError(BusError):
+    """AWS's ``IllegalStatusException``: a replay can be cancelled only while it is starting or running."""
+
+    code = "IllegalStatusException"
+
+
 class TemplateError(EventmatchError, ValueError):
     """A CloudFormation or SAM template that cannot be read into rules.
 

@@ -14,6 +14,7 @@ import pytest
 
 from eventmatch.bus import EventBridge, PermanentDeliveryError, RetryPolicy, VirtualClock
 from eventmatch.errors import (
+    IllegalStatusError,
     InvalidEventPatternError,
     LimitExceededError,
     ResourceAlreadyExistsError,
@@ -503,6 +504,103 @@ def test_archive_and_replay(bridge: EventBridge) -> None:
     bridge.bus().put_targets("other", [{"Id": "t", "Fn": other.append}])
     bridge.start_replay("r4", "arch", datetime(2019, 1, 1, tzinfo=UTC), START + timedelta(hours=1), rules=["other"])
     assert len(other) == 2 and all(e["replay-name"] == "r4" for e in other)
+
+
+def _archive_with(bridge: EventBridge, n: int) -> None:
+    bridge.create_archive("arch")
+    bridge.put_events([{**ENTRY, "Detail": json.dumps({"n": i})} for i in range(n)])
+
+
+WINDOW = (START - timedelta(hours=1), START + timedelta(hours=1))
+
+
+def test_a_replay_in_the_background_starts_runs_and_completes(bridge: EventBridge) -> None:
+    """StartReplay returns at once in STARTING (as AWS's does); describe_replay follows the replay to
+    COMPLETED, with AWS's fields (recorded: ReplayArn, Destination, ReplayStartTime, ReplayEndTime,
+    EventLastReplayedTime)."""
+    got: list[dict[str, Any]] = []
+    catch_all(bridge, {"Id": "t", "Fn": got.append})
+    _archive_with(bridge, 5)
+    got.clear()
+    started = bridge.start_replay("bg", "arch", *WINDOW, wait=False)
+    assert started["State"] in ("STARTING", "RUNNING", "COMPLETED")  # the thread may be quick
+    assert started["ReplayArn"] == "arn:aws:events:us-east-1:123456789012:replay/bg"
+    done = bridge.wait_replay("bg", timeout=10)
+    assert done["State"] == "COMPLETED" and done["ReplayedEvents"] == 5
+    assert done["Destination"] == {"Arn": "arn:aws:events:us-east-1:123456789012:event-bus/default"}
+    assert done["ReplayStartTime"] == START and done["ReplayEndTime"] == START
+    assert done["EventLastReplayedTime"] == START
+    assert sorted(e["detail"]["n"] for e in got) == [0, 1, 2, 3, 4]
+    assert all(e["replay-name"] == "bg" for e in got)
+    assert [r["ReplayName"] for r in bridge.list_replays()] == ["bg"]
+    assert bridge.list_replays(state="RUNNING") == [] and bridge.list_replays(name_prefix="x") == []
+
+
+def test_a_cancelled_replay_stops_before_its_next_event(bridge: EventBridge) -> None:
+    """CancelReplay: CANCELLING at once (recorded), then CANCELLED once the event being delivered is done;
+    the rest are not replayed. Cancelling it again, or a completed replay, is an IllegalStatusException;
+    an unknown replay is not found."""
+    gate, entered = threading.Event(), threading.Event()
+    got: list[dict[str, Any]] = []
+
+    def slow(event: dict[str, Any]) -> None:
+        if "replay-name" in event:
+            entered.set()
+            assert gate.wait(10)
+        got.append(event)
+
+    catch_all(bridge, {"Id": "t", "Fn": slow})
+    _archive_with(bridge, 5)
+    got.clear()
+    bridge.start_replay("c", "arch", *WINDOW, wait=False)
+    assert entered.wait(10)
+    assert bridge.describe_replay("c")["State"] == "RUNNING"
+    cancelled = bridge.cancel_replay("c")
+    assert cancelled == {"ReplayArn": "arn:aws:events:us-east-1:123456789012:replay/c", "State": "CANCELLING"}
+    assert bridge.describe_replay("c")["State"] == "CANCELLING"
+    gate.set()
+    done = bridge.wait_replay("c", timeout=10)
+    assert done["State"] == "CANCELLED" and done["ReplayedEvents"] == 1 and len(got) == 1
+    message = "An error occurred because a replay can be canceled only when the state is Running or Starting."
+    with pytest.raises(IllegalStatusError, match=exact(message)) as caught:
+        bridge.cancel_replay("c")
+    assert caught.value.code == "IllegalStatusException"
+    bridge.start_replay("whole", "arch", *WINDOW)
+    with pytest.raises(IllegalStatusError):
+        bridge.cancel_replay("whole")
+    with pytest.raises(ResourceNotFoundError, match=exact("Replay nope does not exist.")):
+        bridge.cancel_replay("nope")
+    with pytest.raises(ResourceNotFoundError, match=exact("Replay nope does not exist.")):
+        bridge.wait_replay("nope")
+
+
+def test_at_most_ten_replays_are_active(bridge: EventBridge) -> None:
+    """The eleventh active replay is refused with the message AWS gives (recorded), and nothing of it is
+    kept; once one ends, a new one may start."""
+    gate = threading.Event()
+    catch_all(bridge, {"Id": "t", "Fn": lambda e: "replay-name" not in e or gate.wait(10)})
+    _archive_with(bridge, 1)
+    for i in range(10):
+        bridge.start_replay(f"r{i}", "arch", *WINDOW, wait=False)
+    with pytest.raises(LimitExceededError, match=exact("The requested resource exceeds the maximum number allowed.")):
+        bridge.start_replay("r10", "arch", *WINDOW, wait=False)
+    with pytest.raises(ResourceNotFoundError):
+        bridge.describe_replay("r10")
+    gate.set()
+    assert all(bridge.wait_replay(f"r{i}", timeout=10)["State"] == "COMPLETED" for i in range(10))
+    assert bridge.start_replay("r10", "arch", *WINDOW)["State"] == "COMPLETED"
+
+
+def test_a_replay_that_breaks_fails_and_says_why(bridge: EventBridge, monkeypatch: pytest.MonkeyPatch) -> None:
+    _archive_with(bridge, 2)
+
+    def broken(event: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bridge.bus(), "matching_rules", broken)
+    done = bridge.start_replay("f", "arch", *WINDOW)
+    assert done["State"] == "FAILED" and done["StateReason"] == "RuntimeError: disk on fire"
+    assert done["ReplayedEvents"] == 0
 
 
 def test_archive_retention(bridge: EventBridge) -> None:

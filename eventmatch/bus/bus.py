@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import (
+    IllegalStatusError,
     InvalidEventPatternError,
     LimitExceededError,
     ResourceAlreadyExistsError,
@@ -496,6 +497,8 @@ class EventBridge:
         self._runner: threading.Thread | None = None
         self._stop = threading.Event()
         self._replays: dict[str, dict[str, Any]] = {}
+        self._replay_lock = threading.Lock()  # replay states change on the replays' own threads
+        self._replay_runs: dict[str, tuple[threading.Thread | None, threading.Event]] = {}
 
     def __repr__(self) -> str:
         return f"<EventBridge {len(self._buses)} buses, clock={self.clock!r}>"
@@ -888,9 +891,18 @@ class EventBridge:
         start: datetime,
         end: datetime,
         rules: Sequence[str] | None = None,
+        *,
+        wait: bool = True,
     ) -> dict[str, Any]:
         """Replay archived events whose ``time`` lies in [start, end) to the archive's bus (to ``rules`` only,
-        when given: AWS's FilterArns). Events carry ``replay-name``. Runs to completion; returns the replay."""
+        when given: AWS's FilterArns). Events carry ``replay-name``. Returns the replay's description.
+
+        With ``wait`` (the default) the replay runs to completion before this returns. With
+        ``wait=False`` it runs on a thread of its own and this returns at once in state ``STARTING``, as
+        AWS's StartReplay does: :meth:`describe_replay` follows it (``RUNNING``, then ``COMPLETED``,
+        or ``CANCELLED`` after :meth:`cancel_replay`, or ``FAILED`` with a ``StateReason``), and
+        :meth:`wait_replay` waits for its end. At most ten replays are active at once.
+        """
         if name in self._replays:
             raise ResourceAlreadyExistsError(f"Replay {name} already exists.")
         found = self.archives.get(archive)
@@ -902,33 +914,138 @@ class EventBridge:
             )
         bus = self.bus(found.bus)
         allowed = None if rules is None else {r.rsplit("/", 1)[-1] for r in rules}
-        replay: dict[str, Any] = {
-            "ReplayName": name,
-            "EventSourceArn": found.arn,
-            "State": "RUNNING",
-            "EventStartTime": start,
-            "EventEndTime": end,
-            "ReplayedEvents": 0,
-        }
-        self._replays[name] = replay
-        for event in self.archives.events(archive, start, end):
-            event["replay-name"] = name
-            now = self.clock.now()
-            for rule in bus.matching_rules(event):
-                if allowed is not None and rule.name not in allowed:
-                    continue
-                self.metrics.count(bus.name, rule.name, "MatchedEvents")
-                for target in rule.targets:
-                    self._deliver(_Delivery(rule, target, event, now))
-            replay["ReplayedEvents"] += 1
-        replay["State"] = "COMPLETED"
-        return dict(replay)
+        events = self.archives.events(archive, start, end)  # read here: the store's connection is this thread's
+        cancel = threading.Event()
+        with self._replay_lock:
+            if name in self._replays:
+                raise ResourceAlreadyExistsError(f"Replay {name} already exists.")
+            if sum(1 for r in self._replays.values() if r["State"] in _REPLAY_ACTIVE) >= MAX_ACTIVE_REPLAYS:
+                raise LimitExceededError("The requested resource exceeds the maximum number allowed.")
+            replay: dict[str, Any] = {
+                "ReplayName": name,
+                "ReplayArn": f"arn:aws:events:{self.region}:{self.account}:replay/{name}",
+                "EventSourceArn": found.arn,
+                "Destination": {"Arn": bus.arn, **({"FilterArns": list(rules)} if rules is not None else {})},
+                "State": "STARTING",
+                "EventStartTime": start,
+                "EventEndTime": end,
+                "ReplayStartTime": self.clock.now(),
+                "ReplayedEvents": 0,
+            }
+            self._replays[name] = replay
+            self._replay_runs[name] = (None, cancel)
+        if wait:
+            self._run_replay(replay, bus, events, allowed, cancel)
+            return self.describe_replay(name)
+        thread = threading.Thread(
+            target=self._run_replay,
+            args=(replay, bus, events, allowed, cancel),
+            name=f"eventmatch-replay-{name}",
+            daemon=True,
+        )
+        with self._replay_lock:
+            self._replay_runs[name] = (thread, cancel)
+            described = self._describe(replay)
+        thread.start()
+        return described
+
+    def _run_replay(
+        self,
+        replay: dict[str, Any],
+        bus: EventBus,
+        events: list[dict[str, Any]],
+        allowed: set[str] | None,
+        cancel: threading.Event,
+    ) -> None:
+        """The body of a replay: deliver the events in order until done or cancelled."""
+        name = replay["ReplayName"]
+        with self._replay_lock:
+            if replay["State"] == "STARTING":
+                replay["State"] = "RUNNING"
+        reason = None
+        try:
+            for event in events:
+                if cancel.is_set():
+                    break
+                event["replay-name"] = name
+                now = self.clock.now()
+                for rule in bus.matching_rules(event):
+                    if allowed is not None and rule.name not in allowed:
+                        continue
+                    self.metrics.count(bus.name, rule.name, "MatchedEvents")
+                    for target in rule.targets:
+                        self._deliver(_Delivery(rule, target, event, now))
+                with self._replay_lock:
+                    replay["ReplayedEvents"] += 1
+                    replay["EventLastReplayedTime"] = now
+        except Exception as exc:  # a replay that fails says why, as AWS's StateReason does
+            reason = f"{type(exc).__name__}: {exc}"
+        with self._replay_lock:
+            if reason is not None:
+                replay["State"] = "FAILED"
+                replay["StateReason"] = reason
+            else:
+                replay["State"] = "CANCELLED" if cancel.is_set() else "COMPLETED"
+            replay["ReplayEndTime"] = self.clock.now()
+
+    def cancel_replay(self, name: str) -> dict[str, Any]:
+        """AWS's CancelReplay: a replay that is starting or running turns ``CANCELLING`` and stops before its
+        next event (then ``CANCELLED``). Returns ``{"ReplayArn", "State"}``."""
+        with self._replay_lock:
+            replay = self._replays.get(name)
+            if replay is None:
+                raise ResourceNotFoundError(f"Replay {name} does not exist.")
+            if replay["State"] not in ("STARTING", "RUNNING"):
+                # AWS's documented reason for IllegalStatusException (the service's own text is not recorded)
+                raise IllegalStatusError(
+                    "An error occurred because a replay can be canceled only when the state is Running or Starting."
+                )
+            replay["State"] = "CANCELLING"
+            self._replay_runs[name][1].set()
+            return {"ReplayArn": replay["ReplayArn"], "State": "CANCELLING"}
+
+    def wait_replay(self, name: str, timeout: float | None = None) -> dict[str, Any]:
+        """Wait (up to ``timeout`` seconds) for a replay started with ``wait=False`` to end; returns its
+        description, whose ``State`` tells whether it did."""
+        with self._replay_lock:
+            run = self._replay_runs.get(name)
+        if run is None:
+            raise ResourceNotFoundError(f"Replay {name} does not exist.")
+        thread = run[0]
+        if thread is not None:
+            thread.join(timeout)
+        return self.describe_replay(name)
 
     def describe_replay(self, name: str) -> dict[str, Any]:
-        replay = self._replays.get(name)
-        if replay is None:
-            raise ResourceNotFoundError(f"Replay {name} does not exist.")
-        return dict(replay)
+        with self._replay_lock:
+            replay = self._replays.get(name)
+            if replay is None:
+                raise ResourceNotFoundError(f"Replay {name} does not exist.")
+            return self._describe(replay)
+
+    def list_replays(self, name_prefix: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+        """The replays (optionally those whose name starts with ``name_prefix``, or in ``state``), by name."""
+        with self._replay_lock:
+            return [
+                self._describe(r)
+                for n, r in sorted(self._replays.items())
+                if (name_prefix is None or n.startswith(name_prefix)) and (state is None or r["State"] == state)
+            ]
+
+    @staticmethod
+    def _describe(replay: dict[str, Any]) -> dict[str, Any]:
+        described = dict(replay)
+        if "Destination" in described:
+            described["Destination"] = {
+                k: list(v) if isinstance(v, list) else v for k, v in described["Destination"].items()
+            }
+        return described
+
+
+#: replay states that count against the limit of active replays
+_REPLAY_ACTIVE = ("STARTING", "RUNNING", "CANCELLING")
+#: at most this many replays are active at once (AWS's quota)
+MAX_ACTIVE_REPLAYS = 10
 
 
 __all__ = ["EventBridge", "EventBus", "PermanentDeliveryError", "RetryPolicy", "Rule", "Target"]
