@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import eventmatch
+from eventmatch.pattern import machine as machine_module
 from tests import reference
 from tests.rulesets import expected_matches, replay, with_removed
 from tests.strategies import CONDITIONS, SCALARS, events, patterns
@@ -53,11 +56,19 @@ def test_removing_a_rule_is_the_same_as_never_adding_it(
 
 SHARED_ANCHOR = {"a": ["x"]}  # an exact string many rules share: their sub-rules form one anchor group
 
+# groups below GROUP_SPLIT_AT members check each member through its plan, larger ones are split by a
+# second field: the group tests draw one of these, so that both ways meet groups of every size
+SPLIT_AT = st.sampled_from([2, 4, machine_module.GROUP_SPLIT_AT])
+
+
+def splitting_at(n: int) -> Any:
+    return mock.patch.object(machine_module, "GROUP_SPLIT_AT", n)
+
 
 @SETTINGS
-@given(st.lists(patterns, min_size=10, max_size=40), events, st.data())
+@given(st.lists(patterns, min_size=10, max_size=40), events, st.data(), SPLIT_AT)
 def test_rules_sharing_an_anchor_match_and_remove_like_the_reference(
-    rules: list[dict[str, Any]], event: dict[str, Any], data: st.DataObject
+    rules: list[dict[str, Any]], event: dict[str, Any], data: st.DataObject, split_at: int
 ) -> None:
     """Many rules with one common exact field: the group they share is split by a second field once it
     is large; matching, and removing rules from it, must still agree with the reference."""
@@ -67,7 +78,9 @@ def test_rules_sharing_an_anchor_match_and_remove_like_the_reference(
     if data.draw(st.booleans()):
         event = {**event, "a": "x"}
     gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 2)))
-    assert with_removed(rules, gone).matching(event) == expected_matches(rules, gone, event)
+    with splitting_at(split_at):
+        ruleset = with_removed(rules, gone)
+    assert ruleset.matching(event) == expected_matches(rules, gone, event)
 
 
 _ELEMENT = st.fixed_dictionaries(
@@ -81,9 +94,10 @@ _ELEMENT = st.fixed_dictionaries(
     st.lists(st.tuples(st.lists(CONDITIONS, min_size=1, max_size=2), st.booleans()), min_size=4, max_size=16),
     st.one_of(_ELEMENT, st.lists(_ELEMENT, min_size=1, max_size=4)),
     st.data(),
+    SPLIT_AT,
 )
 def test_two_field_members_of_a_group_agree_with_the_reference_inside_arrays(
-    seconds: list[tuple[list[Any], bool]], c: Any, data: st.DataObject
+    seconds: list[tuple[list[Any], bool]], c: Any, data: st.DataObject, split_at: int
 ) -> None:
     """Rules of two fields sharing one anchor (``c.a`` = "x"): a split group takes a look-up hit on the
     second field as a match, unless both values come from arrays, whose positions must then agree."""
@@ -93,7 +107,9 @@ def test_two_field_members_of_a_group_agree_with_the_reference_inside_arrays(
     ]
     event = {"c": c, "b": data.draw(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)))}
     gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 3)))
-    ruleset, expected = with_removed(rules, gone), expected_matches(rules, gone, event)
+    with splitting_at(split_at):
+        ruleset = with_removed(rules, gone)
+    expected = expected_matches(rules, gone, event)
     assert ruleset.matching(event) == expected
     assert ruleset.matching(json.dumps(event)) == expected
 
@@ -112,21 +128,50 @@ _SHAPES = st.sampled_from(
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.booleans(), st.integers(0, 11), _SHAPES), min_size=1, max_size=30), events)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 11), _SHAPES), min_size=1, max_size=30), events, SPLIT_AT)
 def test_adding_and_removing_around_one_anchor_value_agrees_with_the_reference(
-    steps: list[tuple[bool, int, dict[str, Any]]], event: dict[str, Any]
+    steps: list[tuple[bool, int, dict[str, Any]]], event: dict[str, Any], split_at: int
 ) -> None:
     """Rules come and go on one anchor value: alone, grouped (from the second), crowded by one-field
     rules; after every step the machine answers as the reference does."""
-    replay(steps, {**event, "a": "x"})
+    with splitting_at(split_at):
+        replay(steps, {**event, "a": "x"})
 
 
-def test_a_thousand_rules_on_a_small_vocabulary_agree_with_the_reference() -> None:
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.lists(CONDITIONS, min_size=1, max_size=2), st.lists(CONDITIONS, max_size=2)), min_size=2, max_size=12),
+    events,
+    st.data(),
+)
+def test_members_checked_through_their_plans_agree_with_the_reference(
+    members: list[tuple[list[Any], list[Any]]], event: dict[str, Any], data: st.DataObject
+) -> None:
+    """A group below GROUP_SPLIT_AT members tests each member's other fields through its plan (exact,
+    prefix, numeric ranges on and off their bounds, anything-but, any other matcher) or in full (a field
+    that may be absent, several matchers of other kinds): every member of one and two further fields."""
+    rules = [{"a": ["x"], "b": b, **({"c": c} if c else {})} for b, c in members]
+    event = {**event, "a": "x", "b": data.draw(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)))}
+    if data.draw(st.booleans()):
+        event["c"] = data.draw(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)))
+    gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 3)))
+    ruleset, expected = with_removed(rules, gone), expected_matches(rules, gone, event)
+    group = next(iter(ruleset._machine.groups.values()), None)
+    assert group is None or not group.split
+    assert ruleset.matching(event) == expected
+    assert ruleset.matching(json.dumps(event)) == expected
+
+
+@pytest.mark.parametrize("split_at", [4, machine_module.GROUP_SPLIT_AT])
+def test_a_thousand_rules_on_a_small_vocabulary_agree_with_the_reference(
+    split_at: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Seeded and larger than the hypothesis tests: about a thousand rules over four fields and five
     values, added, replaced and removed, so that anchor groups grow through several refilings, values
     get crowded and lone anchors join groups; dict and JSON answers are checked along the way."""
     import random
 
+    monkeypatch.setattr(machine_module, "GROUP_SPLIT_AT", split_at)
     rnd = random.Random(20261129)
     values = ["x", "y", "z", "xy", "X"]
 

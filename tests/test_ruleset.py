@@ -313,6 +313,7 @@ def test_a_group_stops_refiling_at_its_limit_and_still_answers_right(monkeypatch
     from eventmatch.pattern import machine as machine_module
 
     monkeypatch.setattr(machine_module, "GROUP_REFILE_MAX", 8)
+    monkeypatch.setattr(machine_module, "GROUP_SPLIT_AT", 4)
     refiles = 0
     refile = machine_module.AnchorGroup._refile
 
