@@ -636,13 +636,13 @@ class FieldIndex:
 
 
 #: an anchor group files its members by a second field once it has this many; a smaller one checks
-#: each member through its compact plan (see AnchorGroup.plan), a few objects per member instead of a
-#: field index per second field. Measured on the scaling benchmark's 100,000 rules (groups of about ten
-#: members over five second fields), split at 4 -> plans below 16: replaying 2,000 events' group
-#: look-ups 12.9 -> 9.3 µs a group (2.1 -> 2.8 µs when one group is matched over and over: most of the
-#: time is the group's objects coming back into the CPU caches); per event 13.1-16.1 -> 12.3-14.6 µs;
-#: memory per rule 1,805 -> 1,309 B; compiling 5.5 -> 4.4 s.
-GROUP_SPLIT_AT = 16
+#: each member through its compact plan (see AnchorGroup.plan). Measured per event, groups of n rules
+#: on ten sources matched over and over (hot): plans beat the full check of each member that small
+#: groups used before (n=2: 3.06 -> 2.68 µs, n=3: 3.51 -> 2.90 µs) but lose to a split group from n=3
+#: on (split/plan: n=3 2.54/2.95, n=7 2.80/4.08, n=12 2.94/5.14 µs), whose look-ups cost the same for
+#: any number of members. Cold, at 100,000 rules, plans for groups up to 16 members took 27% less
+#: memory per rule and 20% less time to compile, and 5-10% less time per event: not worth the hot cost.
+GROUP_SPLIT_AT = 4
 
 # how a plan tests one field of a member (see AnchorGroup.plan)
 _P_EXACT, _P_EXACT_SET, _P_PREFIX, _P_RANGE, _P_BUT, _P_TEST = range(6)
