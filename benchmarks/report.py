@@ -449,15 +449,16 @@ string), the rule's name and pattern text, and its entries in a few
 dictionaries: about 630 B for a rule of one exact field and just under
 1 KiB for one of two; less would take a packed representation. At
 100,000 rules an event matches 1.6 rules on average against almost none at
-100, and the group of its `source` (about ten rules) tests each member's
-other fields through the group's plan. Most of that time is memory, not
-work: the group an event selects was last used thousands of events earlier,
-so its objects are out of the CPU caches. Replaying the 2,000 events' group
-look-ups takes 9.3 µs a call in event order (12.9 µs with the field indexes
-that groups used before their plans) and 2.8 µs when one group is matched
-over and over; without the group step the 100,000-rule figure would be
-about 3 µs. Each member still costs a few objects (its entry and the values
-it tests) that come from memory one by one; packing a group's values
+100, and the group of its `source` (about ten rules) costs a look-up for
+each of their second fields. Most of that time is memory, not work: the
+group an event selects was last used thousands of events earlier, so its
+objects are out of the CPU caches. Replaying the 2,000 events' group
+look-ups takes 12.9 µs a call in event order and 2.1 µs when one group is
+matched over and over; without the group step the 100,000-rule figure
+would be about 3 µs. Checking each member through a compact plan instead
+(fewer objects per group) cut the replay to 9.3 µs and the memory per rule
+by 27%, but made a group that stays in the caches up to 1.7x slower, so
+only groups of two or three members use plans. Packing a group's values
 together takes native code, and that is what stands between the figure
 above and 2x."""
 
