@@ -209,6 +209,8 @@ class _Builder:
             " hits = {}",
         ]
         for path, name in self.lookup_names.items():
+            if fused.indexes[path].kinds[3]:  # the floats an exact number rounds to (see _lookup)
+                lines.append(f" {name}_floats = {name}.exact_floats")
             if fused.indexes[path].kinds[8]:
                 # the interval table of a path's ranges, read once per event (see _lookup)
                 lines.append(f" box = {name}.fused_range_box")
@@ -350,13 +352,10 @@ class _Builder:
             file("hit", pad + " ")
         if kind == "number":
             if exact_num:  # FieldIndex._number_lookup's test first: a float no exact number rounds to
-                lines.append(f"{pad}if {c} is int or {v} in {index}.exact_floats: {index}._number_lookup({v}, found)")
+                lines.append(f"{pad}if {c} is int or {v} in {index}_floats: {index}._number_lookup({v}, found)")
             if ranges:  # FieldIndex._range_lookup's table look-up (see _build_fused_ranges); the rest goes to it
                 bounds, within = f"{index}_bounds", f"{index}_within"  # read at the start (see matcher)
-                lines.append(
-                    f"{pad}if {bounds} is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT)"
-                    f" and {v} - {v} == 0.0:"
-                )
+                lines.append(f"{pad}if {bounds} is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT):")
                 lines.append(f"{pad} i = bisect_left({bounds}, {v})")
                 lines.append(f"{pad} if {bounds}[i] != {v}:")  # strictly inside an interval
                 lines.append(f"{pad}  rules, pids = {within}[i]")

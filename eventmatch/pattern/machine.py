@@ -583,9 +583,11 @@ class FieldIndex:
         box: list[tuple[list[float], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None],
         single: dict[int, Any],
     ) -> tuple[list[float], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None:
-        """The interval table of the ranges for the fused matchers: the bounds end with +inf (so that a
-        finite value's ``bisect_left`` is always a bound's position), and each interval lists what
-        ``str_lookup`` gives a string: the rule keys of one-field sub-rules, then the other predicate ids.
+        """The interval table of the ranges for the fused matchers: the bounds begin with -inf and end with
+        +inf, so that any float's ``bisect_left`` is a bound's position (an infinity lands on its
+        sentinel, which sends it to the test of each range; NaN lands before -inf, in an interval of no
+        ranges), and each interval lists what ``str_lookup`` gives a string: the rule keys of one-field
+        sub-rules, then the other predicate ids.
         It goes into ``fused_range_box``, which every change replaces as ``range_box`` is; the
         resolution holds as long (see str_lookup)."""
         table = self._build_ranges([])
@@ -604,7 +606,7 @@ class FieldIndex:
                         else:
                             rules.append(rule)
                 resolved.append((tuple(rules), tuple(others)))
-            fused = ([*bounds, _INF], resolved)
+            fused = ([-_INF, *bounds, _INF], [((), ()), *resolved])
         if box is not _NO_LIST:
             box.append(fused)
         return fused
