@@ -442,8 +442,8 @@ event and about 0.3 µs of interpreter work per event before any
 rule-specific work; quamina (Go) finishes the simple types in about 0.4 µs.
 Closing that gap would take a matcher compiled to native code.
 COMPLEX_ARRAYS reads six coordinates per event and looks up two numbers in
-each, about 0.5 µs per coordinate in Python (one finite test, one bisect and
-one list index for the ranges). Memory per rule is dominated by
+each, about 0.5 µs per coordinate in Python (one bisect and one list index
+for the ranges). Memory per rule is dominated by
 one Python object per field of each sub-rule (its slot, matcher and value
 string), the rule's name and pattern text, and its entries in a few
 dictionaries: about 630 B for a rule of one exact field and just under
