@@ -517,16 +517,7 @@ class FieldIndex:
             self._affix_lookup(value, found)
         if self.others:
             self._other_lookup(value, True, found)
-        rules: list[Any] = []
-        others: list[int] = []
-        for pids in found:
-            for pid in pids:
-                rule = single.get(pid, single)
-                if rule is single:
-                    others.append(pid)
-                else:
-                    rules.append(rule)
-        hit = (tuple(rules), tuple(others))
+        hit = _resolve(found, single)
         memo[value] = hit
         if len(memo) >= (MEMO_SIZE_SLOW if self.affixes or self.shape or self.checked else MEMO_SIZE):
             self.memoize = False
@@ -594,19 +585,7 @@ class FieldIndex:
         fused = None
         if table is not None:
             bounds, within = table
-            resolved = []
-            for lists in within:
-                rules: list[Any] = []
-                others: list[int] = []
-                for pids in lists:
-                    for pid in pids:
-                        rule = single.get(pid, single)
-                        if rule is single:
-                            others.append(pid)
-                        else:
-                            rules.append(rule)
-                resolved.append((tuple(rules), tuple(others)))
-            fused = ([-_INF, *bounds, _INF], [((), ()), *resolved])
+            fused = ([-_INF, *bounds, _INF], [((), ()), *(_resolve(lists, single) for lists in within)])
         if box is not _NO_LIST:
             box.append(fused)
         return fused
@@ -1299,6 +1278,21 @@ def _read_from_fields(slot: Slot, anchor: int) -> bool:
     but a required field the indexes find (the anchor, or any required field of a sub-rule with none),
     whose values come with its hits."""
     return slot.kind != REQUIRED or (anchor >= 0 and slot.pred != anchor)
+
+
+def _resolve(found: list[list[int]], single: dict[int, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    """Lists of predicate ids a value satisfied, resolved: (the rule keys of the one-field sub-rules among
+    them, which are matches; the other predicate ids, which are hits for the checks after)."""
+    rules: list[Any] = []
+    others: list[int] = []
+    for pids in found:
+        for pid in pids:
+            rule = single.get(pid, single)
+            if rule is single:
+                others.append(pid)
+            else:
+                rules.append(rule)
+    return (tuple(rules), tuple(others))
 
 
 def _noter(single: dict[int, Any]) -> Any:
