@@ -120,15 +120,14 @@ class Fused:
     use (its ``kinds``) and reads their contents live, so a rule change that keeps every index's kinds
     needs no new code. ``record``: the paths whose values the checks after the look-ups read, kept in the
     field map. ``single``: predicate id -> rule key for one-field sub-rules (a hit is a match).
-    ``note(found, trail, matched, hits)``: files the predicate ids a value satisfied; ``finish(fields,
-    hits, matched)``: the checks of multi-field sub-rules; ``absence_only``: the machine's sub-rules with
-    nothing to look up (``finish`` checks them on every event while there are any).
+    ``finish(fields, hits, matched)``: the checks of multi-field sub-rules; ``absence_only``: the
+    machine's sub-rules with nothing to look up (``finish`` checks them on every event while there are
+    any).
     The generated function returns the matched rule keys, or None where the general path must decide.
     """
 
     indexes: dict[str, Any]
     record: frozenset[str]
-    note: Callable[[list[list[int]], Any, set[Any], dict[int, Any]], None]
     finish: Callable[[Fields, dict[int, Any], set[Any]], set[Any]]
     absence_only: dict[int, Any]
     single: dict[int, Any]
@@ -223,7 +222,6 @@ class _Builder:
             "MISSING": _UNSET if struct else _MISSING,
             "NO_FIELDS": _NO_FIELDS,
             "T": self.types,
-            "note": fused.note,
             "finish": fused.finish,
             "absence_only": fused.absence_only,
             "single": fused.single,
@@ -291,8 +289,8 @@ class _Builder:
         kind: str,
     ) -> None:
         """FieldIndex.lookup written out for the tables in use, for a value the caller has found to be of
-        ``kind`` (see _leaf). Hits of the common tables are filed inline (as ``note`` would); the rest go
-        through ``found``, filed after."""
+        ``kind`` (see _leaf). Hits of the common tables are filed inline (as the machine's ``note`` would);
+        the rest go through ``found``, filed after."""
         exists, exact_str, literal, exact_num, affixes, but, shape, checked, ranges = kinds
 
         def file(pids: str, at: str) -> None:

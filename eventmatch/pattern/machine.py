@@ -1138,7 +1138,6 @@ class Machine:
             fused = Fused(
                 dict(self.fields),
                 frozenset(self._record_counts),
-                self._note,
                 self._finish,
                 self.absence_only,
                 self.single_rule,
