@@ -591,6 +591,28 @@ def test_at_most_ten_replays_are_active(bridge: EventBridge) -> None:
     assert bridge.start_replay("r10", "arch", *WINDOW)["State"] == "COMPLETED"
 
 
+def test_start_replay_names_what_is_wrong_and_keeps_nothing(bridge: EventBridge) -> None:
+    _archive_with(bridge, 1)
+    with pytest.raises(ValidationError, match=exact(
+        "1 validation error detected: Value 'bad name' at 'replayName' failed to satisfy constraint: Member must "
+        "satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length 1 to 64"
+    )):
+        bridge.start_replay("bad name", "arch", *WINDOW)
+    with pytest.raises(TypeError, match="start must be a datetime, not str"):
+        bridge.start_replay("r", "arch", "2026-11-25", WINDOW[1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="end must be timezone-aware"):
+        bridge.start_replay("r", "arch", WINDOW[0], datetime(2026, 11, 26))
+    with pytest.raises(TypeError, match="rules must be a list of rule names or ARNs"):
+        bridge.start_replay("r", "arch", *WINDOW, rules="all")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=exact(
+        "1 validation error detected: Value 'DONE' at 'state' failed to satisfy constraint: Member must satisfy "
+        "enum value set: [STARTING, RUNNING, CANCELLING, COMPLETED, CANCELLED, FAILED]"
+    )):
+        bridge.list_replays(state="DONE")
+    assert bridge.list_replays() == []  # nothing half-made
+    assert bridge.start_replay("r", "arch", *WINDOW)["State"] == "COMPLETED"
+
+
 def test_a_replay_that_breaks_fails_and_says_why(bridge: EventBridge, monkeypatch: pytest.MonkeyPatch) -> None:
     _archive_with(bridge, 2)
 

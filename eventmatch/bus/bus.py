@@ -903,6 +903,20 @@ class EventBridge:
         or ``CANCELLED`` after :meth:`cancel_replay`, or ``FAILED`` with a ``StateReason``), and
         :meth:`wait_replay` waits for its end. At most ten replays are active at once.
         """
+        if not isinstance(name, str) or not NAME.match(name) or len(name) > 64:
+            raise ValidationError(
+                f"1 validation error detected: Value '{name}' at 'replayName' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length 1 to 64"
+            )
+        for label, when in (("start", start), ("end", end)):
+            if not isinstance(when, datetime):
+                raise TypeError(f"start_replay: {label} must be a datetime, not {type(when).__name__}")
+            if when.tzinfo is None:
+                raise ValueError(f"start_replay: {label} must be timezone-aware (for example tzinfo=UTC), got {when}")
+        if isinstance(rules, str | bytes) or (
+            rules is not None and not all(isinstance(rule, str) for rule in rules)
+        ):
+            raise TypeError("start_replay: rules must be a list of rule names or ARNs")
         if name in self._replays:
             raise ResourceAlreadyExistsError(f"Replay {name} already exists.")
         found = self.archives.get(archive)
@@ -1025,6 +1039,11 @@ class EventBridge:
 
     def list_replays(self, name_prefix: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
         """The replays (optionally those whose name starts with ``name_prefix``, or in ``state``), by name."""
+        if state is not None and state not in REPLAY_STATES:
+            raise ValidationError(
+                f"1 validation error detected: Value '{state}' at 'state' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(REPLAY_STATES)}]"
+            )
         with self._replay_lock:
             return [
                 self._describe(r)
@@ -1042,6 +1061,8 @@ class EventBridge:
         return described
 
 
+#: a replay's states, in the API reference's order
+REPLAY_STATES = ("STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", "FAILED")
 #: replay states that count against the limit of active replays
 _REPLAY_ACTIVE = ("STARTING", "RUNNING", "CANCELLING")
 #: at most this many replays are active at once (AWS's quota)
