@@ -574,6 +574,26 @@ def test_a_cancelled_replay_stops_before_its_next_event(bridge: EventBridge) -> 
         bridge.wait_replay("nope")
 
 
+def test_stop_cancels_the_replays_running_in_the_background(bridge: EventBridge) -> None:
+    gate, entered = threading.Event(), threading.Event()
+
+    def slow(event: dict[str, Any]) -> None:
+        if "replay-name" in event:
+            entered.set()
+            assert gate.wait(10)
+
+    catch_all(bridge, {"Id": "t", "Fn": slow})
+    _archive_with(bridge, 3)
+    bridge.start_replay("bg", "arch", *WINDOW, wait=False)
+    bridge.start_replay("done", "arch", *WINDOW, rules=["nothing"])
+    assert entered.wait(10)
+    bridge.stop()
+    assert bridge.describe_replay("bg")["State"] == "CANCELLING"
+    gate.set()
+    assert bridge.wait_replay("bg", timeout=10)["State"] == "CANCELLED"
+    assert bridge.describe_replay("done")["State"] == "COMPLETED"
+
+
 def test_at_most_ten_replays_are_active(bridge: EventBridge) -> None:
     """The eleventh active replay is refused with the message AWS gives (recorded), and nothing of it is
     kept; once one ends, a new one may start."""

@@ -862,6 +862,15 @@ class EventBridge:
         self._runner.start()
 
     def stop(self) -> None:
+        """Stop the background thread of start(), the worker threads of timed targets and the event loop
+        of coroutine targets, and cancel the replays running in the background (each ends CANCELLED
+        before its next event)."""
+        with self._replay_lock:
+            for name, (thread, cancel) in self._replay_runs.items():
+                replay = self._replays[name]
+                if thread is not None and replay["State"] in ("STARTING", "RUNNING"):
+                    replay["State"] = "CANCELLING"
+                    cancel.set()
         self._stop.set()
         if self._runner is not None:
             self._runner.join()
