@@ -258,11 +258,11 @@ class _Builder:
         lines.append(f"{pad}pass")
 
     def _scalar(
-        self, lines: list[str], pad: str, path: str, v: str, c: str, trail: str, fused: Fused, first: str
+        self, lines: list[str], pad: str, path: str, v: str, c: str, trail: str, fused: Fused
     ) -> None:
         """The fused code for a value ``v`` of class ``c`` at leaf ``path``: a string, a number and a literal
-        each get their own branch, the likelier first (``first`` is ``if`` or ``elif``); the caller writes
-        what follows for a value that is none of them."""
+        each get their own branch (``if``, then ``elif``), the likelier first; the caller writes the ``elif``
+        or ``else`` for a value that is none of them."""
         index = fused.indexes.get(path)
         # numbers first where the look-ups are for numbers: no exact string or affix, some number or range
         _, exact_str, _, exact_num, affixes, _, _, _, ranges = index.kinds if index is not None else (False,) * 9
@@ -274,7 +274,7 @@ class _Builder:
         }
         order = ("number", "str", "literal") if numbers_first else ("str", "number", "literal")
         for i, kind in enumerate(order):
-            lines.append(f"{pad}{first if i == 0 else 'elif'} {branches[kind]}:")
+            lines.append(f"{pad}{'elif' if i else 'if'} {branches[kind]}:")
             self._leaf(lines, pad + " ", path, v, c, trail, fused, kind)
 
     @staticmethod
@@ -427,13 +427,13 @@ class _Builder:
                 self._leaf(lines, inner + " ", child, v, c, trail, fused)
                 lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
                 return
-            self._scalar(lines, inner, child, v, c, trail, fused, "if")
+            self._scalar(lines, inner, child, v, c, trail, fused)
             # a scalar in an array keeps the array's own trail (see event.walk_element)
             item, ci = f"item{next(self.names)}", f"ci{next(self.names)}"
             lines.append(f"{inner}elif {c} is list:")
             lines.append(f"{inner} for {item} in {v}:")
             lines.append(f"{inner}  {ci} = {item}.__class__")
-            self._scalar(lines, inner + "  ", child, item, ci, trail, fused, "if")
+            self._scalar(lines, inner + "  ", child, item, ci, trail, fused)
             lines.append(f"{inner}  else: return None")
             lines.append(f"{inner}else: return None")
             return
