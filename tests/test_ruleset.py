@@ -9,7 +9,7 @@ from unittest import mock
 
 import pytest
 
-from eventmatch import InvalidEventPatternError, Pattern, RuleSet, compile_pattern
+from eventmatch import InvalidEventError, InvalidEventPatternError, Pattern, RuleSet, compile_pattern
 from eventmatch.pattern.machine import FieldIndex
 from tests.concurrency import run_against
 
@@ -25,6 +25,24 @@ def test_matching_names_in_insertion_order() -> None:
     assert rules.matching(EVENT) == ["z-any-ec2", "a-terminated"]
     assert rules.matching(b'{"source": "aws.s3"}') == ["other"]
     assert rules.matching('{"source": "x"}') == []
+
+
+def test_matching_set_has_the_names_of_matching_unordered() -> None:
+    rules = RuleSet()
+    rules.add("z-any-ec2", {"source": ["aws.ec2"]})
+    rules.add("a-terminated", EC2)
+    rules.add("other", {"source": ["aws.s3"]})
+    text = json.dumps(EVENT)
+    for event in (EVENT, text, text.encode(), bytearray(text.encode()), memoryview(text.encode())):
+        found = rules.matching_set(event)
+        assert found == {"z-any-ec2", "a-terminated"} == set(rules.matching(event))
+    assert rules.matching_set('{"source": "x"}') == set()
+    first = rules.matching_set(EVENT)
+    first.add("not a rule")  # each answer is a new set: changing it changes nothing else
+    assert rules.matching_set(EVENT) == {"z-any-ec2", "a-terminated"}
+    for bad in (b"[1]", b"{", 5, None):
+        with pytest.raises(InvalidEventError, match=r"Parameter Event is not valid\."):
+            rules.matching_set(bad)  # type: ignore[arg-type]
 
 
 def test_invalid_add_changes_nothing() -> None:

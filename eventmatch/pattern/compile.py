@@ -251,6 +251,26 @@ class RuleSet:
                 return sorted(matched, key=lambda n: order.get(n, _REMOVED))
         return list(matched)
 
+    def matching_set(self, event: EventInput) -> set[str]:
+        """The names of the rules that match the event, as a new set, in no order.
+
+        The same names as :meth:`matching`, without the cost of putting them in
+        the order the rules were added (a sort, about a fifth of the time of an
+        event that matches four rules). It is the answer AWS's Java library and
+        quamina give: an unordered collection.
+
+        >>> rules = RuleSet()
+        >>> rules.update({"a": {"source": ["shop"]}, "b": {"detail": {"total": [{"numeric": [">", 100]}]}}})
+        >>> sorted(rules.matching_set(b'{"source": "shop", "detail": {"total": 250}}'))
+        ['a', 'b']
+        """
+        kind = type(event)
+        if kind is dict:
+            return self._match(event)
+        if kind is bytes or kind is str or isinstance(event, (bytearray, memoryview)):
+            return self._match_json(event)  # type: ignore[arg-type]  # narrowed by the checks above
+        return self._match(load_event(event))
+
     def pattern(self, name: str) -> Pattern:
         """The compiled pattern of a rule (equal to the one added: the same text)."""
         return _compile_text(self._patterns[name])
