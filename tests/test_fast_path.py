@@ -86,8 +86,10 @@ def test_selective_json_decoding_agrees_with_the_full_parse(
     expected = full_path(machine, text)
     assert machine.match_json(text) == expected
     assert machine.match_json(text.encode()) == expected
+    assert machine.match_any(text) == machine.match_any(text.encode()) == expected
+    assert machine.match_any(bytearray(text.encode())) == expected
     parsed = json.loads(text)
-    assert machine.match(parsed) == expected
+    assert machine.match(parsed) == machine.match_any(parsed) == expected
     assert expected == {f"r{i}" for i, p in enumerate(rules) if reference.matches(p, parsed)}
 
 
@@ -134,6 +136,7 @@ def test_fast_path_edge_cases(text: str, expected: bool) -> None:
     machine = _machine([RULE])
     assert bool(machine.match_json(text)) is expected
     assert bool(machine.match_json(text.encode())) is expected
+    assert bool(machine.match_any(text)) is bool(machine.match_any(text.encode())) is expected
     assert bool(full_path(machine, text)) is expected
 
 
@@ -146,6 +149,8 @@ def test_invalid_json_is_an_error_even_where_no_rule_looks(data: bytes) -> None:
     rules.add("r", RULE)
     with pytest.raises(eventmatch.InvalidEventError):
         rules.matching(data)
+    with pytest.raises(eventmatch.InvalidEventError):
+        rules.matching_set(data)
 
 
 def test_exact_big_integers_are_compared_exactly() -> None:

@@ -175,6 +175,9 @@ def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
             got = tuple(rules.matching(event if i % 2 else text))
             assert got[:2] == ("stable", "stable-or"), got
             answers.add(got[2:])
+            unordered = rules.matching_set(text if i % 2 else event)  # the machine's match_any
+            assert {"stable", "stable-or"} <= unordered, unordered
+            assert len(unordered) <= 3 and all(n.startswith("flip") for n in unordered - {"stable", "stable-or"})
 
     errors = run_against(churn, read, threads=3)
     assert not errors, errors[0]

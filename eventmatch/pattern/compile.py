@@ -149,6 +149,8 @@ class RuleSet:
         self._machine = Machine()
         self._match = self._machine.match  # bound once: matching is the hot path
         self._match_json = self._machine.match_json
+        # matching_set is the machine's own entry point, bound once: no Python call of RuleSet's per event
+        self.matching_set = self._machine.match_any  # type: ignore[method-assign]
         # name -> pattern text: the compiled Pattern (its sub-rules) is not kept, as the machine holds what
         # matching needs; pattern() compiles the text again (cached), about 200 bytes a rule less
         self._patterns: dict[str, str] = {}
@@ -264,12 +266,7 @@ class RuleSet:
         >>> sorted(rules.matching_set(b'{"source": "shop", "detail": {"total": 250}}'))
         ['a', 'b']
         """
-        kind = type(event)
-        if kind is dict:
-            return self._match(event)
-        if kind is bytes or kind is str or isinstance(event, (bytearray, memoryview)):
-            return self._match_json(event)  # type: ignore[arg-type]  # narrowed by the checks above
-        return self._match(load_event(event))
+        return self._machine.match_any(event)  # (each RuleSet binds this method to the machine's in __init__)
 
     def pattern(self, name: str) -> Pattern:
         """The compiled pattern of a rule (equal to the one added: the same text)."""
