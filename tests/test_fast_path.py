@@ -175,6 +175,23 @@ def test_extractor_is_rebuilt_when_paths_change_and_only_then() -> None:
     assert rules.matching(b'{"a": "x", "b": "y"}') == ["a"]
 
 
+def test_machines_of_one_shape_share_compiled_code_but_not_their_indexes() -> None:
+    """The generated source depends only on the paths and the kinds of look-up; it is compiled once and
+    each machine runs it on its own indexes."""
+    one, two = eventmatch.RuleSet(), eventmatch.RuleSet()
+    one.add("x", {"a": ["x"], "b": [{"prefix": "p"}]})
+    two.add("y", {"a": ["y"], "b": [{"prefix": "q"}]})
+    for event in ({"a": "x", "b": "pz"}, {"a": "y", "b": "qz"}):
+        assert one.matching(event) == (["x"] if event["a"] == "x" else [])
+        assert two.matching(event) == (["y"] if event["a"] == "y" else [])
+        assert one.matching(json.dumps(event)) == one.matching(event)
+        assert two.matching(json.dumps(event)) == two.matching(event)
+    first, second = one._machine._extractor, two._machine._extractor
+    assert first is not None and second is not None and first is not second
+    assert first.match_dict.__code__ is second.match_dict.__code__  # type: ignore[union-attr]
+    assert first.match_struct.__code__ is second.match_struct.__code__  # type: ignore[union-attr]
+
+
 @SETTINGS
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5), patterns), min_size=1, max_size=12), EVENTS)
 def test_fused_matchers_follow_rule_changes_between_matches(

