@@ -175,6 +175,35 @@ def test_extractor_is_rebuilt_when_paths_change_and_only_then() -> None:
     assert rules.matching(b'{"a": "x", "b": "y"}') == ["a"]
 
 
+def test_rule_sets_of_many_paths_take_the_general_path_and_come_back() -> None:
+    """Past MAX_LEAVES paths no code is generated (it would test every path on every event and take long
+    to compile); the general path gives the same answers, and the code comes back below the limit."""
+    from eventmatch.pattern.extract import MAX_LEAVES
+
+    rules = eventmatch.RuleSet()
+    patterns_ = {f"r{i}": {"detail": {f"o{i % 5}": {f"f{i}": ["x", {"prefix": "p"}]}}} for i in range(MAX_LEAVES)}
+    rules.update(patterns_)
+    events = [{"detail": {"o1": {"f1": "x", "f6": "pq"}, "o2": {"f2": "y"}}}, {"detail": {"o3": [{"f3": "x"}]}}]
+
+    def check() -> None:
+        for event in events:
+            expected = [n for n, p in patterns_.items() if reference.matches(p, event)]
+            assert rules.matching(event) == rules.matching(json.dumps(event)) == expected
+            assert rules.matching_set(event) == set(expected)
+
+    check()
+    assert rules._machine._extractor is not None
+    patterns_["one-more"] = {"detail": {"wide": [{"exists": True}]}}
+    rules.add("one-more", patterns_["one-more"])
+    events.append({"detail": {"wide": 5, "o1": {"f1": "p1"}}})
+    check()
+    assert rules._machine._extractor is None  # the general path
+    rules.remove("one-more")
+    del patterns_["one-more"]
+    check()
+    assert rules._machine._extractor is not None
+
+
 def test_machines_of_one_shape_share_compiled_code_but_not_their_indexes() -> None:
     """The generated source depends only on the paths and the kinds of look-up; it is compiled once and
     each machine runs it on its own indexes."""

@@ -42,7 +42,12 @@ import msgspec
 from ..event import Fields, walk_element, walk_value
 from .numbers import FLOAT_EXACT
 
-#: A generated extractor gives up above these sizes and the caller flattens in full.
+#: A generated extractor gives up above these sizes and the caller flattens in full. Past about 64
+#: leaf paths the general path is the better one: the generated code tests each path the rules name
+#: (64 under one object: about the 2 µs of the general path, which costs what the event holds), a
+#: decoded struct sets every declared field, and Python compiles the code at about 1 ms a path, again
+#: after each change of paths.
+MAX_LEAVES = 64
 MAX_PATHS = 4096
 MAX_DEPTH = 8
 
@@ -425,12 +430,14 @@ class _Builder:
         pad = " " * indent
         scalar = "{c} is str or {c} is int or {c} is float or {c} is bool or {v} is None"
         child = self.child_path(path, key)
-        v = f"v{next(self.names)}"
+        # local names by indentation, not one per child: a block's names are dead once it ends, and a
+        # function of thousands of locals pays for each of them on every call (a frame slot to set and clear)
+        v = f"v{indent}"
         get = f"{var}.f{i}" if struct else f"{var}.get({key!r}, MISSING)"
         lines.append(f"{pad}{v} = {get}")
         lines.append(f"{pad}if {v} is not MISSING:")
         inner = pad + " "
-        c = f"c{next(self.names)}"
+        c = f"c{indent}"
         lines.append(f"{inner}{c} = {v}.__class__")
         if self.is_leaf(child):
             if fused is None:
@@ -440,7 +447,7 @@ class _Builder:
                 return
             self._scalar(lines, inner, child, v, c, trail, fused)
             # a scalar in an array keeps the array's own trail (see event.walk_element)
-            item, ci = f"item{next(self.names)}", f"ci{next(self.names)}"
+            item, ci = f"item{indent}", f"ci{indent}"
             lines.append(f"{inner}elif {c} is list:")
             lines.append(f"{inner} for {item} in {v}:")
             lines.append(f"{inner}  {ci} = {item}.__class__")
@@ -452,7 +459,7 @@ class _Builder:
         self._body(lines, child, v, trail, indent + 2, struct, fused)
         lines.append(f"{inner} pass")
         lines.append(f"{inner}elif {c} is list:")
-        a, item, t = (f"{n}{next(self.names)}" for n in ("a", "item", "t"))
+        a, item, t = (f"{n}{indent}" for n in ("a", "item", "t"))
         if fused is None:
             lines.append(f"{inner} {a} = counter[0]")
             lines.append(f"{inner} counter[0] += 1")
@@ -475,7 +482,7 @@ class _Builder:
             lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
         else:
             # a scalar where an object was expected holds no wanted path: nothing to record
-            ci = f"ci{next(self.names)}"
+            ci = f"ci{indent}"
             lines.append(f"{inner}  else:")
             lines.append(f"{inner}   {ci} = {item}.__class__")
             lines.append(f"{inner}   if not ({scalar.format(c=ci, v=item)}): return None")
@@ -484,7 +491,7 @@ class _Builder:
 
 def build_extractor(wanted: frozenset[str], leaves: frozenset[str], fused: Fused | None = None) -> Extractor | None:
     """An extractor for these paths, or None when there are too many or they nest too deep."""
-    if len(wanted) > MAX_PATHS or any(p.count(".") > MAX_DEPTH for p in leaves):
+    if len(leaves) > MAX_LEAVES or len(wanted) > MAX_PATHS or any(p.count(".") > MAX_DEPTH for p in leaves):
         return None
     return Extractor(wanted, leaves, fused)
 
