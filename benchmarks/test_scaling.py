@@ -78,3 +78,12 @@ def test_add_and_remove_one_rule(benchmark: Any, n_rules: int) -> None:
         rules.remove("extra")
 
     benchmark(add_remove)
+
+
+@pytest.mark.parametrize("n_paths", [10, 100, 1000])
+@pytest.mark.benchmark(group="distinct-paths-1000-events")
+def test_rules_on_distinct_paths(benchmark: Any, n_paths: int) -> None:
+    """One rule a field path: past 64 paths the general path, whose cost follows the event, not the rules."""
+    rules = RuleSet()
+    rules.update((f"r{i}", pattern) for i, pattern in enumerate(workload.path_rules(n_paths)))
+    benchmark(_run_all, rules.matching_set, workload.path_events(1000, n_paths))

@@ -68,3 +68,20 @@ def events(n: int, seed: int = 2) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def path_rules(n: int) -> list[dict[str, Any]]:
+    """``n`` rules, each on a field path of its own: ``detail.o<k>.f<i>``, ten objects under ``detail``."""
+    return [{"source": ["com.example.paths"], "detail": {f"o{i % 10}": {f"f{i}": [f"v{i % 7}"]}}} for i in range(n)]
+
+
+def path_events(n: int, paths: int, seed: int = 3) -> list[dict[str, Any]]:
+    """Envelopes for :func:`path_rules`: each carries three of those paths (and the usual detail keys)."""
+    rnd = random.Random(seed)
+    out = []
+    for event in events(n, seed):
+        detail: dict[str, Any] = {"state": event["detail"]["state"], "size": event["detail"]["size"]}
+        for i in rnd.sample(range(paths), min(3, paths)):
+            detail.setdefault(f"o{i % 10}", {})[f"f{i}"] = f"v{rnd.randrange(7)}"
+        out.append({**event, "source": "com.example.paths", "detail": detail})
+    return out
