@@ -849,7 +849,7 @@ class AnchorGroup:
                     matched.add(compiled.rule)
 
 
-@dataclass
+@dataclass(repr=False)
 class Machine:
     """Compiled sub-rules of many rules, matched together.
 
@@ -889,6 +889,9 @@ class Machine:
 
     def __post_init__(self) -> None:
         self._note = _noter(self.single_rule)
+
+    def __repr__(self) -> str:  # the fields hold every index: a dataclass repr would print them all
+        return f"<Machine of {len(self.by_rule)} rules on {len(self._leaf_counts)} paths>"
 
     def _new_id(self) -> int:
         self._next_id += 1
