@@ -37,8 +37,8 @@ def test_matching_set_has_the_names_of_matching_unordered() -> None:
         found = rules.matching_set(event)
         assert found == {"z-any-ec2", "a-terminated"} == set(rules.matching(event))
     assert rules.matching_set('{"source": "x"}') == set()
-    # bound to the machine's match_any, whose repr stays short whatever the rule set holds
-    assert repr(rules.matching_set) == "<bound method Machine.match_any of <Machine of 3 rules on 2 paths>>"
+    # bound to the machine's match, whose repr stays short whatever the rule set holds
+    assert repr(rules.matching_set) == "<bound method Machine.match of <Machine of 3 rules on 2 paths>>"
     first = rules.matching_set(EVENT)
     first.add("not a rule")  # each answer is a new set: changing it changes nothing else
     assert rules.matching_set(EVENT) == {"z-any-ec2", "a-terminated"}
@@ -177,7 +177,7 @@ def test_lock_free_matching_sees_each_rule_whole_while_rules_change() -> None:
             got = tuple(rules.matching(event if i % 2 else text))
             assert got[:2] == ("stable", "stable-or"), got
             answers.add(got[2:])
-            unordered = rules.matching_set(text if i % 2 else event)  # the machine's match_any
+            unordered = rules.matching_set(text if i % 2 else event)  # the machine's match, bound
             assert {"stable", "stable-or"} <= unordered, unordered
             assert len(unordered) <= 3 and all(n.startswith("flip") for n in unordered - {"stable", "stable-or"})
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import InvalidEventPatternError
-from ..event import load_event
 from .machine import Machine
 from .parse import SubRule, parse_text, pattern_text
 
@@ -55,10 +54,7 @@ class Pattern:
 
     def matches(self, event: EventInput) -> bool:
         """Whether the event (a dict, or JSON text or bytes) matches this pattern."""
-        machine = self._machine or self._own_machine()
-        if isinstance(event, (str, bytes, bytearray, memoryview)):
-            return bool(machine.match_json(event))
-        return bool(machine.match(load_event(event)))
+        return bool((self._machine or self._own_machine()).match(event))
 
     def dump(self) -> str:
         """A readable listing of the compiled pattern, one sub-rule per block."""
@@ -148,9 +144,8 @@ class RuleSet:
     def __init__(self) -> None:
         self._machine = Machine()
         self._match = self._machine.match  # bound once: matching is the hot path
-        self._match_json = self._machine.match_json
         # matching_set is the machine's own entry point, bound once: no Python call of RuleSet's per event
-        self.matching_set = self._machine.match_any  # type: ignore[method-assign]
+        self.matching_set = self._machine.match  # type: ignore[method-assign]
         # name -> pattern text: the compiled Pattern (its sub-rules) is not kept, as the machine holds what
         # matching needs; pattern() compiles the text again (cached), about 200 bytes a rule less
         self._patterns: dict[str, str] = {}
@@ -236,13 +231,7 @@ class RuleSet:
 
     def matching(self, event: EventInput) -> list[str]:
         """The names of the rules that match the event, in the order they were added."""
-        kind = type(event)
-        if kind is dict:
-            matched = self._match(event)
-        elif kind is bytes or kind is str or isinstance(event, (bytearray, memoryview)):
-            matched = self._match_json(event)  # type: ignore[arg-type]  # narrowed by the checks above
-        else:
-            matched = self._match(load_event(event))
+        matched = self._match(event)
         if not matched:
             return []
         if len(matched) > 1:
@@ -266,7 +255,7 @@ class RuleSet:
         >>> sorted(rules.matching_set(b'{"source": "shop", "detail": {"total": 250}}'))
         ['a', 'b']
         """
-        return self._machine.match_any(event)  # (each RuleSet binds this method to the machine's in __init__)
+        return self._machine.match(event)  # (each RuleSet binds this name to the machine's method in __init__)
 
     def pattern(self, name: str) -> Pattern:
         """The compiled pattern of a rule (equal to the one added: the same text)."""

@@ -1154,67 +1154,14 @@ class Machine:
     # matches again under the lock. Either way the answer comes from a machine no change was half-way
     # through, so a match sees each rule whole or not at all.
     def match(self, event: Any) -> set[Any]:
-        """The keys of the rules that match an event given as a dict."""
-        version = self._version
-        if not version & 1 and not self._extractor_stale:
-            try:
-                # _match written out: one Python call less per event
-                extractor = self._extractor
-                matched = extractor.match_dict(event) if extractor is not None and type(event) is dict else None  # type: ignore[misc]
-                if matched is None:
-                    matched = self._match_fields(flatten(event, self.wanted))
-                if self._version == version:
-                    return matched
-            except Exception:  # a change under way; a genuine error comes again under the lock
-                pass
-        with self._lock:
-            return self._match(event, self._current_extractor() if self._extractor_stale else self._extractor)
+        """The keys of the rules that match an event: a dict (or another mapping), or JSON text or bytes.
 
-    def _match(self, event: Any, extractor: Extractor | None) -> set[Any]:
-        if extractor is not None and type(event) is dict:
-            matched = extractor.match_dict(event)  # type: ignore[misc]  # a machine's extractor has matchers
-            if matched is not None:
-                return matched
-        return self._match_fields(flatten(event, self.wanted))
-
-    def match_json(self, data: str | bytes | bytearray | memoryview) -> set[Any]:
-        """The keys of the rules that match an event given as JSON text or bytes.
-
-        Only the fields the rules use are decoded; whatever the typed decoder
-        cannot decide is parsed in full (raising InvalidEventError if it is
-        not a JSON object).
+        Of JSON, only the fields the rules use are decoded; whatever the typed
+        decoder cannot decide is parsed in full (raising InvalidEventError if it
+        is not a JSON object). Both fast paths are written out here, as is the
+        generated code's call: one Python call per event (``RuleSet.matching_set``
+        is this method, bound).
         """
-        version = self._version
-        if not version & 1 and not self._extractor_stale:
-            try:
-                # _match_json written out: one Python call less per event
-                extractor = self._extractor
-                matched = None
-                kind = type(data)
-                if extractor is not None and (kind is str or kind is bytes):
-                    # Extractor.decode written out for the common case: str or ASCII bytes
-                    if kind is str or data.isascii():  # type: ignore[union-attr]  # bytes here
-                        try:
-                            decoded = extractor.typed_decode(data)  # type: ignore[arg-type]  # str or bytes
-                        except FAILED:
-                            decoded = None
-                    else:
-                        decoded = extractor.decode(data)  # type: ignore[arg-type]  # bytes
-                    if decoded is not None:
-                        matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as in _match
-                if matched is None:
-                    matched = self._match_fields(flatten(load_event(data), self.wanted))
-                if self._version == version:
-                    return matched
-            except Exception:  # a change under way; a genuine error comes again under the lock
-                pass
-        with self._lock:
-            return self._match_json(data, self._current_extractor() if self._extractor_stale else self._extractor)
-
-    def match_any(self, event: Any) -> set[Any]:
-        """``match`` for a dict, ``match_json`` for JSON text or bytes, and any other mapping read as an
-        event: one call for ``RuleSet.matching_set``, with both fast paths written out (a Python call
-        less per event)."""
         version = self._version
         if not version & 1 and not self._extractor_stale:
             try:
@@ -1223,12 +1170,13 @@ class Machine:
                 matched = None
                 if kind is dict:
                     if extractor is not None:
-                        matched = extractor.match_dict(event)  # type: ignore[misc]  # as in match
+                        matched = extractor.match_dict(event)  # type: ignore[misc]  # a machine's has matchers
                     if matched is None:
                         matched = self._match_fields(flatten(event, self.wanted))
                 elif kind is str or kind is bytes:
                     if extractor is not None:
-                        if kind is str or event.isascii():  # as in match_json
+                        # Extractor.decode written out for the common case: str or ASCII bytes
+                        if kind is str or event.isascii():
                             try:
                                 decoded = extractor.typed_decode(event)
                             except FAILED:
@@ -1236,7 +1184,7 @@ class Machine:
                         else:
                             decoded = extractor.decode(event)
                         if decoded is not None:
-                            matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as in match
+                            matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as above
                     if matched is None:
                         matched = self._match_fields(flatten(load_event(event), self.wanted))
                 else:  # bytearray, memoryview, another mapping; anything else raises, again under the lock
@@ -1246,21 +1194,24 @@ class Machine:
             except Exception:  # a change under way; a genuine error comes again under the lock
                 pass
         with self._lock:
-            extractor = self._current_extractor() if self._extractor_stale else self._extractor
-            if type(event) is dict:
-                return self._match(event, extractor)
-            if isinstance(event, (str, bytes, bytearray, memoryview)):
-                return self._match_json(event, extractor)
-            return self._match(load_event(event), extractor)
+            return self._match(event, self._current_extractor() if self._extractor_stale else self._extractor)
 
-    def _match_json(self, data: str | bytes | bytearray | memoryview, extractor: Extractor | None) -> set[Any]:
-        if extractor is not None and (type(data) is bytes or type(data) is str):
-            decoded = extractor.decode(data)
-            if decoded is not None:
-                matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as in _match
+    def _match(self, event: Any, extractor: Extractor | None) -> set[Any]:
+        """``match`` under the lock: the same steps, with ``Extractor.decode`` for text."""
+        kind = type(event)
+        if kind is dict:
+            if extractor is not None:
+                matched = extractor.match_dict(event)  # type: ignore[misc]  # a machine's has matchers
                 if matched is not None:
                     return matched
-        return self._match_fields(flatten(load_event(data), self.wanted))
+            return self._match_fields(flatten(event, self.wanted))
+        if extractor is not None and (kind is bytes or kind is str):
+            decoded = extractor.decode(event)
+            if decoded is not None:
+                matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as above
+                if matched is not None:
+                    return matched
+        return self._match_fields(flatten(load_event(event), self.wanted))
 
     def _match_fields(self, flat: Fields) -> set[Any]:
         """The general path: look up every value of the field map, then check what the look-ups found."""
