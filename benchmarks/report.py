@@ -421,7 +421,8 @@ def render(
         f"{scaling['add_small'] * 1e6:.0f} µs into a set of 100). Removing one: {scaling['remove'] * 1e6:.0f} µs. "
         "Neither recompiles the rule set: they touch only the rule's own index entries. A rule that brings "
         "a field path no rule used, or a kind of look-up its path's index did not have, makes the next match "
-        "regenerate the machine's matching code once (a few milliseconds for ten paths).",
+        "regenerate the machine's matching code once (a few milliseconds for ten paths one level deep, tens "
+        "of milliseconds three levels deep, as the table above shows; none past 64 paths).",
     ]
     if 100 in per_event:
         targets.append(
