@@ -217,6 +217,14 @@ def test_machines_of_one_shape_share_compiled_code_but_not_their_indexes() -> No
     assert first.match_dict.__code__ is second.match_dict.__code__  # type: ignore[union-attr]
     assert first.match_struct.__code__ is second.match_struct.__code__  # type: ignore[union-attr]
 
+    from eventmatch.pattern import extract
+
+    with mock.patch.object(extract, "CACHED_SOURCE_MAX", 0):  # large sources are compiled each time
+        three = eventmatch.RuleSet()
+        three.add("z", {"a": ["z"], "b": [{"prefix": "p"}]})
+        assert three.matching({"a": "z", "b": "pz"}) == ["z"]
+        assert three._machine._extractor.match_dict.__code__ is not first.match_dict.__code__  # type: ignore[union-attr]
+
 
 @SETTINGS
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5), patterns), min_size=1, max_size=12), EVENTS)

@@ -61,12 +61,23 @@ _NO_FIELDS: Fields = {}  # never written: see Extractor.matcher
 FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
 
 
-@functools.lru_cache(maxsize=32)
+#: sources up to this many characters are remembered (the code of 64 paths three levels deep is
+#: about 0.8 MB of text, and as much bytecode: 32 of those would hold 50 MB for shapes rarely seen twice)
+CACHED_SOURCE_MAX = 200_000
+
+
 def _compiled(source: str) -> CodeType:
-    """The generated source compiled, remembered by its text. The text depends only on the paths and the
-    kinds of look-up in use (the values live in the indexes, which the code reads through its globals),
-    so machines of the same shape share it: a new RuleSet of a known shape skips Python's compiler,
-    about 0.7 ms of the 0.9 ms its first match took."""
+    """The generated source compiled, remembered by its text when it is not large. The text depends only
+    on the paths and the kinds of look-up in use (the values live in the indexes, which the code reads
+    through its globals), so machines of the same shape share it: a new RuleSet of a known shape skips
+    Python's compiler, about 0.7 ms of the 0.9 ms its first match took."""
+    if len(source) > CACHED_SOURCE_MAX:
+        return compile(source, "<eventmatch generated>", "exec")
+    return _compiled_cached(source)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_cached(source: str) -> CodeType:
     return compile(source, "<eventmatch generated>", "exec")
 
 
