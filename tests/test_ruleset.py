@@ -47,6 +47,19 @@ def test_matching_set_has_the_names_of_matching_unordered() -> None:
             rules.matching_set(bad)  # type: ignore[arg-type]
 
 
+def test_a_subclass_can_override_matching_set() -> None:
+    class Counting(RuleSet):
+        calls = 0
+
+        def matching_set(self, event: Any) -> set[str]:
+            Counting.calls += 1
+            return super().matching_set(event)
+
+    rules = Counting()
+    rules.add("a", EC2)
+    assert rules.matching_set(EVENT) == {"a"} and Counting.calls == 1
+
+
 def test_invalid_add_changes_nothing() -> None:
     rules = RuleSet()
     rules.add("keep", EC2)

@@ -145,7 +145,9 @@ class RuleSet:
         self._machine = Machine()
         self._match = self._machine.match  # bound once: matching is the hot path
         # matching_set is the machine's own entry point, bound once: no Python call of RuleSet's per event
-        self.matching_set = self._machine.match  # type: ignore[method-assign]
+        # (unless a subclass overrides the method, which then stays in charge)
+        if type(self).matching_set is RuleSet.matching_set:
+            self.matching_set = self._machine.match  # type: ignore[method-assign]
         # name -> pattern text: the compiled Pattern (its sub-rules) is not kept, as the machine holds what
         # matching needs; pattern() compiles the text again (cached), about 200 bytes a rule less
         self._patterns: dict[str, str] = {}
