@@ -469,6 +469,15 @@ class _Builder:
         lines.append(f"{inner}if {c} is {'T[' + repr(child) + ']' if struct else 'dict'}:")
         self._body(lines, child, v, trail, indent + 2, struct, fused)
         lines.append(f"{inner} pass")
+        if not path:
+            # an array of objects under a top-level key (where an EventBridge envelope has none: detail
+            # is an object) gets no code of its own: each object level's array copy doubles the code
+            # below it, and Python compiles it at about 1 ms a path; the general path reads such events
+            if fused is None:
+                lines.append(f"{inner}else: walk_value({v}, {child!r}, {trail}, out, wanted, counter)")
+            else:
+                lines.append(f"{inner}elif not ({scalar.format(c=c, v=v)}): return None")
+            return
         lines.append(f"{inner}elif {c} is list:")
         a, item, t = (f"{n}{indent}" for n in ("a", "item", "t"))
         if fused is None:
