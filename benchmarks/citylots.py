@@ -198,12 +198,17 @@ RULE_TYPES: dict[str, list[dict[str, Any]]] = {
 
 
 def write_rules(directory: Path) -> None:
-    """One ``TYPE.jsonl`` per rule type, lines ``{"name": ..., "pattern": {...}}`` (the anchors' format)."""
+    """One ``TYPE.jsonl`` per rule type (see write_rule_set)."""
     directory.mkdir(parents=True, exist_ok=True)
     for kind, patterns in RULE_TYPES.items():
-        with open(directory / f"{kind}.jsonl", "w") as out:
-            for i, pattern in enumerate(patterns):
-                out.write(json.dumps({"name": f"{kind.lower()}-{i}", "pattern": pattern}) + "\n")
+        write_rule_set(directory / f"{kind}.jsonl", kind.lower(), patterns)
+
+
+def write_rule_set(path: Path, prefix: str, patterns: list[dict[str, Any]]) -> None:
+    """Rules in the anchors' format, lines ``{"name": "<prefix>-<i>", "pattern": {...}}``."""
+    with open(path, "w") as out:
+        for i, pattern in enumerate(patterns):
+            out.write(json.dumps({"name": f"{prefix}-{i}", "pattern": pattern}) + "\n")
 
 
 def write_events(path: Path, lines: list[bytes]) -> None:

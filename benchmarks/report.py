@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import statistics
 import subprocess
@@ -241,9 +240,7 @@ def scaling_anchor(anchors: Path, sizes: list[int], lines: list[bytes]) -> dict[
         rules_dir, events_file = Path(tmp) / "rules", Path(tmp) / "events.jsonl"
         rules_dir.mkdir()
         for n in sizes:
-            with open(rules_dir / f"R{n:06d}.jsonl", "w") as f:
-                for i, pattern in enumerate(workload.rules(n)):
-                    f.write(json.dumps({"name": f"r{i}", "pattern": pattern}) + "\n")
+            citylots.write_rule_set(rules_dir / f"R{n:06d}.jsonl", "r", workload.rules(n))
         citylots.write_events(events_file, lines)
         log(f"scaling: anchors on {', '.join(map(str, sizes))} rules")
         for (engine, kind), (speed, matches) in run_anchors(anchors, rules_dir, events_file).items():
