@@ -86,6 +86,8 @@ class Extractor:
 
     Each function is generated on its first use (most programs match only dicts, or only JSON), under
     a lock; ``match_dict`` and ``match_struct`` then replace themselves by the generated function.
+    ``match_struct`` takes the decoded structs, or JSON text that needs no UTF-8 check (str, or ASCII
+    bytes), which it decodes itself.
     """
 
     __slots__ = ("_builder", "_fused", "_lock", "_made", "match_dict", "match_struct", "paths", "typed_decode")
@@ -114,7 +116,7 @@ class Extractor:
                     made = builder.function(struct=name == "from_struct")
                 else:
                     assert fused is not None
-                    made = builder.matcher(struct=name == "match_struct", fused=fused)
+                    made = builder.matcher(struct=name == "match_struct", fused=fused, decode=self.typed_decode)
                     setattr(self, name, made)
                 self._made[name] = made
         return made
@@ -206,6 +208,12 @@ class _Builder:
         self.types[path] = made
         return made
 
+    def type_name(self, path: str) -> str:
+        """The name the generated code reads ``path``'s struct type by (a global: no subscript per event)."""
+        made = self.struct_type(path)
+        self.constants[made.__name__] = made
+        return made.__name__  # type: ignore[no-any-return]
+
     # -- code generation --------------------------------------------------------
     def function(self, struct: bool) -> Callable[[Any], Fields]:
         lines = ["def extract(ev):", " out = {}", " counter = [0]"]
@@ -216,17 +224,22 @@ class _Builder:
             "walk_element": walk_element,
             "MISSING": _UNSET if struct else _MISSING,
             "wanted": self.wanted,
-            "T": self.types,
         }
         env.update(self.constants)
         exec(_compiled("\n".join(lines)), env)
         return env["extract"]  # type: ignore[no-any-return]
 
-    def matcher(self, struct: bool, fused: Fused) -> Callable[[Any], Any]:
-        """Extraction fused with the look-ups: see :class:`Fused`."""
+    def matcher(self, struct: bool, fused: Fused, decode: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
+        """Extraction fused with the look-ups: see :class:`Fused`. The struct matcher also takes JSON text
+        (str, or ASCII bytes) and decodes it with ``decode`` itself (one Python call per event, not two),
+        returning None where the typed decoder fails."""
         self.lookup_names = {path: f"I{i}" for i, path in enumerate(sorted(fused.indexes))}
-        lines = [
-            "def match(ev):",
+        lines = ["def match(ev):"]
+        if struct:
+            lines.append(f" if ev.__class__ is not {self.type_name('')}:")
+            lines.append("  try: ev = decode(ev)")
+            lines.append("  except FAILED: return None")
+        lines += [
             # with no field recorded, the checks after the look-ups read no field map: a shared empty one
             " out = {}" if fused.record else " out = NO_FIELDS",
             " counter = 0",  # a plain local: the fused code calls no walker that would need to count
@@ -242,13 +255,17 @@ class _Builder:
                 lines.append(f" box = {name}.fused_range_box")
                 lines.append(f" table = box[0] if box else {name}._build_fused_ranges(box, single)")
                 lines.append(f" {name}_bounds, {name}_within = (None, None) if table is None else table")
+        start = len(lines)
         self._body(lines, "", "ev", "()", 1, struct, fused)
+        if not any("counter" in line for line in lines[start:]):  # no array of objects below the top
+            lines.remove(" counter = 0")
         lines.append(" if hits or absence_only: return finish(out, hits, matched)")
         lines.append(" return matched")
         env: dict[str, Any] = {
             "MISSING": _UNSET if struct else _MISSING,
             "NO_FIELDS": _NO_FIELDS,
-            "T": self.types,
+            "decode": decode,
+            "FAILED": FAILED,
             "finish": fused.finish,
             "absence_only": fused.absence_only,
             "single": fused.single,
@@ -348,10 +365,13 @@ class _Builder:
                 lines.append(f"{pad} if hit is None: hit = {index}.str_lookup({v}, single)")
                 lines.append(f"{pad} rules, pids = hit")
                 lines.append(f"{pad} if rules: matched.update(rules)")  # the one-field rules found
-                lines.append(f"{pad} for pid in pids:")  # the other predicates, filed as file() does
-                lines.append(f"{pad}  trails = hits.get(pid)")
-                lines.append(f"{pad}  if trails is None: hits[pid] = [{trail}]")
-                lines.append(f"{pad}  else: trails.append({trail})")
+                # the other predicates, filed as file() does; most values have none, and a loop over an
+                # empty tuple still makes an iterator
+                lines.append(f"{pad} if pids:")
+                lines.append(f"{pad}  for pid in pids:")
+                lines.append(f"{pad}   trails = hits.get(pid)")
+                lines.append(f"{pad}   if trails is None: hits[pid] = [{trail}]")
+                lines.append(f"{pad}   else: trails.append({trail})")
                 lines.append(f"{pad}else:")
                 at = pad + " "
                 if affixes:
@@ -385,10 +405,11 @@ class _Builder:
                 lines.append(f"{pad} if {bounds}[i] != {v}:")  # strictly inside an interval
                 lines.append(f"{pad}  rules, pids = {within}[i]")
                 lines.append(f"{pad}  if rules: matched.update(rules)")
-                lines.append(f"{pad}  for pid in pids:")
-                lines.append(f"{pad}   trails = hits.get(pid)")
-                lines.append(f"{pad}   if trails is None: hits[pid] = [{trail}]")
-                lines.append(f"{pad}   else: trails.append({trail})")
+                lines.append(f"{pad}  if pids:")
+                lines.append(f"{pad}   for pid in pids:")
+                lines.append(f"{pad}    trails = hits.get(pid)")
+                lines.append(f"{pad}    if trails is None: hits[pid] = [{trail}]")
+                lines.append(f"{pad}    else: trails.append({trail})")
                 lines.append(f"{pad} else: {index}._range_lookup({v}, found)")
                 lines.append(f"{pad}else: {index}._range_lookup({v}, found)")
         if but:  # a value that is not a string is excluded by no anything-but list of strings
@@ -466,7 +487,7 @@ class _Builder:
             lines.append(f"{inner}  else: return None")
             lines.append(f"{inner}else: return None")
             return
-        lines.append(f"{inner}if {c} is {'T[' + repr(child) + ']' if struct else 'dict'}:")
+        lines.append(f"{inner}if {c} is {self.type_name(child) if struct else 'dict'}:")
         self._body(lines, child, v, trail, indent + 2, struct, fused)
         lines.append(f"{inner} pass")
         if not path:
@@ -493,7 +514,7 @@ class _Builder:
             t = f"(({a}, i{a}),)"
         else:
             lines.append(f"{inner}  {t} = {trail} + (({a}, i{a}),)")
-        test = f"T[{child!r}]" if struct else "dict"
+        test = self.type_name(child) if struct else "dict"
         lines.append(f"{inner}  if {item}.__class__ is {test}:")
         self._body(lines, child, item, t, indent + 4, struct, fused)
         lines.append(f"{inner}   pass")

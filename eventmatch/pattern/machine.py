@@ -31,7 +31,7 @@ from typing import Any
 
 from ..event import Fields, Leaf, flatten, load_event
 from . import operators as op
-from .extract import FAILED, Extractor, Fused, build_extractor
+from .extract import Extractor, Fused, build_extractor
 from .numbers import FLOAT_EXACT, event_number, nearest_float
 from .parse import SubRule
 
@@ -1175,16 +1175,12 @@ class Machine:
                         matched = self._match_fields(flatten(event, self.wanted))
                 elif kind is str or kind is bytes:
                     if extractor is not None:
-                        # Extractor.decode written out for the common case: str or ASCII bytes
-                        if kind is str or event.isascii():
-                            try:
-                                decoded = extractor.typed_decode(event)
-                            except FAILED:
-                                decoded = None
+                        if kind is str or event.isascii():  # the common case: the generated code decodes
+                            matched = extractor.match_struct(event)  # type: ignore[misc]  # as above
                         else:
-                            decoded = extractor.decode(event)
-                        if decoded is not None:
-                            matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as above
+                            decoded = extractor.decode(event)  # checks the UTF-8 first
+                            if decoded is not None:
+                                matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as above
                     if matched is None:
                         matched = self._match_fields(flatten(load_event(event), self.wanted))
                 else:  # bytearray, memoryview, another mapping; anything else raises, again under the lock
