@@ -380,9 +380,9 @@ class _Builder:
                     lines.append(f"{at}excluded = {index}.but_excluded.get({v})")
                     lines.append(f"{at}if excluded is None:")
                     file(f"{index}.but", at + " ")
-                    lines.append(f"{at}else:")
-                    lines.append(f"{at} counts = {index}.but_n")
-                    lines.append(f"{at} found.append([p for p in {index}.but if excluded.get(p, 0) < counts[p]])")
+                    # a method, not a comprehension here: that would make its two names cells, and the
+                    # function would build both cells on every call, whichever branch runs
+                    lines.append(f"{at}else: found.append({index}.but_left(excluded))")
                 if shape:
                     lines.append(f"{at}{index}._shape_lookup({v}, found)")
                 if checked:

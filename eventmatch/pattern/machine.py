@@ -479,15 +479,17 @@ class FieldIndex:
         if self.others:
             self._other_lookup(value, kind is str, out)
 
+    def but_left(self, excluded: dict[int, int]) -> list[int]:
+        """The anything-but predicates that a string does not make fail, given ``excluded`` (for each
+        predicate listing the string: how many of its values it is, see insert)."""
+        counts = self.but_n
+        return [p for p in self.but if excluded.get(p, 0) < counts[p]]
+
     def _other_lookup(self, value: Any, is_str: bool, out: list[list[int]]) -> None:
         """Anything-but (all its forms) and the matchers checked one by one."""
         if self.but:
             excluded = self.but_excluded.get(value) if is_str else None
-            if excluded is None:
-                out.append(self.but)
-            else:
-                counts = self.but_n
-                out.append([p for p in self.but if excluded.get(p, 0) < counts[p]])
+            out.append(self.but if excluded is None else self.but_left(excluded))
         if self.shape:
             self._shape_lookup(value, out)
         if self.checked:
