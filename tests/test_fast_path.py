@@ -21,6 +21,14 @@ from tests.strategies import SCALARS, patterns
 
 SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
+
+@pytest.fixture(autouse=True)
+def _generate_at_once() -> Any:
+    """These tests check the generated code, also right after each change: no deferral (see the tests
+    of DEFER_GENERATION at the end, which turn it back on)."""
+    with mock.patch.object(machine_module, "DEFER_GENERATION", False):
+        yield
+
 KEYS = ["a", "b", "c", "a.b", "b.c"]  # keys with dots reach the same paths as nesting does
 
 
@@ -272,3 +280,36 @@ def test_fields_with_too_many_distinct_strings_are_looked_up_in_full(
             expected = [f"r{i}" for i, p in enumerate(rules) if reference.matches(p, event)]
             assert ruleset.matching(event) == expected
             assert ruleset.matching(json.dumps(event)) == expected
+
+
+def test_after_a_change_the_general_path_serves_until_it_has_cost_what_generating_did() -> None:
+    """Ski rental: rules added one at a time between events do not make each next event generate code."""
+    generated: list[object] = []
+    real = machine_module.build_extractor
+
+    def counting(*args: Any) -> Any:
+        generated.append(args)
+        return real(*args)
+
+    with mock.patch.object(machine_module, "DEFER_GENERATION", True), mock.patch.object(
+        machine_module, "build_extractor", counting
+    ):
+        rules = eventmatch.RuleSet()
+        rules.add("r0", {"source": ["s"], "detail": {"o0": {"f0": ["v"]}}})
+        detail: dict[str, dict[str, str]] = {}
+        for i in range(40):
+            detail.setdefault(f"o{i % 10}", {})[f"f{i}"] = "v"
+        event = {"source": "s", "detail": detail}
+        assert rules.matching(event) == ["r0"]
+        assert len(generated) == 1  # a machine's first code is generated at once
+        machine = rules._machine
+        for i in range(1, 40):
+            rules.add(f"r{i}", {"source": ["s"], "detail": {f"o{i % 10}": {f"f{i}": ["v"]}}})
+            assert rules.matching(event) == [f"r{k}" for k in range(i + 1)]
+            assert rules.matching(json.dumps(event)) == [f"r{k}" for k in range(i + 1)]
+        # each new path made the code stale; without the deferral, 39 more generations
+        assert len(generated) < 10
+        machine._rent = 0.0  # the general path has now cost what the last generation did
+        assert rules.matching(event) == [f"r{k}" for k in range(40)]
+        assert not machine._extractor_stale
+        assert rules.matching(json.dumps(event)) == [f"r{k}" for k in range(40)]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import time
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ class Extractor:
     bytes), which it decodes itself.
     """
 
-    __slots__ = ("_builder", "_fused", "_lock", "_made", "match_dict", "match_struct", "paths", "typed_decode")
+    __slots__ = ("_builder", "_fused", "_lock", "_made", "cost", "match_dict", "match_struct", "paths", "typed_decode")
 
     def __init__(self, wanted: frozenset[str], leaves: frozenset[str], fused: Fused | None = None) -> None:
         self.paths = wanted
@@ -98,6 +99,7 @@ class Extractor:
         self._fused = fused
         self._lock = threading.Lock()
         self._made: dict[str, Callable[[Any], Any]] = {}
+        self.cost = 0.0  # seconds spent generating this extractor's functions (the machine adds its build)
         # the typed decoder itself: for str and ASCII bytes only (it does not check UTF-8 in what it skips);
         # it raises one of FAILED where the full parse must decide
         self.typed_decode: Callable[[bytes | str], Any] = msgspec.json.Decoder(self._builder.struct_type("")).decode
@@ -111,6 +113,7 @@ class Extractor:
         with self._lock:
             made = self._made.get(name)
             if made is None:
+                start = time.perf_counter()
                 builder, fused = self._builder, self._fused
                 if name == "from_dict" or name == "from_struct":
                     made = builder.function(struct=name == "from_struct")
@@ -119,6 +122,7 @@ class Extractor:
                     made = builder.matcher(struct=name == "match_struct", fused=fused, decode=self.typed_decode)
                     setattr(self, name, made)
                 self._made[name] = made
+                self.cost += time.perf_counter() - start
         return made
 
     def from_dict(self, event: dict[str, Any]) -> Fields:

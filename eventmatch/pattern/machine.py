@@ -27,6 +27,7 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from sys import intern as _intern
+from time import perf_counter
 from typing import Any
 
 from ..event import Fields, Leaf, flatten, load_event
@@ -851,6 +852,11 @@ class AnchorGroup:
                     matched.add(compiled.rule)
 
 
+#: whether a machine whose generated code went stale matches through the general path for a while before
+#: generating again (see Machine._deferring); the tests of the generated code turn it off
+DEFER_GENERATION = True
+
+
 @dataclass(repr=False)
 class Machine:
     """Compiled sub-rules of many rules, matched together.
@@ -868,6 +874,10 @@ class Machine:
     _record_counts: dict[str, int] = field(default_factory=dict)
     _extractor: Extractor | None = field(default=None, repr=False)
     _extractor_stale: bool = True
+    # after a change that makes the generated code stale, the general path serves for as long as the
+    # code it replaces took to generate (seconds left; see _deferring), counted from that code
+    _rent: float = 0.0
+    _rent_from: Extractor | None = field(default=None, repr=False)
     sub_rules: dict[int, CompiledSubRule] = field(default_factory=dict)
     # predicate id -> rule key, for sub-rules of one required field: a hit is a match
     single_rule: dict[int, Any] = field(default_factory=dict)
@@ -1147,7 +1157,12 @@ class Machine:
                 self.absence_only,
                 self.single_rule,
             )
-            self._extractor = build_extractor(frozenset(self.wanted), frozenset(self._leaf_counts), fused)
+            start = perf_counter()
+            extractor = build_extractor(frozenset(self.wanted), frozenset(self._leaf_counts), fused)
+            if extractor is not None:
+                extractor.cost += perf_counter() - start
+            self._extractor = extractor
+            self._rent_from = None  # (the old code is not kept alive)
             self._extractor_stale = False
         return self._extractor
 
@@ -1192,7 +1207,31 @@ class Machine:
             except Exception:  # a change under way; a genuine error comes again under the lock
                 pass
         with self._lock:
+            if self._extractor_stale and self._deferring():
+                start = perf_counter()
+                try:
+                    return self._match(event, None)
+                finally:
+                    self._rent -= perf_counter() - start
             return self._match(event, self._current_extractor() if self._extractor_stale else self._extractor)
+
+    def _deferring(self) -> bool:
+        """Whether a match on stale generated code takes the general path instead of generating new code.
+
+        Ski rental: generating costs about what the last generation cost, and the general path costs at
+        most a few times the generated code's time per event. So after a change, the machine matches
+        through the general path until that has taken as long as the code it replaces took to generate,
+        however many more changes come meanwhile, and only then generates. Rules added one at a time
+        between events (a new field path each) no longer make every next event pay for new code: an
+        event stream pays at most about twice what it would with the best schedule of generations. A
+        machine's first code, made before any event was matched, is generated at once."""
+        old = self._extractor
+        if old is None or not DEFER_GENERATION:
+            return False
+        if self._rent_from is not old:  # the first match since the code went stale
+            self._rent_from = old
+            self._rent = old.cost
+        return self._rent > 0
 
     def _match(self, event: Any, extractor: Extractor | None) -> set[Any]:
         """``match`` under the lock: the same steps, with ``Extractor.decode`` for text."""
