@@ -397,6 +397,34 @@ def test_faults_lose_nothing() -> None:
     assert bridge.metrics.get("DeadLetterInvocations", rule="all") == len(dead["flaky"]) + 2 * len(ids)
 
 
+def test_hung_synchronous_targets_do_not_starve_the_others() -> None:
+    """Python cannot stop a thread: a hung call keeps its worker. Past half the pool, new calls get a
+    new pool, so a target that hangs on every event does not make every other timed target time out."""
+    from eventmatch.bus.bus import TARGET_WORKERS
+
+    bridge = EventBridge(clock=VirtualClock(START))
+    release = threading.Event()
+    done: list[str] = []
+    dead: list[str] = []
+    catch_all(
+        bridge,
+        {"Id": "hang", "Fn": lambda e: release.wait(30), "Timeout": 0.01, "RetryPolicy": {"MaximumRetryAttempts": 0},
+         "DeadLetter": lambda p, a: dead.append(a["ERROR_CODE"])},
+        {"Id": "ok", "Fn": lambda e: done.append(e["id"]), "Timeout": 5.0},
+    )
+    events = [{"id": f"e{i}", "source": "core.update-account-command", "detail-type": "x", "detail": {}}
+              for i in range(2 * TARGET_WORKERS)]
+    try:
+        for event in events:
+            assert bridge.publish(event) == ["all"]
+        assert done == [e["id"] for e in events]  # each waited for a free worker, none timed out
+        assert dead == ["TIMEOUT"] * len(events)
+        assert bridge.hung_target_calls == len(events)
+    finally:
+        release.set()
+        bridge.stop()
+
+
 def test_async_targets_and_publish_async() -> None:
     bridge = EventBridge(clock=VirtualClock(START))
     got: list[str] = []

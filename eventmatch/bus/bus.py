@@ -55,6 +55,8 @@ BUS_NAME = re.compile(r"^[/\.\-_A-Za-z0-9]+$")
 STATES = ("ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
 BACKOFF_BASE = 1.0  # seconds before the first retry (before jitter)
 BACKOFF_CAP = 300.0
+#: worker threads for synchronous targets that have a Timeout (see EventBridge._run_with_timeout)
+TARGET_WORKERS = 32
 
 
 class PermanentDeliveryError(Exception):
@@ -493,6 +495,10 @@ class EventBridge:
         self._pending_lock = threading.Lock()
         self._random = random.Random(seed)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._pool_hung = 0  # the current pool's workers held by calls past their timeout
+        #: synchronous target calls still running past their Timeout when the bus gave up waiting
+        self.hung_target_calls = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: threading.Thread | None = None
         self._stop = threading.Event()
@@ -751,9 +757,34 @@ class EventBridge:
             self.metrics.count(d.rule.bus, d.rule.name, "InvocationsSentToDlq")
 
     def _run_with_timeout(self, fn: Callable[[Any], Any], payload: Any, timeout: float) -> None:
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="eventmatch-target")
-        self._pool.submit(fn, payload).result(timeout)
+        """Call a synchronous target on a worker thread and wait up to ``timeout`` seconds.
+
+        Past the timeout, a call still waiting for a worker is cancelled (it never runs, so a retry is
+        not doubled by a late first attempt); one already running cannot be stopped (Python cannot kill
+        a thread) and keeps its worker. So that hung targets do not take every worker, once half of a
+        pool's workers are held by calls past their timeout the bus starts a new pool for the calls
+        that follow, leaving the old one to its hung calls (``hung_target_calls`` counts them).
+        """
+        with self._pool_lock:
+            pool = self._pool
+            if pool is None:
+                pool = self._pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=TARGET_WORKERS, thread_name_prefix="eventmatch-target"
+                )
+                self._pool_hung = 0
+        future = pool.submit(fn, payload)
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            if not future.cancel():  # running: it holds its worker until it returns
+                with self._pool_lock:
+                    self.hung_target_calls += 1
+                    if self._pool is pool:
+                        self._pool_hung += 1
+                        if self._pool_hung >= TARGET_WORKERS // 2:
+                            self._pool = None  # the next call starts a new pool
+                            pool.shutdown(wait=False)  # its threads end as their calls return
+            raise
 
     def _run_coroutine(self, coro: Any, timeout: float | None) -> None:
         if self._loop is None:
@@ -875,9 +906,10 @@ class EventBridge:
         if self._runner is not None:
             self._runner.join()
             self._runner = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._loop = None
