@@ -302,6 +302,8 @@ def test_retries_with_backoff_then_success(bridge: EventBridge) -> None:
     m = bridge.metrics
     assert m.get("RetryInvocationAttempts", rule="all") == 2
     assert m.get("Invocations", rule="all") == 1 and m.get("FailedInvocations", rule="all") == 0
+    # one invocation created, attempted three times (the first inline, two retries)
+    assert m.get("InvocationsCreated", rule="all") == 1 and m.get("InvocationAttempts", rule="all") == 3
 
 
 def test_exhausted_retries_go_to_the_dead_letter_target(bridge: EventBridge) -> None:
@@ -688,7 +690,38 @@ def test_metrics_per_rule_and_bus(bridge: EventBridge) -> None:
     assert m.get("MatchedEvents", rule="all") == 2 and m.get("MatchedEvents") == 2
     assert m.get("TriggeredRules", rule="all") == 2 and m.get("Invocations", rule="all") == 2
     assert m.summary("IngestionToInvocationStartLatency", rule="all").count == 2
+    assert m.get("InvocationsCreated", rule="all") == m.get("InvocationAttempts", rule="all") == 2
     assert "default/all/Invocations" in m.snapshot()
+
+
+def test_metrics_of_invocations_and_of_put_events(bridge: EventBridge) -> None:
+    """InvocationsCreated: one per target of each matched rule; InvocationAttempts: one per call,
+    retries included; PutEventsRequestSize and PutEventsLatency: per PutEvents call, for the account."""
+    from eventmatch.bus.entries import entry_size
+
+    calls = {"n": 0}
+
+    def fails_once(e: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("busy")
+
+    catch_all(
+        bridge,
+        {"Id": "inline", "Fn": lambda e: None},
+        {"Id": "flaky", "Fn": fails_once},
+        {"Id": "shaped", "Fn": lambda e: None, "InputPath": "$.detail"},
+    )
+    bridge.put_events([ENTRY, ENTRY])
+    bridge.advance(3600)
+    m = bridge.metrics
+    assert m.get("InvocationsCreated", rule="all") == 6  # 2 events x 3 targets
+    assert m.get("InvocationAttempts", rule="all") == 7  # and one retry
+    assert m.get("InvocationAttempts") == 7  # the bus total
+    size = m.summary("PutEventsRequestSize", bus=None)
+    assert size.count == 1 and size.total == 2 * entry_size(ENTRY)
+    assert m.summary("PutEventsLatency", bus=None).count == 1
+    assert m.snapshot()["default/*/InvocationsCreated"] == 6
 
 
 def test_metrics_exact_under_concurrent_publishers_and_readers() -> None:
@@ -713,6 +746,7 @@ def test_metrics_exact_under_concurrent_publishers_and_readers() -> None:
     assert m.get("MatchedEvents", rule="a") == m.get("MatchedEvents", rule="b") == total
     assert m.get("MatchedEvents") == 2 * total and m.get("TriggeredRules") == 2 * total
     assert m.get("Invocations", rule="a") == 2 * total and m.get("Invocations", rule="b") == 0
+    assert m.get("InvocationAttempts", rule="a") == m.get("InvocationsCreated", rule="a") == 2 * total
     latency = m.summary("IngestionToInvocationStartLatency", rule="a")
     assert latency.count == 2 * total and latency.maximum == 0.0
 

@@ -27,6 +27,7 @@ import json
 import random
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,7 +47,7 @@ from ..pattern.compile import Pattern, RuleSet, compile_pattern
 from ..schedule.parse import InvalidScheduleExpressionError, Schedule, parse_schedule
 from .archive import Archive, ArchiveStore
 from .clock import Clock, SystemClock, VirtualClock
-from .entries import accept_entries, bus_name, iso_seconds
+from .entries import accept_entries, bus_name, entry_size, iso_seconds
 from .metrics import Metrics
 from .transform import MISSING, InputTransformer, NotDelivered, parse_json_path, payload_of, resolve
 
@@ -104,17 +105,18 @@ class Target:
     dead_letter: Callable[[Any, dict[str, Any]], Any] | None = None
     timeout: float | None = None
     is_async: bool = False
+    #: receives the whole event, synchronously, with no timeout: delivered inline (set from the above)
+    plain: bool = field(init=False, repr=False, compare=False, default=False)
 
-    @property
-    def plain(self) -> bool:
-        """Receives the whole event, synchronously, with no timeout: delivered inline."""
-        return not (
+    def __post_init__(self) -> None:
+        plain = not (
             self.has_input
             or self.input_path is not None
             or self.transformer is not None
             or self.timeout is not None
             or self.is_async
         )
+        object.__setattr__(self, "plain", plain)  # an attribute, not a property: read per event
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"Id": self.id, "Arn": self.arn}
@@ -144,6 +146,11 @@ class Rule:
     state: str
     description: str
     targets: tuple[Target, ...] = ()
+    #: how many of the targets are plain (called inline by routing)
+    plain_targets: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain_targets", sum(1 for target in self.targets if target.plain))
 
     @property
     def enabled(self) -> bool:
@@ -544,12 +551,19 @@ class EventBridge:
 
     # -- PutEvents ---------------------------------------------------------------------------
     def put_events(self, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """PutEvents: validate each entry, build its envelope, route it. Returns AWS's response shape."""
+        """PutEvents: validate each entry, build its envelope, route it. Returns AWS's response shape.
+
+        Records PutEventsRequestSize (the entries' size as AWS counts it against its 256 KB limit) and
+        PutEventsLatency (milliseconds, wall time, routing and inline deliveries included) for the
+        account (``metrics.summary(name, bus=None)``)."""
+        start = time.perf_counter()
         response, accepted = accept_entries(entries, self.account, self.region, self.clock.now())
         for name, event in accepted:
             bus = self._buses.get(name)
             if bus is not None:  # AWS accepts events for a bus that does not exist and drops them
                 self._route(bus, event)
+        self.metrics.observe(None, None, "PutEventsRequestSize", sum(entry_size(e) for e in entries))
+        self.metrics.observe(None, None, "PutEventsLatency", (time.perf_counter() - start) * 1000)
         return response
 
     def publish(self, event: Mapping[str, Any] | str | bytes, bus: str = "default") -> list[str]:
@@ -629,7 +643,7 @@ class EventBridge:
                         ticket.acquire()
                     self._deliver(_Delivery(rule, target, event, now, 0, ticket))
             # inline deliveries start at ingestion: a latency of 0 ms on the bus's clock
-            routed(bus.name, name, delivered)
+            routed(bus.name, name, delivered, rule.plain_targets)
         return matched
 
     async def _route_async(self, bus: EventBus, event: dict[str, Any]) -> list[str]:
@@ -659,6 +673,8 @@ class EventBridge:
         return event
 
     def _deliver(self, d: _Delivery) -> None:
+        if d.attempt == 0:
+            self.metrics.count(d.rule.bus, d.rule.name, "InvocationsCreated")
         try:
             payload = self._payload(d)
         except NotDelivered:
@@ -670,6 +686,7 @@ class EventBridge:
             latency = (self.clock.now() - d.ingested).total_seconds() * 1000
             self.metrics.observe(d.rule.bus, d.rule.name, "IngestionToInvocationStartLatency", latency)
         target = d.target
+        self.metrics.count(d.rule.bus, d.rule.name, "InvocationAttempts")
         try:
             if target.is_async:
                 self._run_coroutine(target.fn(payload), target.timeout)
@@ -693,6 +710,8 @@ class EventBridge:
         if not target.is_async and target.timeout is None:
             self._deliver(d)
             return
+        if d.attempt == 0:
+            self.metrics.count(d.rule.bus, d.rule.name, "InvocationsCreated")
         try:
             payload = self._payload(d)
         except NotDelivered:
@@ -701,6 +720,7 @@ class EventBridge:
         if d.attempt == 0:
             latency = (self.clock.now() - d.ingested).total_seconds() * 1000
             self.metrics.observe(d.rule.bus, d.rule.name, "IngestionToInvocationStartLatency", latency)
+        self.metrics.count(d.rule.bus, d.rule.name, "InvocationAttempts")
         try:
             if target.is_async:
                 await asyncio.wait_for(target.fn(payload), target.timeout)
