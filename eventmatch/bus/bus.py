@@ -785,14 +785,14 @@ class EventBridge:
         pool's workers are held by calls past their timeout the bus starts a new pool for the calls
         that follow, leaving the old one to its hung calls (``hung_target_calls`` counts them).
         """
-        with self._pool_lock:
+        with self._pool_lock:  # (submitted under the lock: another thread may retire this pool next)
             pool = self._pool
             if pool is None:
                 pool = self._pool = concurrent.futures.ThreadPoolExecutor(
                     max_workers=TARGET_WORKERS, thread_name_prefix="eventmatch-target"
                 )
                 self._pool_hung = 0
-        future = pool.submit(fn, payload)
+            future = pool.submit(fn, payload)
         try:
             future.result(timeout)
         except concurrent.futures.TimeoutError:
