@@ -47,7 +47,7 @@ from ..pattern.compile import Pattern, RuleSet, compile_pattern
 from ..schedule.parse import InvalidScheduleExpressionError, Schedule, parse_schedule
 from .archive import Archive, ArchiveStore
 from .clock import Clock, SystemClock, VirtualClock
-from .entries import accept_entries, bus_name, entry_size, iso_seconds
+from .entries import accept_entries, bus_name, iso_seconds
 from .metrics import Metrics
 from .transform import MISSING, InputTransformer, NotDelivered, parse_json_path, payload_of, resolve
 
@@ -557,12 +557,12 @@ class EventBridge:
         PutEventsLatency (milliseconds, wall time, routing and inline deliveries included) for the
         account (``metrics.summary(name, bus=None)``)."""
         start = time.perf_counter()
-        response, accepted = accept_entries(entries, self.account, self.region, self.clock.now())
+        response, accepted, size = accept_entries(entries, self.account, self.region, self.clock.now())
         for name, event in accepted:
             bus = self._buses.get(name)
             if bus is not None:  # AWS accepts events for a bus that does not exist and drops them
                 self._route(bus, event)
-        self.metrics.observe(None, None, "PutEventsRequestSize", sum(entry_size(e) for e in entries))
+        self.metrics.observe(None, None, "PutEventsRequestSize", size)
         self.metrics.observe(None, None, "PutEventsLatency", (time.perf_counter() - start) * 1000)
         return response
 

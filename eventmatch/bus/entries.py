@@ -37,8 +37,9 @@ def entry_size(entry: Mapping[str, Any]) -> int:
     return size
 
 
-def check_request(entries: Sequence[Mapping[str, Any]]) -> None:
-    """Request-level checks: raise ValidationError as AWS does (nothing is put)."""
+def check_request(entries: Sequence[Mapping[str, Any]]) -> int:
+    """Request-level checks: raise ValidationError as AWS does (nothing is put). Returns the request's
+    size as AWS counts it against its limit (the sum of ``entry_size``)."""
     if not isinstance(entries, Sequence) or isinstance(entries, (str, bytes)):
         raise ValidationError("Entries must be a list of PutEvents request entries.")
     if not entries:
@@ -54,8 +55,10 @@ def check_request(entries: Sequence[Mapping[str, Any]]) -> None:
     for entry in entries:
         if not isinstance(entry, Mapping):
             raise ValidationError(f"Each PutEvents entry must be a mapping, not {type(entry).__name__}.")
-    if sum(entry_size(e) for e in entries) > MAX_REQUEST_BYTES:
+    size = sum(entry_size(e) for e in entries)
+    if size > MAX_REQUEST_BYTES:
         raise ValidationError("Total size of the entries in the request is over the limit.")
+    return size
 
 
 def entry_error(entry: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -126,13 +129,14 @@ def bus_name(name_or_arn: str) -> str:
 
 def accept_entries(
     entries: Sequence[Mapping[str, Any]], account: str, region: str, now: datetime
-) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-    """Validate a PutEvents request: AWS's response, and the (bus name, envelope) of each accepted entry.
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], int]:
+    """Validate a PutEvents request: AWS's response, the (bus name, envelope) of each accepted entry, and
+    the request's size (see check_request).
 
     Raises :class:`~eventmatch.ValidationError` for a request AWS refuses as a
     whole (too many entries, too large); a bad entry fails alone.
     """
-    check_request(entries)
+    size = check_request(entries)
     results: list[dict[str, str]] = []
     accepted: list[tuple[str, dict[str, Any]]] = []
     failed = 0
@@ -145,7 +149,7 @@ def accept_entries(
         event = build_envelope(entry, account, region, now)
         results.append({"EventId": event["id"]})
         accepted.append((bus_name(entry.get("EventBusName") or "default"), event))
-    return {"FailedEntryCount": failed, "Entries": results}, accepted
+    return {"FailedEntryCount": failed, "Entries": results}, accepted, size
 
 
 __all__ = [

@@ -223,7 +223,7 @@ class RedisTransport:
     # -- producing -------------------------------------------------------------------------
     def put_events(self, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """PutEvents: AWS's validation and response; valid entries are appended in one transaction."""
-        response, accepted = accept_entries(entries, self.account, self.region, datetime.now(UTC))
+        response, accepted, _ = accept_entries(entries, self.account, self.region, datetime.now(UTC))
         if accepted:
             with self.redis.pipeline(transaction=True) as pipe:
                 for bus, event in accepted:
