@@ -26,6 +26,8 @@ from .pattern import RuleSet, compile_pattern, explain
 from .schedule import parse_schedule
 
 SCHEDULE_PREFIXES = ("rate(", "cron(", "at(")
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".template")
+RULE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson", *TEMPLATE_SUFFIXES)
 
 
 class UsageError(Exception):
@@ -146,37 +148,79 @@ def _size(n: int) -> str:
 
 
 # -- rules files -----------------------------------------------------------------------------
-def load_rules(path: Path, parameters: dict[str, str] | None = None) -> RuleSet:
+class Rules:
+    """The rules ``match`` uses: plain patterns in one RuleSet, and templates, which decide for themselves.
+
+    A template's rules are asked through :meth:`eventmatch.template.Template.matching`, the path
+    ``test --template`` takes too: an event goes to every bus of the template, DISABLED rules never
+    match, and the envelope fields AWS always sets are filled in first.
+    """
+
+    def __init__(self) -> None:
+        self.plain = RuleSet()
+        self.templates: list[Any] = []
+        self.names: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def matcher(self) -> Any:
+        """A function from an event (JSON text or bytes) to the names of the rules it matches."""
+        if not self.templates:
+            return self.plain.matching
+        plain = self.plain.matching if len(self.plain) else None
+        templates = self.templates
+
+        def matching(event: Any) -> list[str]:
+            names = plain(event) if plain is not None else []
+            for template in templates:
+                names += [rule.name for rule in template.matching(event)]
+            return names
+
+        return matching
+
+
+def load_rules(path: Path, parameters: dict[str, str] | None = None) -> Rules:
     """Rules from a file: a CloudFormation/SAM template, ``{name: pattern}`` JSON, a JSON list of
     ``{"Name", "EventPattern"}``, JSON lines of ``{"name", "pattern"}``, or a folder of such files."""
-    rules = RuleSet()
-    files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl", ".ndjson")) if path.is_dir() else [path]
+    rules = Rules()
+    files = sorted(p for p in path.iterdir() if p.suffix in RULE_FILE_SUFFIXES) if path.is_dir() else [path]
     if path.is_dir() and not files:
-        raise UsageError(f"--rules {path}: the folder has no .json or .jsonl files")
+        raise UsageError(f"--rules {path}: the folder has no rules files ({', '.join(RULE_FILE_SUFFIXES)})")
     for file in files:
-        for name, pattern, where in _rules_in(file, parameters):
+        text = _read_file(file, "--rules")
+        if _is_template(file, text):
+            from .template import load_template
+
+            template = load_template(file, parameters, text=text)
+            enabled = [r for r in template.pattern_rules if r.enabled]
+            for rule in enabled:
+                if rule.name in rules:
+                    raise UsageError(f"{file}: {rule.where}: a rule named {rule.name!r} appears twice")
+                rules.names.append(rule.name)
+            if enabled:
+                rules.templates.append(template)
+            continue
+        for name, pattern, where in _rules_in(file, text):
             if name in rules:
                 raise UsageError(f"{where}: a rule named {name!r} appears twice")
             try:
-                rules.add(name, pattern)
+                rules.plain.add(name, pattern)
             except EventmatchError as exc:
                 raise UsageError(f"{where}: rule {name!r}: {exc}") from None
+            rules.names.append(name)
     if not len(rules):
-        raise UsageError(f"--rules {path}: no event-pattern rules found")
+        raise UsageError(f"--rules {path}: no enabled event-pattern rules found")
     return rules
 
 
-def _rules_in(file: Path, parameters: dict[str, str] | None) -> Iterator[tuple[str, Any, str]]:
-    text = _read_file(file, "--rules")
-    stripped = text.lstrip()
-    if file.suffix in (".yaml", ".yml", ".template") or (stripped.startswith("{") and '"Resources"' in text):
-        from .template import load_template
-
-        template = load_template(file, parameters, text=text)
-        for rule in template.pattern_rules:
-            assert rule.pattern is not None
-            yield rule.name, rule.pattern, f"{file}: {rule.where}"
-        return
+def _rules_in(file: Path, text: str) -> Iterator[tuple[str, Any, str]]:
     if file.suffix in (".jsonl", ".ndjson"):
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -202,6 +246,10 @@ def _rules_in(file: Path, parameters: dict[str, str] | None) -> Iterator[tuple[s
                 raise UsageError(f'{where}: expected {{"Name": ..., "EventPattern": ...}}')
     else:
         raise UsageError(f"{file}: expected rules as a JSON object or list")
+
+
+def _is_template(file: Path, text: str) -> bool:
+    return file.suffix in TEMPLATE_SUFFIXES or (text.lstrip().startswith("{") and '"Resources"' in text)
 
 
 def _pattern_of(value: Any) -> Any:
@@ -235,16 +283,22 @@ def _test_template(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     from .template import load_template
 
     template = load_template(args.template, _parameters(args.parameter))
-    firings = template.fire(inputs.text(args.pattern, "EVENT"), bus=args.bus)
+    event = inputs.text(args.pattern, "EVENT")
+    matched = template.matching(event, bus=args.bus)
+    firings = template.fire(event, bus=args.bus)
+    idle = [r for r in matched if not r.targets]  # matched, but nothing to deliver to
     if out.as_json:
-        out.json([f.to_dict() for f in firings])
-    elif not firings:
+        out.json([f.to_dict() for f in firings] + [
+            {"rule": r.name, "bus": r.bus, "target": None, "arn": None, "payload": None} for r in idle])
+    elif not matched:
         print("no rule matches")
     else:
         for f in firings:
             print(f"{f.rule.name} (bus {f.rule.bus}) -> {f.target.id} ({f.target.arn})")
             print("    " + json.dumps(f.payload, ensure_ascii=False))
-    return 0 if firings else 1
+        for r in idle:
+            print(f"{r.name} (bus {r.bus}) matched; it has no targets")
+    return 0 if matched else 1
 
 
 def cmd_explain(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
@@ -269,7 +323,7 @@ def cmd_validate(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         result: dict[str, Any] = {"input": item, "kind": kind, "valid": True}
         try:
             if kind == "schedule":
-                schedule = parse_schedule(item.strip(), args.tz)
+                schedule = parse_schedule(item.strip(), args.tz, service=args.service)
                 result["describe"] = schedule.describe()
             elif kind == "template":
                 from .template import load_template
@@ -312,7 +366,7 @@ def cmd_next(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
             raise UsageError(f"--after {args.after!r}: expected an ISO 8601 time such as 2026-01-01T00:00") from None
     else:
         after = datetime.now(UTC)
-    schedule = parse_schedule(args.expression, args.tz)
+    schedule = parse_schedule(args.expression, args.tz, service=args.service)
     if after.tzinfo is None:
         after = after.replace(tzinfo=schedule.tz)
     times: list[str] = []
@@ -325,6 +379,10 @@ def cmd_next(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     else:
         for text in times:
             print(text)
+        if len(times) < args.n:
+            last = "the schedule's last one" if times else "none"
+            print(f"eventmatch: {len(times)} fire time(s) after {after.isoformat()} ({last}; "
+                  "a schedule ends with its end date, its years or 9999-12-31)", file=sys.stderr)
     return 0
 
 
@@ -348,13 +406,16 @@ def cmd_rules(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         )
     if out.as_json:
         out.json(listed)
+    elif not listed:
+        print(f"{args.template}: no EventBridge rules or schedules (buses: {', '.join(template.buses)})",
+              file=sys.stderr)
     else:
         for item in listed:
             what = json.dumps(item["pattern"]) if "pattern" in item else f"{item['schedule']} [{item['timezone']}]"
             print(f"{item['name']} ({item['kind']}, bus {item['bus']}, {item['state']}): {what}")
             for t in item["targets"]:
                 print(f"    -> {t['Id']} ({t['Arn']})")
-    return 0
+    return 0 if listed else 1
 
 
 def cmd_match(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
@@ -374,7 +435,7 @@ def cmd_match(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     counts: Counter[str] = Counter()
     events = matched = bad = done = 0
     write = sys.stdout.write
-    matching = rules.matching
+    matching = rules.matcher()
     for source in sources:
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
         label = "<stdin>" if source == "-" else source
@@ -391,7 +452,11 @@ def cmd_match(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
                 except EventmatchError as exc:
                     bad += 1
                     detail = getattr(exc, "detail", str(exc))
-                    print(f"eventmatch: {label}:{number}: {detail}", file=sys.stderr)
+                    if out.as_json:  # one JSON line for the bad line, in the stream, as --json promises
+                        write(json.dumps({"source": label, "line": number, "error": type(exc).__name__,
+                                          "message": str(exc), "detail": detail}) + "\n")
+                    else:
+                        print(f"eventmatch: {label}:{number}: {detail}", file=sys.stderr)
                     continue
                 if names:
                     matched += 1
@@ -420,12 +485,15 @@ def cmd_match(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     return 0 if matched else 1
 
 
+def _redis_missing(exc: ImportError) -> UsageError:
+    return UsageError(f"the Redis transport needs the redis package: pip install 'eventmatch[redis]' ({exc})")
+
+
 def _transport(args: argparse.Namespace) -> Any:
     try:
         from .transport.redis import RedisTransport
-    except ImportError as exc:  # pragma: no cover - the redis extra is not installed
-        message = f"the Redis transport needs the redis package: pip install 'eventmatch[redis]' ({exc})"
-        raise UsageError(message) from None
+    except ImportError as exc:  # the redis extra is not installed
+        raise _redis_missing(exc) from None
     return RedisTransport(args.redis, namespace=args.namespace, visibility_timeout=args.visibility_timeout)
 
 
@@ -448,8 +516,10 @@ def _handlers(spec: str) -> dict[str, Any]:
 
 
 def cmd_redis(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
-    import redis
-
+    try:
+        import redis
+    except ImportError as exc:
+        raise _redis_missing(exc) from None
     try:
         if args.action == "put-rules" and args.rules is None:
             raise UsageError("put-rules needs RULES (a rules document: JSON, FILE, @FILE or -)")
@@ -518,6 +588,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--parameter", "-p", action="append", default=[], metavar="NAME=VALUE",
                        help="a template parameter's value (repeatable; others take their Default)")
 
+    def service(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--service", choices=["events", "scheduler"], default="scheduler",
+                       help="whose rules apply to schedule expressions: events (an EventBridge rule: no at(), "
+                       "rate units agree with the value) or scheduler (EventBridge Scheduler; the default)")
+
     command("demo", "run the demo: patterns, schedules and a bus on a virtual clock")
 
     p = command("test", "TestEventPattern: does EVENT match PATTERN? Or, with --template, which targets fire")
@@ -546,6 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", action="append", default=[], metavar="EXPR", help="a schedule expression")
     p.add_argument("--template", action="append", default=[], metavar="FILE", help="a template (repeatable)")
     p.add_argument("--tz", default="UTC", help="time zone of schedule expressions (default UTC)")
+    service(p)
     parameters(p)
 
     p = command("next", "the next fire times of a schedule expression")
@@ -553,6 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=5, help="how many (default 5)")
     p.add_argument("--tz", default="UTC", help="the schedule's time zone (default UTC)")
     p.add_argument("--after", help="start after this ISO 8601 time (default now; naive times are in --tz)")
+    service(p)
 
     p = command("explain", "why EVENT matches PATTERN or not, field by field")
     p.add_argument("pattern", metavar="PATTERN")
@@ -596,7 +673,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return out.error(exc)
     except EventmatchError as exc:
-        return out.error(exc)
+        code = out.error(exc)
+        problems = getattr(exc, "problems", None) or []
+        if not out.as_json and any("no value was given" in message for _, message in problems):
+            print("eventmatch: give parameters values with --parameter NAME=VALUE", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

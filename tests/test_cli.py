@@ -185,7 +185,7 @@ def test_test_with_a_template_lists_targets_and_payloads() -> None:
     out = run("test", "--template", str(TEMPLATES / "cfn-ops.json"), ec2)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == "ec2-terminated (bus default) -> alert (ops-alerts)"
+    assert lines[0] == "ec2-terminated (bus default) -> alert (arn:aws:sns:us-east-1:123456789012:ops-alerts)"
     assert lines[1] == '    "Instance i-1 is now terminated."'
     js = json.loads(run("test", "--json", "-t", str(TEMPLATES / "cfn-ops.json"), ec2).stdout)
     assert [f["target"] for f in js] == ["alert", "audit"]

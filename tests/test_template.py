@@ -51,8 +51,8 @@ def test_parameters_change_what_resolves() -> None:
 def test_fire_reports_what_each_target_receives() -> None:
     firings = load_template(SAM).fire(ORDER)
     assert [(f.rule.name, f.target.id) for f in firings] == [
-        ("OrderPlacedFunctionOrderPlaced", "OrderPlacedFunctionOrderPlacedTarget"),
-        ("AuditFunctionAnyOrderEvent", "AuditFunctionAnyOrderEventTarget"),
+        ("OrderPlacedFunctionOrderPlaced", "OrderPlacedFunctionOrderPlacedLambdaTarget"),
+        ("AuditFunctionAnyOrderEvent", "AuditFunctionAnyOrderEventLambdaTarget"),
     ]
     assert firings[0].payload == {"order": "o-1", "total": 150, "stage": "dev"}  # InputTransformer
     assert firings[1].payload == ORDER["detail"]  # InputPath
@@ -146,7 +146,7 @@ def test_parameters_without_default_and_unknown_parameters() -> None:
     text = "Parameters: {Src: {Type: String}}\n" + RULE.format(props="      EventPattern: {source: [!Ref Src]}")
     assert "parameter Src has no Default" in _problems(text)[0][1]
     assert load_template("t.yaml", {"Src": "x"}, text=text).rules[0].pattern is not None
-    assert _problems(text, Nope="1") == [("Parameters", "the template declares no parameter Nope")]
+    assert _problems(text, Nope="1")[0] == ("Parameters", "the template declares no parameter Nope")
 
 
 def test_unreadable_and_malformed_templates() -> None:
@@ -195,7 +195,7 @@ Resources:
     assert json.loads(rule.pattern.text) == {  # type: ignore[union-attr]
         "source": ["test.us-east-1.${Literal}"], "detail-type": ["yes"], "account": ["123456789012"],
         "region": ["us-east-1"]}
-    assert rule.targets[0].arn == "q-test" and json.loads(rule.targets[0].input or "") == {"k": "test"}
+    assert rule.targets[0].arn == "arn:aws:sqs:us-east-1:123456789012:q-test" and json.loads(rule.targets[0].input or "") == {"k": "test"}
 
 
 def test_event_pattern_given_as_json_text() -> None:

@@ -44,7 +44,7 @@ from ..errors import (
 )
 from ..event import load_event
 from ..pattern.compile import Pattern, RuleSet, compile_pattern
-from ..schedule.parse import InvalidScheduleExpressionError, Schedule, parse_schedule
+from ..schedule.parse import Schedule, parse_schedule
 from .archive import Archive, ArchiveStore
 from .clock import Clock, SystemClock, VirtualClock
 from .entries import accept_entries, bus_name, iso_seconds
@@ -247,8 +247,14 @@ class EventBus:
         state: str = "ENABLED",
         description: str = "",
         schedule_tz: str = "UTC",
+        schedule_service: str = "events",
     ) -> str:
-        """Create or replace a rule (PutRule); returns its ARN. Targets of a replaced rule are kept."""
+        """Create or replace a rule (PutRule); returns its ARN. Targets of a replaced rule are kept.
+
+        ``schedule_service="scheduler"`` reads the expression as EventBridge
+        Scheduler does (``at()``, either rate unit form): for schedules from
+        ``AWS::Scheduler::Schedule`` and SAM's ``ScheduleV2``, run on this bus.
+        """
         if not isinstance(name, str) or not NAME.match(name) or len(name) > 64:
             raise ValidationError(
                 f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
@@ -268,10 +274,8 @@ class EventBus:
         if schedule_expression is not None:
             if self.name != "default":
                 raise ValidationError("ScheduleExpression is supported only on the default event bus.")
-            try:
-                schedule = parse_schedule(schedule_expression, schedule_tz, start=self.bridge.clock.now())
-            except InvalidScheduleExpressionError:
-                raise
+            schedule = parse_schedule(schedule_expression, schedule_tz, start=self.bridge.clock.now(),
+                                      service=schedule_service)
         with self._lock:
             old = self._rules.get(name)
             rule = Rule(

@@ -62,10 +62,22 @@ def _value(token: str, field: Field) -> int:
     return n
 
 
+#: the largest increment each field takes (as in Quartz, whose syntax AWS's cron follows): ``*/60``
+#: in minutes is refused, as PutRule refuses it (aws/aws-sdk-js#4212)
+_MAX_STEP = {Field.MINUTES: 59, Field.HOURS: 23, Field.DAY_OF_MONTH: 31, Field.MONTH: 12, Field.DAY_OF_WEEK: 7}
+
+
 @functools.lru_cache(maxsize=1024)
 def _set(text: str, field: Field) -> frozenset[int]:
-    """The values of a field made of ``,`` ``-`` ``*`` ``/`` parts (cached: fields repeat)."""
+    """The values of a field made of ``,`` ``-`` ``*`` ``/`` parts (cached: fields repeat).
+
+    A range whose end is below its start wraps past the field's end, as AWS's
+    documented examples use it: ``22-2`` in hours is 22, 23, 0, 1, 2 and
+    ``FRI-MON`` is Friday to Monday; an increment carries on across the wrap.
+    Years do not wrap.
+    """
     out: set[int] = set()
+    span = field.high - field.low + 1
     for part in text.split(","):
         if not part:
             raise CronError(f"{field.label}: empty item in {text!r}")
@@ -75,17 +87,22 @@ def _set(text: str, field: Field) -> frozenset[int]:
             if not step_text.isdigit() or int(step_text) == 0:
                 raise CronError(f"{field.label}: bad increment {step_text!r} in {part!r}")
             step = int(step_text)
+            limit = _MAX_STEP.get(field)
+            if limit is not None and step > limit:
+                raise CronError(f"{field.label}: increment {step} is larger than {limit}")
         if base == "*":
             low, high = field.low, field.high
         elif "-" in base:
             a, _, b = base.partition("-")
             low, high = _value(a, field), _value(b, field)
             if low > high:
-                raise CronError(f"{field.label}: range {base!r} runs backwards")
+                if field is Field.YEAR:
+                    raise CronError(f"{field.label}: range {base!r} runs backwards")
+                high += span  # wraps: values past the end count on from the field's start
         else:
             low = _value(base, field)
             high = field.high if _ else low
-        out.update(range(low, high + 1, step))
+        out.update(field.low + (v - field.low) % span for v in range(low, high + 1, step))
     return frozenset(out)
 
 
@@ -190,6 +207,11 @@ def _sorted(text: str, field: Field) -> tuple[int, ...]:
 def parse_cron(body: str) -> Cron:
     """Parse the inside of ``cron(...)``; raise CronError naming the field."""
     parts = body.split()
+    # "cron(5, 0, 1, *, ?, *)": PutRule accepts fields separated by a comma and a space, and AWS's
+    # console shows that form's fire times as those of the same fields separated by spaces
+    # (aws/aws-sdk#161, boto/boto3#2876); a comma at the end of a field is read as a separator
+    if len(parts) == 6 and all(p.endswith(",") and len(p) > 1 for p in parts[:5]):
+        parts = [p[:-1] for p in parts[:5]] + parts[5:]
     if len(parts) != 6:
         raise CronError(
             f"cron() takes 6 fields (Minutes Hours Day-of-month Month Day-of-week Year), got {len(parts)}"

@@ -24,6 +24,10 @@ _CRON = re.compile(r"^cron\((.*)\)$")
 _AT = re.compile(r"^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the longest rate: the span of dates Python represents (years 1 to 9999); longer is refused, as
+#: no fire time could follow the first
+_MAX_RATE_DAYS = (datetime.max - datetime.min).days
+_MAX_RATE_SECONDS = _MAX_RATE_DAYS * 86400
 
 
 class InvalidScheduleExpressionError(EventmatchError, ValueError):
@@ -83,7 +87,10 @@ class Schedule:
             assert self.period is not None
             anchor = self.start or _EPOCH
             steps = (after - anchor) // self.period + 1
-            return (anchor + max(steps, 0) * self.period).astimezone(self.tz)
+            try:
+                return (anchor + max(steps, 0) * self.period).astimezone(self.tz)
+            except OverflowError:  # past 9999-12-31: no fire time is left that a date can hold
+                return None
         return self._next_cron(after)
 
     def _next_cron(self, after: datetime) -> datetime | None:
@@ -179,6 +186,10 @@ class Schedule:
         return describe_cron(self.cron) + zone
 
 
+#: the two services that take schedule expressions; they differ in what they accept
+SERVICES = ("events", "scheduler")
+
+
 def parse_schedule(
     expression: str,
     tz: str = "UTC",
@@ -186,14 +197,31 @@ def parse_schedule(
     start: datetime | None = None,
     end: datetime | None = None,
     flexible_window_minutes: int | None = None,
+    service: str = "scheduler",
 ) -> Schedule:
     """Parse ``rate(...)``, ``cron(...)`` or ``at(...)``.
+
+    ``service`` says whose rules apply: ``"events"`` for an EventBridge rule's
+    ScheduleExpression (PutRule, ``AWS::Events::Rule``), ``"scheduler"`` for
+    EventBridge Scheduler (CreateSchedule, ``AWS::Scheduler::Schedule``). They
+    differ in two ways:
+
+    * ``at(...)`` is Scheduler's alone; PutRule refuses it.
+    * A rule's ``rate()`` unit must agree with its value (``rate(1 hour)``,
+      ``rate(5 hours)``; EventBridge's user guide: "rate(1 hours) and
+      rate(5 hour) aren't valid"). Scheduler states no such rule (its API
+      reference lists the units as ``minutes | hours | days``), and its own
+      published patterns (aws-samples/serverless-patterns'
+      eventbridge-schedule-to-lambda and about twenty more) have deployed
+      ``rate(5 minute)`` since 2022: Scheduler takes either form for any value.
 
     Raises :class:`InvalidScheduleExpressionError` (AWS's message, with a
     ``detail`` naming the problem) for an invalid expression.
     """
     if not isinstance(expression, str):
         raise TypeError(f"a schedule expression must be a string, not {type(expression).__name__}")
+    if service not in SERVICES:
+        raise ValueError(f"service must be one of {', '.join(SERVICES)}, not {service!r}")
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -226,10 +254,15 @@ def parse_schedule(
             raise InvalidScheduleExpressionError(
                 expression, f"rate unit must be minute(s), hour(s) or day(s), not {unit!r}"
             )
-        if (value == 1) != (unit == singular):
+        if service == "events" and (value == 1) != (unit == singular):
             want = singular if value == 1 else singular + "s"
             raise InvalidScheduleExpressionError(expression, f"rate({value} ...) takes the unit {want!r}, not {unit!r}")
-        return make("rate", period=timedelta(seconds=value * _UNITS[singular]))
+        seconds = value * _UNITS[singular]
+        if seconds > _MAX_RATE_SECONDS:
+            raise InvalidScheduleExpressionError(
+                expression, f"rate({value} {unit}) is longer than any date can reach (at most {_MAX_RATE_DAYS:,} days)"
+            )
+        return make("rate", period=timedelta(seconds=seconds))
     if m := _CRON.match(expression):
         try:
             cron = parse_cron(m.group(1))
@@ -237,12 +270,17 @@ def parse_schedule(
             raise InvalidScheduleExpressionError(expression, str(exc)) from None
         return make("cron", cron=cron)
     if m := _AT.match(expression):
+        if service == "events":
+            raise InvalidScheduleExpressionError(
+                expression, "at() is an EventBridge Scheduler expression; a rule takes rate() or cron()"
+            )
         y, mo, d, h, mi, s = (int(g) for g in m.groups())
         try:
             when = datetime(y, mo, d, h, mi, s, tzinfo=zone)
         except ValueError as exc:
             raise InvalidScheduleExpressionError(expression, f"at(): {exc}") from None
         return make("at", at=when)
-    raise InvalidScheduleExpressionError(
-        expression, "expected rate(value unit), cron(six fields) or at(yyyy-mm-ddThh:mm:ss)"
+    expected = "rate(value unit) or cron(six fields)" if service == "events" else (
+        "rate(value unit), cron(six fields) or at(yyyy-mm-ddThh:mm:ss)"
     )
+    raise InvalidScheduleExpressionError(expression, f"expected {expected}")

@@ -3,7 +3,7 @@
 Resolved: ``Ref`` (parameters, with their ``Default`` or a value given by the
 caller; pseudo parameters; resources, as their names), ``Fn::GetAtt`` (as the
 resource's name), ``Fn::Sub``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``,
-``Fn::FindInMap``, ``Fn::If`` with the template's ``Conditions``
+``Fn::FindInMap``, ``Fn::Length``, ``Fn::If`` with the template's ``Conditions``
 (``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``), ``Fn::ToJsonString``
 and ``AWS::NoValue``. The rest (``Fn::ImportValue``, ``Fn::GetAZs``,
 ``Fn::Base64``, ``Fn::Cidr``, ``Fn::Transform``) need a deployed account; they
@@ -14,9 +14,16 @@ As in CloudFormation, ``Ref`` of a parameter gives text even for a
 ``Number`` parameter (so ``{"numeric": [">", !Ref Limit]}`` is rejected, as
 EventBridge rejects it), and a list for ``CommaDelimitedList`` and ``List<...>``.
 
-A resource's *name* is its explicit name property when it has one
-(``Name``, ``FunctionName``, ...), else its logical id, which is what a
-reader of the template calls it.
+``Ref`` of a resource gives what CloudFormation documents for its type: a
+bucket's or a table's name, a queue's URL, a topic's or a state machine's
+ARN (see ``_REF``); ``Fn::GetAtt`` of ``Arn`` (and the other ARN attributes)
+the resource's ARN. The name inside them is the resource's explicit name
+property (``BucketName``, ``FunctionName``, ...) or, where the template sets
+none and CloudFormation would generate one, its logical id.
+
+Parameters are checked against their ``AllowedValues`` and
+``AllowedPattern``; every problem with them is listed at once in
+``Resolver.problems``.
 """
 
 from __future__ import annotations
@@ -38,7 +45,73 @@ class _NoValue:
 
 NO_VALUE = _NoValue()
 
-_NAME_PROPERTIES = ("Name", "FunctionName", "RuleName", "QueueName", "TopicName", "StateMachineName", "EventBusName")
+#: the property that names a resource, by type (others: the first of ``_NAME_PROPERTIES`` present)
+_NAME_BY_TYPE = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Serverless::SimpleTable": "TableName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Serverless::StateMachine": "Name",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::Events::Archive": "ArchiveName",
+    "AWS::Events::Connection": "Name",
+    "AWS::Events::ApiDestination": "Name",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::ECS::Cluster": "ClusterName",
+}
+_NAME_PROPERTIES = ("Name", "FunctionName", "RuleName", "QueueName", "TopicName", "StateMachineName", "EventBusName",
+                    "BucketName", "TableName")
+
+#: what ``Ref`` returns, by type, where it is not the name (CloudFormation's "Return values" of each type);
+#: {r} region, {a} account, {n} name
+_REF = {
+    "AWS::SQS::Queue": "https://sqs.{r}.amazonaws.com/{a}/{n}",
+    "AWS::SNS::Topic": "arn:aws:sns:{r}:{a}:{n}",
+    "AWS::StepFunctions::StateMachine": "arn:aws:states:{r}:{a}:stateMachine:{n}",
+    "AWS::Serverless::StateMachine": "arn:aws:states:{r}:{a}:stateMachine:{n}",
+    "AWS::Events::Connection": "{n}",
+    "AWS::Events::ApiDestination": "{n}",
+}
+
+#: ``Fn::GetAtt`` ARN attributes, by type
+_ARN = {
+    "AWS::S3::Bucket": "arn:aws:s3:::{n}",
+    "AWS::SQS::Queue": "arn:aws:sqs:{r}:{a}:{n}",
+    "AWS::SNS::Topic": "arn:aws:sns:{r}:{a}:{n}",
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:{r}:{a}:table/{n}",
+    "AWS::Serverless::SimpleTable": "arn:aws:dynamodb:{r}:{a}:table/{n}",
+    "AWS::Lambda::Function": "arn:aws:lambda:{r}:{a}:function:{n}",
+    "AWS::Serverless::Function": "arn:aws:lambda:{r}:{a}:function:{n}",
+    "AWS::StepFunctions::StateMachine": "arn:aws:states:{r}:{a}:stateMachine:{n}",
+    "AWS::Serverless::StateMachine": "arn:aws:states:{r}:{a}:stateMachine:{n}",
+    "AWS::Events::EventBus": "arn:aws:events:{r}:{a}:event-bus/{n}",
+    "AWS::Events::Rule": "arn:aws:events:{r}:{a}:rule/{n}",
+    "AWS::Events::Archive": "arn:aws:events:{r}:{a}:archive/{n}",
+    "AWS::Events::Connection": "arn:aws:events:{r}:{a}:connection/{n}",
+    "AWS::Events::ApiDestination": "arn:aws:events:{r}:{a}:api-destination/{n}",
+    "AWS::Scheduler::Schedule": "arn:aws:scheduler:{r}:{a}:schedule/default/{n}",
+    "AWS::Scheduler::ScheduleGroup": "arn:aws:scheduler:{r}:{a}:schedule-group/{n}",
+    "AWS::Kinesis::Stream": "arn:aws:kinesis:{r}:{a}:stream/{n}",
+    "AWS::KinesisFirehose::DeliveryStream": "arn:aws:firehose:{r}:{a}:deliverystream/{n}",
+    "AWS::Logs::LogGroup": "arn:aws:logs:{r}:{a}:log-group:{n}:*",
+    "AWS::IAM::Role": "arn:aws:iam::{a}:role/{n}",
+    "AWS::ECS::Cluster": "arn:aws:ecs:{r}:{a}:cluster/{n}",
+}
+_ARN_ATTRIBUTES = ("Arn", "TopicArn", "QueueArn", "StreamArn", "RoleArn")
+
+#: intrinsic functions that exist but need a deployed account
+_DEPLOYED = ("Fn::ImportValue", "Fn::GetAZs", "Fn::Base64", "Fn::Cidr", "Fn::Transform")
+
 _SUB = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -54,6 +127,28 @@ def _parameter_value(value: Any, kind: str) -> Any:
         items = value if isinstance(value, list) else str(value).split(",")
         return [text(i).strip() for i in items]
     return text(value)
+
+
+def _check_parameter(value: Any, spec: Mapping[str, Any]) -> str | None:
+    """What is wrong with a parameter's value against its AllowedValues and AllowedPattern, or None."""
+    items = value if isinstance(value, list) else [value]
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list):
+        texts = [_parameter_value(a, "String") for a in allowed]
+        for item in items:
+            if item not in texts:
+                return f"value {item!r} is not one of the AllowedValues ({', '.join(texts)})"
+    pattern = spec.get("AllowedPattern")
+    if isinstance(pattern, str):
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            return f"AllowedPattern {pattern!r} is not a valid pattern: {exc}"
+        for item in items:
+            if not compiled.fullmatch(str(item)):
+                hint = spec.get("ConstraintDescription")
+                return f"value {item!r} does not match the AllowedPattern {pattern}" + (f" ({hint})" if hint else "")
+    return None
 
 
 class Resolver:
@@ -73,17 +168,29 @@ class Resolver:
         declared = template.get("Parameters") or {}
         self.parameters: dict[str, Any] = {}
         self.types: dict[str, str] = {}
+        #: problems with the parameters, as ``(where, message)``: all of them, not the first
+        self.problems: list[tuple[str, str]] = []
+        #: while True, ``Ref`` of a parameter with no value gives ``${Name}`` (payloads only)
+        self.placeholders = False
+        specs: dict[str, Mapping[str, Any]] = {}
         for name, spec in declared.items() if isinstance(declared, Mapping) else ():
             if isinstance(spec, Mapping):
+                specs[name] = spec
                 self.types[name] = str(spec.get("Type", "String"))
                 if "Default" in spec:
                     self.parameters[name] = _parameter_value(spec["Default"], self.types[name])
         given = dict(parameters or {})
         unknown = sorted(set(given) - set(declared if isinstance(declared, Mapping) else ()))
         if unknown:
-            raise Unresolvable(f"the template declares no parameter {', '.join(unknown)}")
+            self.problems.append(("Parameters", f"the template declares no parameter {', '.join(unknown)}"))
         for name, value in given.items():
-            self.parameters[name] = _parameter_value(value, self.types.get(name, "String"))
+            if name in specs:
+                self.parameters[name] = _parameter_value(value, self.types.get(name, "String"))
+        for name, spec in specs.items():
+            if name in self.parameters:
+                problem = _check_parameter(self.parameters[name], spec)
+                if problem:
+                    self.problems.append((f"Parameters.{name}", problem))
         self.pseudo = {
             "AWS::Region": region,
             "AWS::AccountId": account,
@@ -96,13 +203,20 @@ class Resolver:
         self._conditions: dict[str, bool] = {}
 
     # -- names ------------------------------------------------------------------------
-    def name_of(self, logical_id: str) -> str:
+    def _resource(self, logical_id: str) -> Mapping[str, Any]:
         resource = self.resources.get(logical_id)
         if not isinstance(resource, Mapping):
             raise Unresolvable(f"no resource or parameter named {logical_id}")
+        return resource
+
+    def name_of(self, logical_id: str) -> str:
+        """The resource's name: its name property when the template sets one, else its logical id."""
+        resource = self._resource(logical_id)
         props = resource.get("Properties") or {}
-        for key in _NAME_PROPERTIES:
-            if key in props:
+        preferred = _NAME_BY_TYPE.get(str(resource.get("Type")))
+        keys = (preferred,) if preferred else _NAME_PROPERTIES
+        for key in keys:
+            if isinstance(props, Mapping) and key in props:
                 try:
                     value = self.resolve(props[key])
                 except Unresolvable:
@@ -110,6 +224,14 @@ class Resolver:
                 if isinstance(value, str):
                     return value
         return logical_id
+
+    def _fill(self, form: str, logical_id: str) -> str:
+        return form.format(r=self.pseudo["AWS::Region"], a=self.pseudo["AWS::AccountId"], n=self.name_of(logical_id))
+
+    def ref_of_resource(self, logical_id: str) -> str:
+        """``Ref`` of a resource: what its type documents (a name, a queue's URL, an ARN)."""
+        kind = str(self._resource(logical_id).get("Type"))
+        return self._fill(_REF.get(kind, "{n}"), logical_id)
 
     def ref(self, name: Any) -> Any:
         if not isinstance(name, str):
@@ -121,16 +243,22 @@ class Resolver:
         declared = self.template.get("Parameters") or {}
         if name in declared:
             if name not in self.parameters:
-                raise Unresolvable(f"parameter {name} has no Default; give it a value (--parameter {name}=VALUE)")
+                if self.placeholders:
+                    return "${" + name + "}"
+                raise Unresolvable(f"parameter {name} has no Default and no value was given for it")
             return self.parameters[name]
-        return self.name_of(name)
+        return self.ref_of_resource(name)
 
     def get_att(self, args: Any) -> str:
         if isinstance(args, str):
             args = args.split(".", 1)
         if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str)):
             raise Unresolvable("Fn::GetAtt takes [resource, attribute]")
-        return self.name_of(args[0])
+        logical_id, attribute = args
+        kind = str(self._resource(logical_id).get("Type"))
+        if attribute in _ARN_ATTRIBUTES and kind in _ARN:
+            return self._fill(_ARN[kind], logical_id)
+        return self.name_of(logical_id)
 
     # -- conditions --------------------------------------------------------------------
     def condition(self, name: Any) -> bool:
@@ -224,11 +352,18 @@ class Resolver:
             if not (isinstance(args, list) and len(args) == 3):
                 raise Unresolvable("Fn::If takes [condition, value if true, value if false]")
             return self.resolve(args[1] if self.condition(args[0]) else args[2])
+        if key == "Fn::Length":
+            items = self.resolve(args)
+            if not isinstance(items, list):
+                raise Unresolvable("Fn::Length takes a list")
+            return len(items)
         if key == "Fn::ToJsonString":
             return json.dumps(self.resolve(args), separators=(",", ":"))
         if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
             return self._truth({key: args})
-        raise Unresolvable(f"{key} needs a deployed stack and cannot be resolved offline")
+        if key in _DEPLOYED:
+            raise Unresolvable(f"{key} needs a deployed stack and cannot be resolved offline")
+        raise Unresolvable(f"{key} is not an intrinsic function CloudFormation knows")
 
     def _sub(self, args: Any) -> str:
         variables: Mapping[str, Any] = {}

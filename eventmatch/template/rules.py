@@ -41,6 +41,26 @@ from .read import read_template_text
 SAM_FUNCTIONS = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
 PATTERN_EVENTS = ("EventBridgeRule", "CloudWatchEvent")
 SCHEDULE_EVENTS = ("Schedule", "ScheduleV2")
+#: EventBridge Scheduler's schedules (the rest are EventBridge rules)
+SCHEDULER_KINDS = ("AWS::Scheduler::Schedule", "AWS::Serverless::Function/ScheduleV2",
+                   "AWS::Serverless::StateMachine/ScheduleV2")
+#: the suffix SAM's translator gives a generated target's Id (samtranslator/model/eventsources/push.py,
+#: samtranslator/model/stepfunctions/events.py), truncated to 64 characters with the suffix kept
+SAM_TARGET_SUFFIX = {
+    "AWS::Serverless::Function": "LambdaTarget",
+    "AWS::Serverless::StateMachine": "StepFunctionsTarget",
+}
+#: what an EventBridge Scheduler target without Input receives. Scheduler's API reference says only that it
+#: "delivers a default notification"; it is not the EventBridge rule envelope (no aws.events source, no rule
+#: ARN). eventmatch delivers an empty JSON object, the payload the Scheduler console offers by default.
+SCHEDULER_DEFAULT_INPUT = "{}"
+
+
+def sam_target_id(event_logical_id: str, suffix: str) -> str:
+    """SAM's generated target Id: the event's logical id (function id + event name) and a suffix, at most 64."""
+    if len(event_logical_id) + len(suffix) <= 64:
+        return event_logical_id + suffix
+    return event_logical_id[: 64 - len(suffix)] + suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +108,11 @@ class TemplateRule:
     @property
     def enabled(self) -> bool:
         return self.state != "DISABLED"
+
+    @property
+    def service(self) -> str:
+        """Whose schedule rules apply: ``"scheduler"`` (EventBridge Scheduler) or ``"events"`` (a rule)."""
+        return "scheduler" if self.kind in SCHEDULER_KINDS else "events"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +167,36 @@ class Template:
             _install(bridge, rule, deliver)
         return bridge
 
+    def _ready(self) -> Any:
+        """The template's own bridge (made once), whose deliveries are collected for :meth:`fire`."""
+        if self._bridge is None:
+            self._bridge = self.bridge(deliver=lambda r, t, p: self._received.append(Firing(r, t, p)))
+        return self._bridge
+
+    def _event_and_buses(self, event: Mapping[str, Any] | str | bytes, bus: str | None) -> tuple[dict[str, Any],
+                                                                                                  list[str]]:
+        from ..event import load_event
+
+        loaded = dict(load_event(event))
+        for key, value in _envelope_defaults().items():
+            loaded.setdefault(key, value)
+        if bus is not None and bus not in self.buses:
+            raise TemplateError(self.source, [("", f"no bus named {bus} (buses: {', '.join(self.buses)})")])
+        return loaded, [bus] if bus is not None else list(self.buses)
+
+    def matching(self, event: Mapping[str, Any] | str | bytes, bus: str | None = None) -> list[TemplateRule]:
+        """The rules that ``event`` would trigger, whether or not they have targets.
+
+        The same decision as :meth:`fire` (it asks the same buses): the event
+        goes to ``bus``, or to every bus; DISABLED rules and schedules never
+        match; envelope fields AWS always sets are filled in when missing.
+        """
+        loaded, names = self._event_and_buses(event, bus)
+        by_place = {(r.bus, r.name): r for r in self.rules}
+        with self._lock:
+            bridge = self._ready()
+            return [by_place[(name, rule.name)] for name in names for rule in bridge.bus(name).matching_rules(loaded)]
+
     def fire(self, event: Mapping[str, Any] | str | bytes, bus: str | None = None) -> list[Firing]:
         """The targets that would receive ``event``, with what each would receive.
 
@@ -149,20 +204,13 @@ class Template:
         ``bus`` is None. Envelope fields AWS always sets (version, id, time,
         account, region, resources) are filled in when the event lacks them.
         """
-        from ..event import load_event
-
-        loaded = dict(load_event(event))
-        for key, value in _envelope_defaults().items():
-            loaded.setdefault(key, value)
+        loaded, names = self._event_and_buses(event, bus)
         with self._lock:
-            if self._bridge is None:
-                self._bridge = self.bridge(deliver=lambda r, t, p: self._received.append(Firing(r, t, p)))
-            if bus is not None and bus not in self.buses:
-                raise TemplateError(self.source, [("", f"no bus named {bus} (buses: {', '.join(self.buses)})")])
+            bridge = self._ready()
             self._received.clear()
-            for name in [bus] if bus is not None else self.buses:
-                self._bridge.publish(loaded, bus=name)
-            self._bridge.run_pending()
+            for name in names:
+                bridge.publish(loaded, bus=name)
+            bridge.run_pending()
             out = list(self._received)
             self._received.clear()
         return out
@@ -185,7 +233,7 @@ def _install(bridge: Any, rule: TemplateRule, deliver: Any) -> None:
         bus.put_rule(rule.name, rule.pattern.text, state=rule.state, description=rule.description)
     else:
         bus.put_rule(rule.name, schedule_expression=rule.schedule, state=rule.state,
-                     description=rule.description, schedule_tz=rule.timezone)
+                     description=rule.description, schedule_tz=rule.timezone, schedule_service=rule.service)
     specs = []
     for target in rule.targets:
 
@@ -193,7 +241,10 @@ def _install(bridge: Any, rule: TemplateRule, deliver: Any) -> None:
             if deliver is not None:
                 deliver(_r, _t, payload)
 
-        specs.append({**target.spec(), "Fn": fn})
+        spec = {**target.spec(), "Fn": fn}
+        if rule.service == "scheduler" and target.input is None:
+            spec["Input"] = SCHEDULER_DEFAULT_INPUT  # Scheduler sends no event envelope
+        specs.append(spec)
     if specs:
         bus.put_targets(rule.name, specs)
 
@@ -225,6 +276,14 @@ class _Reader:
                 self.problems.append((where, "a resource must be a mapping with a Type"))
                 continue
             kind = resource["Type"]
+            if "Condition" in resource:
+                try:
+                    exists = self.resolver.condition(resource["Condition"])
+                except Unresolvable as exc:
+                    self.problems.append((f"{where}.Condition", str(exc)))
+                    continue
+                if not exists:
+                    continue  # a resource whose condition is false is not created
             props = resource.get("Properties") or {}
             if not isinstance(props, Mapping):
                 self.problems.append((f"{where}.Properties", "Properties must be a mapping"))
@@ -250,18 +309,24 @@ class _Reader:
         raw_targets = props.get("Targets") or []
         if not isinstance(raw_targets, list):
             raise _Problem(f"{at}.Targets", "Targets must be a list")
+        failed = False
         for i, raw in enumerate(raw_targets):
             tw = f"{at}.Targets[{i}]"
-            if not isinstance(raw, Mapping) or "Id" not in raw:
-                raise _Problem(tw, "a target must be a mapping with an Id")
-            targets.append(
-                TemplateTarget(
-                    self.text(raw["Id"], f"{tw}.Id"),
-                    str(self.resolve(raw.get("Arn", ""), f"{tw}.Arn", lenient=True)),
-                    **self.inputs(raw, tw),
+            try:
+                if not isinstance(raw, Mapping) or "Id" not in raw:
+                    raise _Problem(tw, "a target must be a mapping with an Id")
+                targets.append(
+                    TemplateTarget(
+                        self.text(raw["Id"], f"{tw}.Id"),
+                        str(self.resolve(raw.get("Arn", ""), f"{tw}.Arn", lenient=True)),
+                        **self.inputs(raw, tw),
+                    )
                 )
-            )
+            except _Problem as p:  # noted; the rest of the resource is still read, so every problem shows
+                self.problems.append((p.where, p.message))
+                failed = True
         self.add(
+            failed=failed,
             name=name,
             kind="AWS::Events::Rule",
             where=where,
@@ -292,7 +357,13 @@ class _Reader:
             at = f"{ew}.Properties"
             try:
                 target_spec = ep.get("Target") or {}
-                target_id = self.text(target_spec.get("Id", f"{logical_id}{event_name}Target"[:64]), f"{at}.Target.Id")
+                generated = sam_target_id(f"{logical_id}{event_name}", SAM_TARGET_SUFFIX[kind])
+                # SAM takes Target.Id on EventBridgeRule events (and a state machine's Schedule), not on a
+                # function's Schedule; ScheduleV2's target has no Id
+                takes_id = etype in PATTERN_EVENTS or kind == "AWS::Serverless::StateMachine"
+                given = takes_id and isinstance(target_spec, Mapping)
+                raw_id = target_spec.get("Id", generated) if given else generated
+                target_id = self.text(raw_id, f"{at}.Target.Id") if etype != "ScheduleV2" else "Target"
                 target = TemplateTarget(target_id, function_name, **self.inputs(ep, at))
                 rule_key = "Name" if etype in SCHEDULE_EVENTS else "RuleName"
                 name = self.text(ep.get(rule_key, f"{logical_id}{event_name}"[:64]), f"{at}.{rule_key}")
@@ -338,7 +409,7 @@ class _Reader:
         target = TemplateTarget(
             "Target",
             str(self.resolve(raw.get("Arn", ""), f"{at}.Target.Arn", lenient=True)),
-            input=self.optional_text(raw.get("Input"), f"{at}.Target.Input"),
+            **{k: v for k, v in self.inputs(raw, f"{at}.Target").items() if k == "input"},
         )
         self.add(
             name=self.text(props.get("Name", logical_id), f"{at}.Name"),
@@ -373,6 +444,15 @@ class _Reader:
         return name
 
     def inputs(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """Input, InputPath and InputTransformer. A parameter with no value that feeds only these (what a
+        target receives, not which rules fire) reads as ``${Name}``, so the rest can still be listed and tested."""
+        self.resolver.placeholders = True
+        try:
+            return self._inputs(raw, where)
+        finally:
+            self.resolver.placeholders = False
+
+    def _inputs(self, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if raw.get("Input") is not None:
             out["input"] = self.text(raw["Input"], f"{where}.Input")
@@ -401,27 +481,38 @@ class _Reader:
         timezone: str = "UTC",
         description: str = "",
         require: str = "",
+        failed: bool = False,
     ) -> None:
+        """Check the pattern and the schedule (every problem noted) and keep the rule if all is well."""
         compiled = None
+        problems: list[tuple[str, str]] = []
         if pattern is None and schedule is None:
             what = {"pattern": "Pattern", "schedule": "schedule expression"}.get(
                 require, "EventPattern or ScheduleExpression"
             )
-            raise _Problem(where, f"the rule has no {what}")
+            problems.append((where, f"the rule has no {what}"))
         if pattern is not None:
-            value = self.resolve(pattern, pattern_where)
             try:
+                value = self.resolve(pattern, pattern_where)
                 compiled = compile_pattern(value if isinstance(value, (str, Mapping)) else json.dumps(value))
+            except _Problem as p:
+                problems.append((p.where, p.message))
             except EventmatchError as exc:
-                raise _Problem(pattern_where, str(exc)) from None
+                problems.append((pattern_where, str(exc)))
         expression = None
         if schedule is not None:
-            expression = self.text(schedule, schedule_where)
+            service = "scheduler" if kind in SCHEDULER_KINDS else "events"
             try:
-                parse_schedule(expression, timezone)
+                expression = self.text(schedule, schedule_where)
+                parse_schedule(expression, timezone, service=service)
+            except _Problem as p:
+                problems.append((p.where, p.message))
             except EventmatchError as exc:
                 detail = getattr(exc, "detail", "")
-                raise _Problem(schedule_where, f"{exc}" + (f" ({detail})" if detail else "")) from None
+                problems.append((schedule_where, f"{exc}" + (f" ({detail})" if detail else "")))
+        self.problems.extend(problems)
+        if problems or failed:
+            return
         self.rules.append(
             TemplateRule(name, kind, where, bus, state, targets, compiled, expression, timezone, description)
         )
@@ -452,26 +543,24 @@ def load_template(
         except (OSError, UnicodeDecodeError) as exc:
             raise TemplateError(name, [("", f"cannot read the template: {exc}")]) from None
     data = read_template_text(text, name)
-    try:
-        resolver = Resolver(data, parameters)
-    except Unresolvable as exc:
-        raise TemplateError(name, [("Parameters", str(exc))]) from None
+    resolver = Resolver(data, parameters)
     reader = _Reader(name, data, resolver)
+    reader.problems.extend(resolver.problems)
     reader.read()
     template = Template(name, tuple(reader.rules), tuple(dict.fromkeys(reader.buses)))
-    if not reader.problems:
-        seen: dict[tuple[str, str], str] = {}
-        for rule in template.rules:
-            key = (rule.bus, rule.name)
-            if key in seen:
-                problem = f"rule name {rule.name} on bus {rule.bus} is also used by {seen[key]}"
-                reader.problems.append((rule.where, problem))
-            seen[key] = rule.where
-    if not reader.problems:
-        # a dry run through the bus applies its checks (names, targets, transformers) with AWS's messages
-        from ..bus import EventBridge
+    seen: dict[tuple[str, str], str] = {}
+    for rule in template.rules:
+        key = (rule.bus, rule.name)
+        if key in seen:
+            problem = f"rule name {rule.name} on bus {rule.bus} is also used by {seen[key]}"
+            reader.problems.append((rule.where, problem))
+        seen[key] = rule.where
+    # a dry run through the bus applies its checks (names, targets, transformers) with AWS's messages, to
+    # every rule that was read, whatever problems the others have, so that every problem shows at once
+    from ..bus import EventBridge
 
-        bridge = EventBridge()
+    bridge = EventBridge()
+    try:
         for bus in template.buses:
             if bus != "default":
                 try:
@@ -486,10 +575,10 @@ def load_template(
                 _install(bridge, rule, None)
             except EventmatchError as exc:
                 reader.problems.append((rule.where, str(exc)))
+    finally:
         bridge.stop()
-        if not reader.problems:
-            buses = list(template.buses) + [r.bus for r in template.rules]
-            template.buses = tuple(dict.fromkeys(buses))
     if reader.problems:
         raise TemplateError(name, reader.problems)
+    buses = list(template.buses) + [r.bus for r in template.rules]
+    template.buses = tuple(dict.fromkeys(buses))
     return template
