@@ -158,12 +158,10 @@ def condition_holds(cond: Any, v: Any) -> bool:
         if not is_str:
             return False
         if isinstance(arg, dict):
-            a, s = arg["equals-ignore-case"].casefold(), v.casefold()
-        else:
-            a, s = arg, v
-        return s.startswith(a) if op == "prefix" else s.endswith(a)
+            return _ignore_case(arg["equals-ignore-case"], v, op)
+        return v.startswith(arg) if op == "prefix" else v.endswith(arg)
     if op == "equals-ignore-case":
-        return is_str and v.casefold() == arg.casefold()
+        return is_str and _ignore_case(arg, v, "equals")
     if op == "wildcard":
         return is_str and _wild(arg, v)
     if op == "cidr":
@@ -189,11 +187,24 @@ def condition_holds(cond: Any, v: Any) -> bool:
             if kind == "suffix":
                 return not any(v.endswith(x) for x in vals)
             if kind == "equals-ignore-case":
-                return not any(v.casefold() == x.casefold() for x in vals)
+                return not any(_ignore_case(x, v, "equals") for x in vals)
             return not any(_wild(x, v) for x in vals)
         vals = arg if isinstance(arg, list) else [arg]
         return not any(condition_holds(x, v) for x in vals)
     raise AssertionError(f"unknown operator {op}")
+
+
+def _ignore_case(value: str, text: str, how: str) -> bool:
+    """AWS's reference library: each UTF-16 unit of the pattern's value is its lower- or upper-case form
+    (full mappings of that one character; characters past U+FFFF have none), written out as positions."""
+    pieces = [[c] if ord(c) > 0xFFFF else list({c.lower(), c.upper()}) for c in value]
+    if how == "suffix":
+        pieces = [[p[::-1] for p in alternatives] for alternatives in reversed(pieces)]
+        text = text[::-1]
+    ends = {0}
+    for alternatives in pieces:
+        ends = {end + len(p) for end in ends for p in alternatives if text.startswith(p, end)}
+    return len(text) in ends if how == "equals" else bool(ends)
 
 
 def _compatible(trail: tuple[tuple[int, int], ...], chosen: dict[int, int]) -> bool:

@@ -183,6 +183,17 @@ def _drop(table: dict[Any, list[int]], key: Any, pid: int) -> None:
             del table[key]
 
 
+def _tested_alone(matcher: op.Matcher) -> bool:
+    """Ignore-case matchers whose values are not ASCII: their fold keys are not exact (see op.fold), so they
+    are checked one by one (``checked``), as AWS's per-character case mapping needs."""
+    kind = type(matcher)
+    if kind is op.EqualsIgnoreCase or kind is op.Prefix or kind is op.Suffix:
+        return matcher.regex is not None  # type: ignore[attr-defined]
+    if kind is op.AnythingButShape and matcher.kind == "equals-ignore-case":  # type: ignore[attr-defined]
+        return not all(v.isascii() for v in matcher.values)  # type: ignore[attr-defined]
+    return False
+
+
 @dataclass(slots=True)
 class FieldIndex:
     """Everything the rules ask of one field path, indexed by operator kind.
@@ -278,6 +289,8 @@ class FieldIndex:
             for text in matcher.strings:  # type: ignore[attr-defined]
                 excluded = self._own("but_excluded").setdefault(text, {})
                 excluded[pid] = excluded.get(pid, 0) + 1
+        elif _tested_alone(matcher):
+            _add(self._own("checked"), matcher, pid)
         elif kind is op.EqualsIgnoreCase:
             _add(self._own("folded_eq"), matcher.folded, pid)  # type: ignore[attr-defined]
         elif kind is op.Prefix or kind is op.Suffix:
@@ -337,6 +350,8 @@ class FieldIndex:
                     del excluded[pid]
                 if not excluded:
                     del self.but_excluded[text]
+        elif _tested_alone(matcher):
+            _drop(self.checked, matcher, pid)
         elif kind is op.EqualsIgnoreCase:
             _drop(self.folded_eq, matcher.folded, pid)  # type: ignore[attr-defined]
         elif kind is op.Prefix or kind is op.Suffix:
@@ -446,7 +461,7 @@ class FieldIndex:
                 if ms:
                     shut = set(ms) if shut is None else shut.union(ms)
         if self.shape_folded:
-            ms = self.shape_folded.get(value.casefold())
+            ms = self.shape_folded.get(op.fold(value))
             if ms:
                 shut = set(ms) if shut is None else shut.union(ms)
         if shut is None:
@@ -609,7 +624,7 @@ class FieldIndex:
         if self.suffix:
             _suffix_hits(self.suffix, self.suffix_lengths, value, out)
         if self.folded_eq or self.folded_prefix or self.folded_suffix:
-            folded = value.casefold()
+            folded = op.fold(value)
             hit = self.folded_eq.get(folded)
             if hit:
                 out.append(hit)

@@ -22,9 +22,60 @@ from .wildcard import Pieces, wildcard_regex
 _INFINITIES = (float("inf"), float("-inf"))
 
 
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
 def fold(text: str) -> str:
-    """Case-fold text the way equals-ignore-case compares it."""
-    return text.casefold()
+    """The key under which the indexes file ignore-case values: ASCII letters lowered, nothing else changed.
+
+    Comparing keys is exact when the pattern's value is ASCII (see :func:`case_alternatives`: an ASCII
+    letter matches itself in either case, and nothing else); a value with other characters is compared
+    by :func:`ignore_case_regex` instead.
+    """
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+def case_alternatives(char: str) -> tuple[str, ...]:
+    """What one character of an ignore-case value matches in an event, as AWS's reference library has it.
+
+    aws/event-ruler maps each UTF-16 unit of the pattern's value to its lower-case and upper-case forms
+    (``String.toLowerCase``/``toUpperCase`` of that one character, so the full mappings: ``ß`` matches ``ß``
+    or ``SS``, ``ﬁ`` matches ``ﬁ`` or ``FI``, ``İ`` matches ``i̇`` or ``İ``), and the event must spell the
+    value with one of them at every position. So ``STRASSE`` does not
+    match ``straße`` (the ``S`` of the pattern matches ``s`` or ``S``, not ``ß``), while ``straße`` matches
+    ``STRASSE``; and a titlecase letter such as ``ǅ`` matches ``ǆ`` and ``Ǆ`` but not itself.
+
+    One difference, on purpose: a character past U+FFFF matches itself here. The library maps each of its
+    two UTF-16 units alone, and a lone surrogate becomes ``?`` in UTF-8, so there ``"𐐀"`` ignoring case
+    matches the text ``??`` and not ``𐐀``: a defect, not a case rule.
+    """
+    if ord(char) > 0xFFFF:
+        return (char,)
+    lower, upper = char.lower(), char.upper()
+    return (lower,) if lower == upper else (lower, upper)
+
+
+def ignore_case_regex(value: str, *, at_end: bool = False) -> re.Pattern[str]:
+    """A regular expression for the event strings that spell ``value`` ignoring case (see case_alternatives);
+    with ``at_end``, anchored at the end of the string (for suffixes, found with ``search``)."""
+    parts = []
+    for char in value:
+        alternatives = sorted(case_alternatives(char), key=len, reverse=True)
+        parts.append(re.escape(alternatives[0]) if len(alternatives) == 1 else
+                     "(?:" + "|".join(map(re.escape, alternatives)) + ")")
+    return re.compile("".join(parts) + (r"\Z" if at_end else ""), re.DOTALL)
+
+
+def _ignore_case_test(regex: re.Pattern[str] | None, folded: str, how: str, value: str) -> bool:
+    """Does ``value`` equal (``how`` = "eq"), start with ("prefix") or end with ("suffix") the ignore-case value?"""
+    if regex is None:  # an ASCII value: its fold key compares exactly
+        key = fold(value)
+        return key == folded if how == "eq" else key.startswith(folded) if how == "prefix" else key.endswith(folded)
+    if how == "eq":
+        return regex.fullmatch(value) is not None
+    if how == "prefix":
+        return regex.match(value) is not None
+    return regex.search(value) is not None
 
 
 class Matcher:
@@ -87,14 +138,20 @@ class Prefix(Matcher):
     value: str
     ignore_case: bool = False
     folded: str = field(init=False, compare=False, repr=False)
+    # for an ignore-case value that is not ASCII: its expression (the indexes then test it one by one)
+    regex: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folded", fold(self.value) if self.ignore_case else self.value)
+        exact = not self.ignore_case or self.value.isascii()
+        object.__setattr__(self, "regex", None if exact else ignore_case_regex(self.value))
 
     def test(self, value: object) -> bool:
         if type(value) is not str:
             return False
-        return (fold(value) if self.ignore_case else value).startswith(self.folded)
+        if not self.ignore_case:
+            return value.startswith(self.value)
+        return _ignore_case_test(self.regex, self.folded, "prefix", value)
 
     def describe(self) -> str:
         inner = f'{{"equals-ignore-case": {_q(self.value)}}}' if self.ignore_case else _q(self.value)
@@ -108,14 +165,20 @@ class Suffix(Matcher):
     value: str
     ignore_case: bool = False
     folded: str = field(init=False, compare=False, repr=False)
+    # for an ignore-case value that is not ASCII: its expression (the indexes then test it one by one)
+    regex: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folded", fold(self.value) if self.ignore_case else self.value)
+        exact = not self.ignore_case or self.value.isascii()
+        object.__setattr__(self, "regex", None if exact else ignore_case_regex(self.value, at_end=True))
 
     def test(self, value: object) -> bool:
         if type(value) is not str:
             return False
-        return (fold(value) if self.ignore_case else value).endswith(self.folded)
+        if not self.ignore_case:
+            return value.endswith(self.value)
+        return _ignore_case_test(self.regex, self.folded, "suffix", value)
 
     def describe(self) -> str:
         inner = f'{{"equals-ignore-case": {_q(self.value)}}}' if self.ignore_case else _q(self.value)
@@ -128,12 +191,15 @@ class EqualsIgnoreCase(Matcher):
 
     value: str
     folded: str = field(init=False, compare=False, repr=False)
+    # for a value that is not ASCII: its expression (the indexes then test it one by one)
+    regex: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folded", fold(self.value))
+        object.__setattr__(self, "regex", None if self.value.isascii() else ignore_case_regex(self.value))
 
     def test(self, value: object) -> bool:
-        return type(value) is str and fold(value) == self.folded
+        return type(value) is str and _ignore_case_test(self.regex, self.folded, "eq", value)
 
     def describe(self) -> str:
         return f'{{"equals-ignore-case": {_q(self.value)}}}'
