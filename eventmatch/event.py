@@ -36,6 +36,8 @@ def load_event(event: str | bytes | bytearray | memoryview | Mapping[str, Any]) 
     if isinstance(event, (str, bytes, bytearray, memoryview)):
         try:
             value = _decode(event)
+        except RecursionError:
+            raise InvalidEventError(TOO_DEEP) from None
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError) as exc:
             value = _load_slow(event, exc)
         if not isinstance(value, dict):
@@ -49,11 +51,25 @@ def load_event(event: str | bytes | bytearray | memoryview | Mapping[str, Any]) 
 _decode = msgspec.json.Decoder().decode
 
 
+#: an event nested deeper than the JSON readers' recursion allows (thousands of levels)
+TOO_DEEP = "the event is nested too deeply to read"
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def _load_slow(event: str | bytes | bytearray | memoryview, first_error: Exception) -> Any:
-    """Parse what msgspec refuses but JSON allows (lone surrogates, numbers past the float range)."""
+    """Parse what msgspec refuses but JSON allows (lone surrogates, numbers past the float range).
+
+    ``NaN``, ``Infinity`` and ``-Infinity`` are refused, as JSON (RFC 8259) and AWS's event check refuse
+    them; Python's reader would take them.
+    """
     try:
         text = event if isinstance(event, str) else bytes(event).decode("utf-8")
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
+    except RecursionError:
+        raise InvalidEventError(TOO_DEEP) from None
     except (ValueError, UnicodeDecodeError):
         raise InvalidEventError(f"the event is not valid JSON: {first_error}") from None
 

@@ -8,7 +8,7 @@ Installing eventmatch makes these fixtures available in every test:
 * ``virtual_clock``: its clock.
 * ``recorder``: a fresh :class:`~eventmatch.testing.Recorder`, a target that keeps what it receives.
 * ``load_template``: :func:`eventmatch.template.load_template`, to test the rules of your own
-  CloudFormation or SAM template.
+  CloudFormation or SAM template; a relative path is read from the test file's folder.
 
 and the helpers ``assert_matches`` and ``assert_no_match`` as fixtures too (they
 are also importable from :mod:`eventmatch.testing`), whose failures explain,
@@ -25,8 +25,9 @@ field by field, why the event did or did not match.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,6 +60,7 @@ def event_bus(eventbridge: EventBridge) -> EventBus:
 
 @pytest.fixture
 def virtual_clock(eventbridge: EventBridge) -> VirtualClock:
+    """The virtual clock of the ``eventbridge`` fixture (starts at 2026-01-01T00:00:00Z; ``advance(seconds)``)."""
     clock = eventbridge.clock
     assert isinstance(clock, VirtualClock)
     return clock
@@ -66,19 +68,32 @@ def virtual_clock(eventbridge: EventBridge) -> VirtualClock:
 
 @pytest.fixture
 def recorder() -> Recorder:
+    """A target that keeps every payload it receives: ``Fn`` of a target, then ``recorder.last``."""
     return Recorder()
 
 
 @pytest.fixture
-def load_template() -> Callable[..., Any]:
-    return _load_template
+def load_template(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``load_template(path, parameters=None)``: a template's rules; a relative path is read from the folder of
+    the test file (then from the working directory), so tests run the same from anywhere."""
+    here = Path(request.path).parent
+
+    def load(source: str | Path, parameters: Mapping[str, str] | None = None, **options: Any) -> Any:
+        path = Path(source)
+        if not path.is_absolute() and "text" not in options and (here / path).exists():
+            path = here / path
+        return _load_template(path, parameters, **options)
+
+    return load
 
 
 @pytest.fixture(name="assert_matches")
 def assert_matches_fixture() -> Callable[..., None]:
+    """``assert_matches(pattern, event)``: fails with a field-by-field explanation unless the event matches."""
     return _assert_matches
 
 
 @pytest.fixture(name="assert_no_match")
 def assert_no_match_fixture() -> Callable[..., None]:
+    """``assert_no_match(pattern, event)``: fails with a field-by-field explanation if the event matches."""
     return _assert_no_match

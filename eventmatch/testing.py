@@ -28,6 +28,7 @@ def assert_matches(pattern: PatternInput | Pattern, event: EventArg) -> None:
     Unlike :func:`eventmatch.test_event_pattern`, the event needs no envelope
     fields (id, account, time...), so tests can stay short.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not this one
     result = explain(pattern, event)
     if not result.matched:
         raise AssertionError(f"the event does not match the pattern:\n{result}")
@@ -35,6 +36,7 @@ def assert_matches(pattern: PatternInput | Pattern, event: EventArg) -> None:
 
 def assert_no_match(pattern: PatternInput | Pattern, event: EventArg) -> None:
     """Fail, with a field-by-field explanation, if ``event`` matches ``pattern``."""
+    __tracebackhide__ = True
     result = explain(pattern, event)
     if result.matched:
         raise AssertionError(f"the event matches the pattern, but should not:\n{result}")
@@ -57,6 +59,7 @@ class Recorder:
     @property
     def last(self) -> Any:
         """The most recent payload (AssertionError if none arrived)."""
+        __tracebackhide__ = True
         if not self.payloads:
             raise AssertionError("the target received nothing")
         return self.payloads[-1]

@@ -6,13 +6,13 @@ Messages, codes and the order of checks are AWS's, as recorded
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import ValidationError
+from ..errors import InvalidEventError, ValidationError
+from ..event import load_event
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024
@@ -74,11 +74,7 @@ def entry_error(entry: Mapping[str, Any]) -> tuple[str, str] | None:
         return "InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument."
     if not isinstance(detail, str):
         return "MalformedDetail", "Detail is malformed."
-    try:
-        parsed = json.loads(detail)
-    except ValueError:
-        return "MalformedDetail", "Detail is malformed."
-    if not isinstance(parsed, dict):
+    if parse_detail(detail) is None:
         return "MalformedDetail", "Detail is malformed."
     if source.startswith("aws."):
         return "NotAuthorizedForSourceException", "Not authorized for the source."
@@ -95,6 +91,15 @@ def entry_error(entry: Mapping[str, Any]) -> tuple[str, str] | None:
     if when is not None and not isinstance(when, (datetime, str)):
         return "InvalidArgument", "Parameter Time is not valid. Reason: Time must be a timestamp."
     return None
+
+
+def parse_detail(detail: str) -> dict[str, Any] | None:
+    """A Detail's object, or None where AWS answers MalformedDetail: not JSON (NaN and Infinity included),
+    not an object, or nested too deeply to read."""
+    try:
+        return dict(load_event(detail))
+    except InvalidEventError:
+        return None
 
 
 def build_envelope(entry: Mapping[str, Any], account: str, region: str, now: datetime) -> dict[str, Any]:
@@ -116,7 +121,7 @@ def build_envelope(entry: Mapping[str, Any], account: str, region: str, now: dat
         "time": iso_seconds(when if isinstance(when, datetime) else now),
         "region": region,
         "resources": list(entry.get("Resources") or []),
-        "detail": json.loads(entry["Detail"]),
+        "detail": parse_detail(entry["Detail"]),
     }
 
 

@@ -86,6 +86,28 @@ def _text(value: Any, strip_quotes: bool) -> str:
     return _json(value)
 
 
+def _placeholder_as_key(template: str) -> str | None:
+    """The name of a placeholder written where a JSON template has an object key (``{<name>: 1}``), if any."""
+    in_string = False
+    i, n = 0, len(template)
+    while i < n:
+        ch = template[i]
+        if in_string and ch == "\\":
+            i += 2
+            continue
+        if ch == '"':
+            in_string = not in_string
+        elif ch == "<" and not in_string:
+            m = PLACEHOLDER.match(template, i)
+            if m is not None:
+                if template[m.end():].lstrip().startswith(":"):
+                    return m.group(1)
+                i = m.end()
+                continue
+        i += 1
+    return None
+
+
 @dataclass(frozen=True)
 class InputTransformer:
     """``InputPathsMap`` and ``InputTemplate``, validated as PutTargets validates them."""
@@ -117,7 +139,12 @@ class InputTransformer:
         for name in PLACEHOLDER.findall(template):
             if name not in paths and name not in PREDEFINED:
                 raise ValidationError(f"InputTemplate for target {target_id} contains invalid placeholder {name}.")
-        return cls(paths, template, template.lstrip()[:1] in ("{", "["))
+        is_json = template.lstrip()[:1] in ("{", "[")
+        if is_json:
+            key = _placeholder_as_key(template)
+            if key is not None:  # AWS's InputTransformer reference: a placeholder cannot be an object key
+                raise ValidationError(f"InputTemplate for target {target_id} contains invalid placeholder {key}.")
+        return cls(paths, template, is_json)
 
     def render(self, event: Mapping[str, Any], rule_name: str, rule_arn: str, ingestion_time: str) -> str:
         """The template with every placeholder replaced (text; see :func:`payload_of`)."""

@@ -59,7 +59,7 @@ _SCALARS = (str, int, float, bool, None)
 _UNSET = msgspec.UNSET
 _MISSING = object()
 _NO_FIELDS: Fields = {}  # never written: see Extractor.matcher
-FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
+FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError, RecursionError)
 
 
 #: sources up to this many characters are remembered (the code of 64 paths three levels deep is

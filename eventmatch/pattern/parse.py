@@ -20,7 +20,7 @@ from ..errors import InvalidEventPatternError
 from . import operators as op
 from .cidr import parse_cidr
 from .numbers import canonical
-from .tokens import Tok, Token, line_column, tokenize, tokens_of
+from .tokens import MAX_NESTING, Tok, Token, line_column, nesting_error, tokenize, tokens_of
 from .wildcard import MAX_COMPLEXITY, TOO_COMPLEX, complexity, parse_wildcard
 
 SubRule = dict[str, tuple[op.Matcher, ...]]
@@ -408,6 +408,8 @@ def pattern_text(pattern: str | bytes | bytearray | Mapping[str, Any]) -> str:
     if isinstance(pattern, Mapping):
         try:
             return json.dumps(pattern, ensure_ascii=False, allow_nan=False)
+        except RecursionError:
+            raise InvalidEventPatternError(nesting_error(MAX_NESTING + 1)) from None
         except (TypeError, ValueError) as exc:
             raise InvalidEventPatternError(f"Pattern is not JSON-serializable: {exc}") from None
     raise TypeError(f"an event pattern must be JSON text, bytes or a dict, not {type(pattern).__name__}")
@@ -442,7 +444,7 @@ def parse_text(text: str, value: object = None) -> list[SubRule]:
                 rules = _Reader(text, tokens).pattern()
                 _check_wildcards(rules)
                 return rules
-            except InvalidEventPatternError:
+            except (InvalidEventPatternError, RecursionError):  # the text says what and where
                 pass
     rules = _Reader(text, tokenize(text)).pattern()
     _check_wildcards(rules)

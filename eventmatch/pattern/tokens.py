@@ -57,12 +57,22 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _EXPECTING_VALUE = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
 
+#: how deeply objects and arrays may nest in a pattern. AWS documents no limit (its 4,096-character limit
+#: allows about 680 levels); JSON readers set one (Jackson's is 1,000). eventmatch stops at 100, well
+#: inside Python's recursion limit at every step that follows, with Jackson's wording.
+MAX_NESTING = 100
+
+
+def nesting_error(depth: int) -> str:
+    return f"Document nesting depth ({depth}) exceeds the maximum allowed ({MAX_NESTING})"
+
 
 class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
         self.tokens: list[Token] = []
+        self.depth = 0
 
     def error(self, reason: str, at: int) -> InvalidEventPatternError:
         line, column = line_column(self.text, at)
@@ -94,10 +104,12 @@ class _Lexer:
         if pos >= len(text):
             raise self.error(f"Unexpected end-of-input: expected {_EXPECTING_VALUE}", pos)
         ch = text[pos]
-        if ch == "{":
-            self.obj()
-        elif ch == "[":
-            self.arr()
+        if ch == "{" or ch == "[":
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise self.error(nesting_error(self.depth), pos + 1)
+            self.obj() if ch == "{" else self.arr()
+            self.depth -= 1
         elif ch == '"':
             start = pos
             s = self.string()

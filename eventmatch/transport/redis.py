@@ -41,7 +41,8 @@ import redis
 
 from ..bus import EventBridge, PermanentDeliveryError, Ticket
 from ..bus.entries import accept_entries
-from ..errors import BusError, EventmatchError, ValidationError
+from ..errors import BusError, EventmatchError, InvalidEventError, ValidationError
+from ..event import TOO_DEEP
 
 #: Redis errors after which a worker reconnects and goes on (a restart, a failover, a network blip)
 TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
@@ -258,7 +259,13 @@ class RedisTransport:
         return n
 
     def _append(self, pipe: Any, bus: str, event: Mapping[str, Any], only: Sequence[str] | None = None) -> None:
-        fields: dict[str, str | bytes] = {"b": bus, "e": _encode(event)}
+        try:
+            encoded = _encode(event)
+        except RecursionError:
+            raise InvalidEventError(TOO_DEEP) from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InvalidEventError(f"the event is not JSON: {exc}") from None
+        fields: dict[str, str | bytes] = {"b": bus, "e": encoded}
         if only is not None:
             fields["r"] = json.dumps(list(only))
         kwargs: dict[str, Any] = {}
@@ -353,6 +360,8 @@ class RedisTransport:
 
 _encode = msgspec.json.Encoder().encode  # exact integers of any size, unlike orjson
 _decode = msgspec.json.Decoder().decode
+#: XAUTOCLAIM calls a stream per reclaim round, at most (each examines up to ten times the batch size)
+RECLAIM_CALLS = 50
 
 
 class Worker:
@@ -387,6 +396,7 @@ class Worker:
         self._last_rules_check = 0.0
         self._last_claim = 0.0
         self._last_heartbeat = 0.0
+        self._reclaim_from: dict[str, str] = {}  # stream -> where the XAUTOCLAIM cursor stopped last round
         self.processed = 0
 
     def __repr__(self) -> str:
@@ -478,7 +488,8 @@ class Worker:
         only = json.loads(fields[b"r"]) if b"r" in fields else None
         try:
             event = _decode(fields[b"e"])
-        except msgspec.DecodeError:  # not JSON: nothing can be delivered; counted and acknowledged
+        except (msgspec.DecodeError, RecursionError):  # not JSON, or too deep to read: nothing can be delivered;
+            # counted and acknowledged
             self.redis.hincrby(self.transport._counts_key, "undeliverable", 1)
             self._acks.append(key)
             return
@@ -524,12 +535,19 @@ class Worker:
             self.redis.hincrby(self.transport._counts_key, "acknowledged", acked)
 
     def _reclaim(self) -> list[tuple[str, bytes, dict[bytes, bytes]]]:
-        """Entries of dead (or stuck) workers, idle past the visibility timeout."""
+        """Entries of dead (or stuck) workers, idle past the visibility timeout.
+
+        XAUTOCLAIM examines at most ten times COUNT pending entries a call, and may claim none of them
+        while live workers keep older entries fresh: so the cursor is followed to its end (0-0), not
+        stopped at the first call that claims nothing. A round makes at most ``RECLAIM_CALLS`` calls a
+        stream and the next round goes on from where it stopped, so a huge pending list costs each
+        round a bounded time.
+        """
         found = []
         idle_ms = int(self.transport.visibility_timeout * 1000)
         for stream in self._streams:
-            start = "0-0"
-            while True:
+            start = self._reclaim_from.get(stream, "0-0")
+            for _ in range(RECLAIM_CALLS):
                 response = self.redis.xautoclaim(
                     stream, self.transport.group, self.name, idle_ms, start_id=start, count=self.batch
                 )
@@ -537,9 +555,10 @@ class Worker:
                 deleted = response[2] if len(response) > 2 else []
                 found += [(stream, entry_id, fields) for entry_id, fields in claimed]
                 found += [(stream, entry_id, {}) for entry_id in deleted]
-                if next_start in (b"0-0", "0-0") or not claimed:
+                start = next_start.decode() if isinstance(next_start, bytes) else str(next_start)
+                if start == "0-0" or len(found) >= self.batch * RECLAIM_CALLS:
                     break
-                start = next_start
+            self._reclaim_from[stream] = start
         if found:
             self.redis.hincrby(self.transport._counts_key, "reclaimed", len(found))
         return found
