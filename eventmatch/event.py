@@ -59,6 +59,14 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
+def _integer(text: str) -> int | float:
+    """A JSON integer: exact, or past Python's 4,300-digit conversion limit a float (an infinity)."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def _load_slow(event: str | bytes | bytearray | memoryview, first_error: Exception) -> Any:
     """Parse what msgspec refuses but JSON allows (lone surrogates, numbers past the float range).
 
@@ -67,7 +75,7 @@ def _load_slow(event: str | bytes | bytearray | memoryview, first_error: Excepti
     """
     try:
         text = event if isinstance(event, str) else bytes(event).decode("utf-8")
-        return json.loads(text, parse_constant=_not_json)
+        return json.loads(text, parse_constant=_not_json, parse_int=_integer)
     except RecursionError:
         raise InvalidEventError(TOO_DEEP) from None
     except (ValueError, UnicodeDecodeError):
@@ -101,7 +109,10 @@ def flatten(event: Mapping[str, Any], wanted: Container[str] | None = None) -> F
     dotted prefix of them, so the rest of a large event costs nothing.
     """
     out: Fields = {}
-    _walk(event, "", _NO_TRAIL, out, wanted, [0])
+    try:
+        _walk(event, "", _NO_TRAIL, out, wanted, [0])
+    except RecursionError:
+        raise InvalidEventError(TOO_DEEP) from None
     return out
 
 

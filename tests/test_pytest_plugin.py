@@ -67,3 +67,31 @@ def test_plugin_is_registered_by_entry_point() -> None:
 
     (ep,) = [e for e in entry_points(group="pytest11") if e.name == "eventmatch"]
     assert ep.value == "eventmatch.pytest_plugin"
+
+
+def test_load_template_reads_relative_paths_from_the_test_files_folder(pytester: pytest.Pytester) -> None:
+    sub = pytester.mkdir("project")
+    (sub / "template.yaml").write_text((TEMPLATES / "sam-orders.yaml").read_text())
+    (sub / "test_rel.py").write_text(
+        "def test_relative(load_template):\n"
+        "    assert load_template('template.yaml').rules\n"
+        "def test_fails_in_the_users_frame(assert_no_match):\n"
+        "    assert_no_match({'source': ['a']}, {'source': 'a'})\n"
+    )
+    # run from another folder: the path is the test file's, not the working directory's
+    result = pytester.runpytest_subprocess(str(sub), "-p", "no:cacheprovider", "-p", "no:benchmark",
+                                           "--rootdir", str(pytester.path))
+    result.assert_outcomes(passed=1, failed=1)
+    text = result.stdout.str()
+    assert "test_rel.py:4: AssertionError" in text
+    assert "eventmatch/testing.py" not in text  # __tracebackhide__: no frames from inside the plugin
+
+
+def test_every_fixture_has_a_docstring(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:benchmark")
+    text = result.stdout.str()
+    for name in ("eventbridge", "event_bus", "virtual_clock", "recorder", "load_template", "assert_matches",
+                 "assert_no_match"):
+        block = text.split(f"\n{name} ", 1)
+        assert len(block) == 2, name
+        assert "no docstring available" not in block[1].split("\n\n", 1)[0], name

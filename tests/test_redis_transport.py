@@ -332,3 +332,42 @@ def test_undeliverable_entries_are_counted_and_acknowledged(transport: RedisTran
     worker = transport.worker({"record": lambda e: None})
     worker.run_once()
     assert transport.pending() == 0 and transport.counts()["undeliverable"] == 3
+
+
+def test_entries_too_deep_to_read_are_undeliverable_and_publish_refuses_them(transport: RedisTransport) -> None:
+    from eventmatch import InvalidEventError
+
+    transport.put_rules(ALL)
+    stream = transport.streams()[0]
+    transport.redis.xadd(stream, {"b": "default", "e": '{"a":' * 5000 + "1" + "}" * 5000})
+    worker = transport.worker({"record": lambda e: None})
+    worker.run_once()
+    assert transport.pending() == 0 and transport.counts()["undeliverable"] == 1
+    deep: dict[str, Any] = {}
+    cursor = deep
+    for _ in range(5000):
+        cursor["a"] = {}
+        cursor = cursor["a"]
+    before = transport.redis.xlen(stream)
+    with pytest.raises(InvalidEventError):
+        transport.publish(deep)
+    assert transport.redis.xlen(stream) == before  # nothing half-applied
+
+
+def test_reclaim_reaches_a_dead_workers_entries_behind_many_that_live_workers_renew(transport: RedisTransport) -> None:
+    # XAUTOCLAIM examines at most ten times COUNT entries a call: a reclaim that stopped at the first call
+    # claiming nothing never reached the 500 entries of a dead worker behind 2,500 a live one keeps fresh
+    transport.put_rules(ALL)
+    transport.publish_many(_events(3000))
+    stream = transport.streams()[0]
+    live = transport.redis.xreadgroup(transport.group, "live", {stream: ">"}, count=2500)[0][1]
+    dead = transport.redis.xreadgroup(transport.group, "dead", {stream: ">"}, count=500)[0][1]
+    time.sleep(transport.visibility_timeout + 0.2)
+    transport.redis.xclaim(stream, transport.group, "live", 0, [e for e, _ in live], justid=True)  # a heartbeat
+    got: list[Any] = []
+    rescuer = transport.worker({"record": got.append}, "rescuer", batch=20)
+    rescuer.run_once()
+    assert sorted(e["id"] for e in got) == sorted(f"e-{i}" for i in range(2500, 3000))
+    owners = {c["name"].decode(): c["pending"] for c in transport.redis.xinfo_consumers(stream, transport.group)}
+    assert owners.get("dead", 0) == 0 and owners["live"] == 2500
+    assert len(dead) == 500

@@ -30,10 +30,10 @@ def entry_size(entry: Mapping[str, Any]) -> int:
     for key in ("Source", "DetailType", "Detail"):
         value = entry.get(key)
         if isinstance(value, str):
-            size += len(value.encode("utf-8"))
+            size += len(value.encode("utf-8", "surrogatepass"))
     for resource in entry.get("Resources") or ():
         if isinstance(resource, str):
-            size += len(resource.encode("utf-8"))
+            size += len(resource.encode("utf-8", "surrogatepass"))
     return size
 
 
@@ -97,8 +97,9 @@ def parse_detail(detail: str) -> dict[str, Any] | None:
     """A Detail's object, or None where AWS answers MalformedDetail: not JSON (NaN and Infinity included),
     not an object, or nested too deeply to read."""
     try:
+        detail.encode("utf-8")  # lone surrogates in the text itself are not text AWS could receive
         return dict(load_event(detail))
-    except InvalidEventError:
+    except (InvalidEventError, UnicodeEncodeError):
         return None
 
 

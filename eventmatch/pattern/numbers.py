@@ -63,6 +63,14 @@ def nearest_float(value: Number) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+def number_text(value: Number) -> str:
+    """A number as text, whatever its size (``str`` of an int past 4,300 digits raises in Python)."""
+    try:
+        return str(value)
+    except ValueError:
+        return str(Decimal(value))
+
+
 def canonical(value: Decimal) -> Number:
     """A pattern number in the form used for hashing and comparing (``int`` when whole)."""
     if value == value.to_integral_value():

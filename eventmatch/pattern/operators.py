@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .cidr import HexRange, ip_to_hex
-from .numbers import FLOAT_EXACT, Number, event_number, nearest_float
+from .numbers import FLOAT_EXACT, Number, event_number, nearest_float, number_text
 from .wildcard import Pieces, wildcard_regex
 
 _INFINITIES = (float("inf"), float("-inf"))
@@ -115,7 +115,7 @@ class ExactNumber(Matcher):
         return n is not None and n == self.value
 
     def describe(self) -> str:
-        return str(self.value)
+        return number_text(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +273,11 @@ class Numeric(Matcher):
     def describe(self) -> str:
         terms: list[str] = []
         if self.low is not None and self.low == self.high:
-            return f'{{"numeric": ["=", {self.low}]}}'
+            return f'{{"numeric": ["=", {number_text(self.low)}]}}'
         if self.low is not None:
-            terms += [_q(">" if self.low_open else ">="), str(self.low)]
+            terms += [_q(">" if self.low_open else ">="), number_text(self.low)]
         if self.high is not None:
-            terms += [_q("<" if self.high_open else "<="), str(self.high)]
+            terms += [_q("<" if self.high_open else "<="), number_text(self.high)]
         return f'{{"numeric": [{", ".join(terms)}]}}'
 
 

@@ -301,13 +301,13 @@ def tokens_of(value: object) -> list[Token] | None:
     """
     tokens: list[Token] = []
     try:
-        _walk(value, tokens.append)
+        _walk(value, tokens.append, 0)
     except (_NotPlain, RecursionError):
         return None
     return tokens
 
 
-def _walk(value: object, append: Callable[[Token], None]) -> None:
+def _walk(value: object, append: Callable[[Token], None], depth: int) -> None:
     # in json.dumps's order of checks, and writing numbers as it does (int.__repr__, float.__repr__)
     if isinstance(value, str):
         if not value.isascii() and _SURROGATE.search(value):
@@ -325,10 +325,12 @@ def _walk(value: object, append: Callable[[Token], None]) -> None:
         if not _NUMBER.fullmatch(literal):  # nan, inf: json.dumps refuses them for a pattern
             raise _NotPlain
         append(Token(Tok.NUMBER, Decimal(literal), 0, 0, literal))
+    elif depth >= MAX_NESTING and (type(value) is list or type(value) is dict):
+        raise _NotPlain  # too deep: the lexer reports it, where AWS would
     elif type(value) is list:  # json.dumps also writes tuples as lists; the lexer decides those
         append(_START_ARRAY)
         for item in value:
-            _walk(item, append)
+            _walk(item, append, depth + 1)
         append(_END_ARRAY)
     elif type(value) is dict:
         append(_START_OBJECT)
@@ -336,7 +338,7 @@ def _walk(value: object, append: Callable[[Token], None]) -> None:
             if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
                 raise _NotPlain  # json.dumps writes other keys as strings its own way
             append(Token(Tok.FIELD_NAME, key, 0, 0))
-            _walk(item, append)
+            _walk(item, append, depth + 1)
         append(_END_OBJECT)
     else:
         raise _NotPlain

@@ -56,6 +56,8 @@ def _value(token: str, field: Field) -> int:
         return names[upper]
     if not token.isdigit():
         raise CronError(f"{field.label}: {token!r} is not a valid value")
+    if len(token) > 4:
+        raise CronError(f"{field.label}: {token[:20]} is outside {field.low}-{field.high}")
     n = int(token)
     if not field.low <= n <= field.high:
         raise CronError(f"{field.label}: {n} is outside {field.low}-{field.high}")
@@ -84,7 +86,7 @@ def _set(text: str, field: Field) -> frozenset[int]:
         base, _, step_text = part.partition("/")
         step = 1
         if _:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not step_text.isdigit() or len(step_text) > 4 or int(step_text) == 0:
                 raise CronError(f"{field.label}: bad increment {step_text!r} in {part!r}")
             step = int(step_text)
             limit = _MAX_STEP.get(field)

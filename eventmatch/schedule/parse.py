@@ -244,9 +244,9 @@ def parse_schedule(
 
     if m := _RATE.match(expression):
         value_text, unit = m.groups()
-        if not value_text.isdigit() or int(value_text) < 1:
+        if not value_text.isdigit() or len(value_text.lstrip("0")) > 20 or int(value_text) < 1:
             raise InvalidScheduleExpressionError(
-                expression, f"rate value must be a whole number >= 1, not {value_text!r}"
+                expression, f"rate value must be a whole number >= 1, not {value_text[:30]!r}"
             )
         value = int(value_text)
         singular = unit[:-1] if unit.endswith("s") else unit

@@ -68,6 +68,7 @@ _NAME_BY_TYPE = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::IAM::Role": "RoleName",
     "AWS::ECS::Cluster": "ClusterName",
+    "AWS::CodeBuild::Project": "Name",
 }
 _NAME_PROPERTIES = ("Name", "FunctionName", "RuleName", "QueueName", "TopicName", "StateMachineName", "EventBusName",
                     "BucketName", "TableName")
@@ -106,6 +107,7 @@ _ARN = {
     "AWS::Logs::LogGroup": "arn:aws:logs:{r}:{a}:log-group:{n}:*",
     "AWS::IAM::Role": "arn:aws:iam::{a}:role/{n}",
     "AWS::ECS::Cluster": "arn:aws:ecs:{r}:{a}:cluster/{n}",
+    "AWS::CodeBuild::Project": "arn:aws:codebuild:{r}:{a}:project/{n}",
 }
 _ARN_ATTRIBUTES = ("Arn", "TopicArn", "QueueArn", "StreamArn", "RoleArn")
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import EventmatchError, TemplateError
+from ..errors import EventmatchError, TemplateError, ValidationError
 from ..pattern import Pattern, compile_pattern
 from ..schedule import parse_schedule
 from .intrinsics import Resolver, Unresolvable
@@ -242,11 +242,29 @@ def _install(bridge: Any, rule: TemplateRule, deliver: Any) -> None:
                 deliver(_r, _t, payload)
 
         spec = {**target.spec(), "Fn": fn}
-        if rule.service == "scheduler" and target.input is None:
-            spec["Input"] = SCHEDULER_DEFAULT_INPUT  # Scheduler sends no event envelope
+        if rule.service == "scheduler":
+            spec["Input"] = _scheduler_input(target)
         specs.append(spec)
     if specs:
         bus.put_targets(rule.name, specs)
+
+
+def _scheduler_input(target: TemplateTarget) -> str:
+    """A Scheduler target's Input as the bus takes it (JSON text). Scheduler sends no event envelope, and
+    its Input need be JSON only for Lambda, Step Functions and EventBridge targets ("For all other target
+    types, a JSON is not required"): other text reaches the target as it is (a JSON string here)."""
+    if target.input is None:
+        return SCHEDULER_DEFAULT_INPUT
+    try:
+        json.loads(target.input)
+    except ValueError:
+        if any(target.arn.startswith(f"arn:aws:{service}:") for service in ("lambda", "states", "events")):
+            raise ValidationError(
+                f"Input for target {target.arn} must be well-formed JSON: EventBridge Scheduler requires it "
+                "for Lambda, Step Functions and EventBridge targets."
+            ) from None
+        return json.dumps(target.input)
+    return target.input
 
 
 class _Reader:
