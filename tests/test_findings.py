@@ -19,7 +19,6 @@ from eventmatch import (
     InvalidScheduleExpressionError,
     RuleSet,
     ValidationError,
-    VirtualClock,
     compile_pattern,
     parse_schedule,
     test_event_pattern,
