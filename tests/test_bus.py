@@ -402,7 +402,7 @@ def test_faults_lose_nothing() -> None:
 def test_hung_synchronous_targets_do_not_starve_the_others() -> None:
     """Python cannot stop a thread: a hung call keeps its worker. Past half the pool, new calls get a
     new pool, so a target that hangs on every event does not make every other timed target time out."""
-    from eventmatch.bus.bus import TARGET_WORKERS
+    from eventmatch.bus.delivery import TARGET_WORKERS
 
     bridge = EventBridge(clock=VirtualClock(START))
     release = threading.Event()

@@ -32,7 +32,6 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,103 +40,12 @@ import redis
 
 from ..bus import EventBridge, PermanentDeliveryError, Ticket
 from ..bus.entries import accept_entries
-from ..errors import BusError, EventmatchError, InvalidEventError, ValidationError
+from ..errors import EventmatchError, InvalidEventError, ValidationError
 from ..event import TOO_DEEP
+from .rules import Handler, RulesDocument, build_bridge, validate_rules
 
 #: Redis errors after which a worker reconnects and goes on (a restart, a failover, a network blip)
 TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
-
-Handler = Callable[[Any], Any]
-
-
-@dataclass(frozen=True)
-class RulesDocument:
-    """A validated rules document and its version."""
-
-    version: int
-    document: dict[str, Any]
-
-    @property
-    def buses(self) -> tuple[str, ...]:
-        return tuple(self.document.get("buses", ("default",)))
-
-
-def validate_rules(document: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a rules document with the bus's own checks; return it normalised (JSON-ready).
-
-    The document is ``{"buses": [...], "rules": [...]}``; each rule has ``Name``,
-    ``EventPattern``, optionally ``EventBusName``, ``State``, ``Description``
-    and ``Targets``; each target has ``Id`` and ``Handler`` (the name of a
-    callable the workers register), optionally ``Input``, ``InputPath``,
-    ``InputTransformer``, ``RetryPolicy`` and ``DeadLetterHandler``.
-    Raises :class:`~eventmatch.ValidationError` (or the pattern's own error)
-    naming the rule; nothing is written when anything is wrong.
-    """
-    if not isinstance(document, Mapping):
-        raise ValidationError("A rules document must be a mapping with 'rules' (and optionally 'buses').")
-    unknown = set(document) - {"buses", "rules"}
-    if unknown:
-        raise ValidationError(f"Unknown keys in the rules document: {', '.join(sorted(unknown))}.")
-    rules = document.get("rules", [])
-    if not isinstance(rules, list):
-        raise ValidationError("'rules' must be a list.")
-    buses = list(document.get("buses", ["default"]))
-    if "default" not in buses:
-        buses.insert(0, "default")
-    normalised = {"buses": buses, "rules": [dict(r) if isinstance(r, Mapping) else r for r in rules]}
-    for i, rule in enumerate(normalised["rules"]):
-        if not isinstance(rule, dict):
-            raise ValidationError(f"Rule {i + 1} must be a mapping.")
-        if "ScheduleExpression" in rule:
-            raise ValidationError(
-                f"Rule {rule.get('Name')}: scheduled rules are not carried by the transport; run them on one "
-                "process's EventBridge and put their events."
-            )
-        for t in rule.get("Targets", []):
-            if not isinstance(t, Mapping) or not isinstance(t.get("Handler"), str):
-                raise ValidationError(f"Rule {rule.get('Name')}: every target needs a Handler name.")
-    _build(normalised, lambda name: (lambda payload: None))  # the bus's checks, AWS's messages
-    json.dumps(normalised)  # JSON-ready, or TypeError here rather than in a worker
-    return normalised
-
-
-def _build(document: Mapping[str, Any], handler: Callable[[str], Handler], **bridge_args: Any) -> EventBridge:
-    bridge = EventBridge(**bridge_args)
-    for bus in document["buses"]:
-        if bus != "default":
-            bridge.create_event_bus(bus)
-    for rule in document["rules"]:
-        name = rule.get("Name")
-        bus_name = rule.get("EventBusName", "default")
-        if bus_name not in document["buses"]:
-            raise ValidationError(f"Rule {name}: bus {bus_name} is not in the document's buses.")
-        if "EventPattern" not in rule:
-            raise ValidationError(f"Rule {name}: an EventPattern is required.")
-        bus = bridge.bus(bus_name)
-        try:
-            bus.put_rule(
-                name, rule["EventPattern"], state=rule.get("State", "ENABLED"), description=rule.get("Description", "")
-            )
-            targets = []
-            for t in rule.get("Targets", []):
-                spec = {k: v for k, v in t.items() if k not in ("Handler", "DeadLetterHandler")}
-                spec["Fn"] = handler(t["Handler"])
-                spec.setdefault("Arn", f"handler:{t['Handler']}")
-                if t.get("DeadLetterHandler"):
-                    dead = handler(t["DeadLetterHandler"])
-                    spec["DeadLetter"] = lambda payload, attributes, _dead=dead: _dead(
-                        {"payload": payload, "attributes": attributes}
-                    )
-                targets.append(spec)
-            if targets:
-                bus.put_targets(name, targets)
-        except BusError as exc:
-            raise type(exc)(f"Rule {name}: {exc}") from None
-        except EventmatchError as exc:  # an invalid pattern: AWS's message as it is, the rule named in a note
-            exc.add_note(f"in rule {name} of the rules document")
-            raise
-    return bridge
-
 
 class RedisTransport:
     """Streams, the consumer group and the shared rules of one bus namespace in one Redis."""
@@ -186,11 +94,13 @@ class RedisTransport:
         return streams[zlib.crc32(self.shard_key(event).encode("utf-8")) % len(streams)]
 
     @property
-    def _rules_key(self) -> str:
+    def rules_key(self) -> str:
+        """The hash that holds the rules document and its version."""
         return f"{self.namespace}:rules"
 
     @property
-    def _counts_key(self) -> str:
+    def counts_key(self) -> str:
+        """The hash of counters (published, acknowledged, reclaimed, undeliverable)."""
         return f"{self.namespace}:counts"
 
     # -- rules -----------------------------------------------------------------------------
@@ -199,21 +109,22 @@ class RedisTransport:
         normalised = validate_rules(document)
         text = json.dumps(normalised)
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hincrby(self._rules_key, "version", 1)
-            pipe.hset(self._rules_key, "document", text)
+            pipe.hincrby(self.rules_key, "version", 1)
+            pipe.hset(self.rules_key, "document", text)
             version, _ = pipe.execute()
         for bus in normalised["buses"]:
-            self._ensure_group(bus)
+            self.ensure_group(bus)
         return int(version)
 
     def rules(self) -> RulesDocument:
         """The current rules document (version 0 and no rules when none was stored)."""
-        version, text = self.redis.hmget(self._rules_key, ["version", "document"])
+        version, text = self.redis.hmget(self.rules_key, ["version", "document"])
         if text is None:
             return RulesDocument(0, {"buses": ["default"], "rules": []})
         return RulesDocument(int(version or 0), json.loads(text))
 
-    def _ensure_group(self, bus: str) -> None:
+    def ensure_group(self, bus: str) -> None:
+        """Create the consumer group on the bus's streams (and the streams), if not there yet."""
         for stream in self.streams(bus):
             try:
                 self.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
@@ -229,7 +140,7 @@ class RedisTransport:
             with self.redis.pipeline(transaction=True) as pipe:
                 for bus, event in accepted:
                     self._append(pipe, bus, event)
-                pipe.hincrby(self._counts_key, "published", len(accepted))
+                pipe.hincrby(self.counts_key, "published", len(accepted))
                 pipe.execute()
         return response
 
@@ -239,7 +150,7 @@ class RedisTransport:
             raise ValidationError("An event must be a mapping (a JSON object).")
         with self.redis.pipeline(transaction=True) as pipe:
             self._append(pipe, bus, event)
-            pipe.hincrby(self._counts_key, "published", 1)
+            pipe.hincrby(self.counts_key, "published", 1)
             entry_id = pipe.execute()[0]
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
@@ -251,10 +162,10 @@ class RedisTransport:
             self._append(pipe, bus, event)
             n += 1
             if n % chunk == 0:
-                pipe.hincrby(self._counts_key, "published", chunk)
+                pipe.hincrby(self.counts_key, "published", chunk)
                 pipe.execute()
         if n % chunk:
-            pipe.hincrby(self._counts_key, "published", n % chunk)
+            pipe.hincrby(self.counts_key, "published", n % chunk)
             pipe.execute()
         return n
 
@@ -305,14 +216,14 @@ class RedisTransport:
         pipe = self.redis.pipeline(transaction=True)
         for event in events:
             self._append(pipe, bus, {**event, "replay-name": name}, only=rules)
-        pipe.hincrby(self._counts_key, "published", len(events))
+        pipe.hincrby(self.counts_key, "published", len(events))
         pipe.execute()
         return len(events)
 
     # -- observing -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Counters kept in Redis: published, acknowledged, deliveries, dead letters, reclaimed entries."""
-        return {k.decode(): int(v) for k, v in self.redis.hgetall(self._counts_key).items()}
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(self.counts_key).items()}
 
     def pending(self) -> int:
         """Entries read by some worker and not yet acknowledged, over every stream of the current rules' buses."""
@@ -419,18 +330,18 @@ class Worker:
         if not force and now - self._last_rules_check < self.rules_check_interval:
             return False
         self._last_rules_check = now
-        current = self.redis.hget(self.transport._rules_key, "version")
+        current = self.redis.hget(self.transport.rules_key, "version")
         version = int(current or 0)
         if version == self.version:
             return False
-        text = self.redis.hget(self.transport._rules_key, "document")
+        text = self.redis.hget(self.transport.rules_key, "document")
         document = json.loads(text) if text else {"buses": ["default"], "rules": []}
-        bridge = _build(document, self._handler)  # validated when written; built whole, then swapped
+        bridge = build_bridge(document, self._handler)  # validated when written; built whole, then swapped
         if self.bridge is not None and self.bridge.pending():
             self._retiring.append(self.bridge)
         self.bridge, self.version = bridge, version
         for bus in document["buses"]:
-            self.transport._ensure_group(bus)
+            self.transport.ensure_group(bus)
         self._streams = [s for bus in document["buses"] for s in self.transport.streams(bus)]
         return True
 
@@ -490,7 +401,7 @@ class Worker:
             event = _decode(fields[b"e"])
         except (msgspec.DecodeError, RecursionError):  # not JSON, or too deep to read: nothing can be delivered;
             # counted and acknowledged
-            self.redis.hincrby(self.transport._counts_key, "undeliverable", 1)
+            self.redis.hincrby(self.transport.counts_key, "undeliverable", 1)
             self._acks.append(key)
             return
         ticket = Ticket(lambda: self._done(key))
@@ -498,7 +409,7 @@ class Worker:
         try:  # route() seals the ticket whatever happens, so the entry is acknowledged when its deliveries end
             self.bridge.route(event, bus, ticket, only)
         except (EventmatchError, ValueError):  # not an object, or a bus this rules version lacks
-            self.redis.hincrby(self.transport._counts_key, "undeliverable", 1)
+            self.redis.hincrby(self.transport.counts_key, "undeliverable", 1)
         self.processed += 1
 
     def _done(self, key: tuple[str, bytes]) -> None:
@@ -532,7 +443,7 @@ class Worker:
         for key in taken:
             self._in_flight.pop(key, None)
         if acked:
-            self.redis.hincrby(self.transport._counts_key, "acknowledged", acked)
+            self.redis.hincrby(self.transport.counts_key, "acknowledged", acked)
 
     def _reclaim(self) -> list[tuple[str, bytes, dict[bytes, bytes]]]:
         """Entries of dead (or stuck) workers, idle past the visibility timeout.
@@ -560,7 +471,7 @@ class Worker:
                     break
             self._reclaim_from[stream] = start
         if found:
-            self.redis.hincrby(self.transport._counts_key, "reclaimed", len(found))
+            self.redis.hincrby(self.transport.counts_key, "reclaimed", len(found))
         return found
 
     def _heartbeat(self, held: list[tuple[str, bytes]]) -> None:

@@ -1,0 +1,263 @@
+"""Delivery: calling a target, retries with backoff on the bus's clock, timeouts, dead letters.
+
+Delivery is at least once. A target is called with its payload (see
+:meth:`eventmatch.bus.targets.Target.payload`). If it raises (or outlives its
+``timeout``), the delivery is retried with exponential backoff and full jitter
+on the clock until the target's RetryPolicy is exhausted; then it goes to the
+target's dead-letter callable with AWS's attributes.
+:class:`~eventmatch.bus.targets.PermanentDeliveryError` skips the retries.
+Retries wait in a heap ordered by due time; the bridge runs them as the clock
+reaches them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import heapq
+import itertools
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .clock import Clock
+from .entries import iso_seconds
+from .metrics import Metrics
+from .targets import PermanentDeliveryError
+from .transform import NotDelivered
+
+if TYPE_CHECKING:
+    from .registry import Rule
+    from .targets import Target
+    from .tickets import Ticket
+
+BACKOFF_BASE = 1.0  # seconds before the first retry (before jitter)
+BACKOFF_CAP = 300.0
+#: worker threads for synchronous targets that have a Timeout (see DeliveryEngine.run_with_timeout)
+TARGET_WORKERS = 32
+
+
+@dataclass
+class Delivery:
+    """One event on its way to one target of one rule (``attempt`` 0 first, then each retry)."""
+
+    rule: Rule
+    target: Target
+    event: dict[str, Any]
+    ingested: datetime
+    attempt: int = 0
+    ticket: Ticket | None = None
+
+
+class DeliveryEngine:
+    """Calls targets, schedules retries, sends dead letters, and keeps the metrics of all of it."""
+
+    def __init__(self, clock: Clock, metrics: Metrics, seed: int | None = None) -> None:
+        self.clock = clock
+        self.metrics = metrics
+        self._pending: list[tuple[datetime, int, Delivery]] = []
+        self._seq = itertools.count()
+        self._pending_lock = threading.Lock()
+        self._random = random.Random(seed)
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._pool_hung = 0  # the current pool's workers held by calls past their timeout
+        #: synchronous target calls still running past their Timeout when the bus gave up waiting
+        self.hung_target_calls = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- one delivery ----------------------------------------------------------------------
+    def _started(self, d: Delivery) -> Any:
+        """Count the attempt and work out the payload; NotDelivered when AWS would drop it."""
+        rule = d.rule
+        if d.attempt == 0:
+            self.metrics.count(rule.bus, rule.name, "InvocationsCreated")
+        try:
+            payload = d.target.payload(d.event, rule.name, rule.arn, iso_seconds(d.ingested))
+        except NotDelivered:
+            self.metrics.count(rule.bus, rule.name, "FailedInvocations")
+            raise
+        if d.attempt == 0:
+            latency = (self.clock.now() - d.ingested).total_seconds() * 1000
+            self.metrics.observe(rule.bus, rule.name, "IngestionToInvocationStartLatency", latency)
+        self.metrics.count(rule.bus, rule.name, "InvocationAttempts")
+        return payload
+
+    def deliver(self, d: Delivery) -> None:
+        """Deliver now, on this thread (a coroutine target runs on the engine's event loop)."""
+        try:
+            payload = self._started(d)
+        except NotDelivered:
+            if d.ticket is not None:
+                d.ticket.release()
+            return
+        target = d.target
+        try:
+            if target.is_async:
+                self._run_coroutine(target.invoke_async(payload), target.timeout)
+            elif target.timeout is not None:
+                self.run_with_timeout(target.invoke, payload, target.timeout)
+            else:
+                target.invoke(payload)
+        except Exception as exc:
+            self.failed(d, payload, exc)
+        else:
+            self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
+            if d.ticket is not None:
+                d.ticket.release()
+
+    async def deliver_async(self, d: Delivery) -> None:
+        """Deliver from a coroutine: coroutine targets are awaited, timed ones run on a thread."""
+        target = d.target
+        if not target.is_async and target.timeout is None:
+            self.deliver(d)
+            return
+        try:
+            payload = self._started(d)
+        except NotDelivered:
+            if d.ticket is not None:
+                d.ticket.release()
+            return
+        try:
+            if target.is_async:
+                await asyncio.wait_for(target.invoke_async(payload), target.timeout)
+            else:
+                await asyncio.wait_for(asyncio.to_thread(target.invoke, payload), target.timeout)
+        except Exception as exc:
+            self.failed(d, payload, exc)
+        else:
+            self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
+            if d.ticket is not None:
+                d.ticket.release()
+
+    # -- failures ------------------------------------------------------------------------
+    def failed(self, d: Delivery, payload: Any, exc: BaseException, *, inline: bool = False) -> None:
+        """A call raised ``exc``: retry it later, or give up (dead letter) as the RetryPolicy says.
+
+        ``inline``: the router called the target itself, with no timeout of the engine's, so a
+        TimeoutError there is the target's own error, not a TIMEOUT."""
+        if isinstance(exc, PermanentDeliveryError):
+            self._failed(d, payload, exc.code, str(exc), retriable=False)
+        elif not inline and isinstance(exc, TimeoutError):  # concurrent.futures.TimeoutError is this one
+            message = f"target {d.target.id} did not finish within {d.target.timeout} s"
+            self._failed(d, payload, "TIMEOUT", message, retriable=True)
+        else:
+            self._failed(d, payload, "TARGET_ERROR", f"{type(exc).__name__}: {exc}", retriable=True)
+
+    def _failed(self, d: Delivery, payload: Any, code: str, message: str, retriable: bool) -> None:
+        policy = d.target.retry
+        now = self.clock.now()
+        age = (now - d.ingested).total_seconds()
+        delay = self._random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**d.attempt))
+        if retriable and d.attempt < policy.maximum_retry_attempts and age + delay < policy.maximum_event_age_seconds:
+            self.metrics.count(d.rule.bus, d.rule.name, "RetryInvocationAttempts")
+            retry = Delivery(d.rule, d.target, d.event, d.ingested, d.attempt + 1, d.ticket)
+            with self._pending_lock:
+                heapq.heappush(self._pending, (now + timedelta(seconds=delay), next(self._seq), retry))
+            return
+        try:
+            self._give_up(d, payload, code, message, retriable)
+        finally:
+            if d.ticket is not None:
+                d.ticket.release()
+
+    def _give_up(self, d: Delivery, payload: Any, code: str, message: str, retriable: bool) -> None:
+        policy = d.target.retry
+        self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
+        self.metrics.count(d.rule.bus, d.rule.name, "FailedInvocations")
+        if d.target.dead_letter is None:
+            return
+        exhausted = "MaximumRetryAttempts" if d.attempt >= policy.maximum_retry_attempts else "MaximumEventAgeInSeconds"
+        attributes = {
+            "RULE_ARN": d.rule.arn,
+            "TARGET_ARN": d.target.arn,
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": message,
+            "RETRY_ATTEMPTS": d.attempt,
+        }
+        if retriable:
+            attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
+        try:
+            d.target.dead_letter(payload, attributes)
+        except Exception:
+            self.metrics.count(d.rule.bus, d.rule.name, "InvocationsFailedToBeSentToDlq")
+        else:
+            self.metrics.count(d.rule.bus, d.rule.name, "DeadLetterInvocations")
+            self.metrics.count(d.rule.bus, d.rule.name, "InvocationsSentToDlq")
+
+    # -- retries waiting on the clock ---------------------------------------------------------
+    def pending(self) -> int:
+        """Deliveries waiting for a retry."""
+        return len(self._pending)
+
+    def next_retry(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
+        """The earliest retry due by ``now``, as (due time, the action that runs it), or None."""
+        with self._pending_lock:
+            if self._pending and self._pending[0][0] <= now:
+                when, _, d = self._pending[0]
+                return when, lambda: self.deliver(self._pop(d))
+        return None
+
+    def _pop(self, d: Delivery) -> Delivery:
+        with self._pending_lock:
+            heapq.heappop(self._pending)
+        return d
+
+    # -- how targets are run ----------------------------------------------------------------
+    def run_with_timeout(self, fn: Callable[[Any], Any], payload: Any, timeout: float) -> None:
+        """Call a synchronous target on a worker thread and wait up to ``timeout`` seconds.
+
+        Past the timeout, a call still waiting for a worker is cancelled (it never runs, so a retry is
+        not doubled by a late first attempt); one already running cannot be stopped (Python cannot kill
+        a thread) and keeps its worker. So that hung targets do not take every worker, once half of a
+        pool's workers are held by calls past their timeout the engine starts a new pool for the calls
+        that follow, leaving the old one to its hung calls (``hung_target_calls`` counts them).
+        """
+        with self._pool_lock:  # (submitted under the lock: another thread may retire this pool next)
+            pool = self._pool
+            if pool is None:
+                pool = self._pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=TARGET_WORKERS, thread_name_prefix="eventmatch-target"
+                )
+                self._pool_hung = 0
+            future = pool.submit(fn, payload)
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            if not future.cancel():  # running: it holds its worker until it returns
+                with self._pool_lock:
+                    self.hung_target_calls += 1
+                    if self._pool is pool:
+                        self._pool_hung += 1
+                        if self._pool_hung >= TARGET_WORKERS // 2:
+                            self._pool = None  # the next call starts a new pool
+                            pool.shutdown(wait=False)  # its threads end as their calls return
+            raise
+
+    def _run_coroutine(self, coro: Any, timeout: float | None) -> None:
+        if self._loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="eventmatch-async-targets", daemon=True).start()
+            self._loop = loop
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        """Stop the worker threads of timed targets and the event loop of coroutine targets."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop = None
+
+
+__all__ = ["TARGET_WORKERS", "Delivery", "DeliveryEngine"]

@@ -1,0 +1,51 @@
+"""Tickets: how a transport learns that every delivery of one routed event is over."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class Ticket:
+    """Tells when every delivery of one routed event is done: delivered, dead-lettered or dropped.
+
+    A transport that must acknowledge an event only once its deliveries are
+    over passes a ticket to :meth:`EventBridge.route`; ``on_done`` runs once,
+    from whichever thread finishes the last delivery (possibly a retry, much
+    later), or at once if nothing was left outstanding.
+    """
+
+    __slots__ = ("_lock", "_outstanding", "_sealed", "on_done")
+
+    def __init__(self, on_done: Callable[[], Any]) -> None:
+        self._lock = threading.Lock()
+        self._outstanding = 0
+        self._sealed = False
+        self.on_done = on_done
+
+    def acquire(self) -> None:
+        with self._lock:
+            self._outstanding += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._outstanding -= 1
+            fire = self._sealed and self._outstanding == 0
+        if fire:
+            self.on_done()
+
+    def seal(self) -> None:
+        """Routing is over: no more deliveries will be added."""
+        with self._lock:
+            self._sealed = True
+            fire = self._outstanding == 0
+        if fire:
+            self.on_done()
+
+    @property
+    def outstanding(self) -> int:
+        return self._outstanding
+
+
+__all__ = ["Ticket"]
