@@ -526,7 +526,7 @@ HOW = """## How
   field an event is least likely to bring candidates through (sharing
   predicates over distinct values). 100,000 rules on a few thousand sources
   check about 0.2 sub-rules per event in full, not 42
-  (`eventmatch/pattern/machine.py`).
+  (`eventmatch/pattern/index.py`, `anchors.py`, `machine.py`).
 * **Repeated strings are looked up once.** The look-ups that loop (affixes,
   anything-but, wildcards) remember their result per string value until the
   field's index changes, up to 1,024 values per field (4,096 where the

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import eventmatch
 from eventmatch.event import flatten, load_event
+from eventmatch.pattern import index as index_module
 from eventmatch.pattern import machine as machine_module
 from eventmatch.pattern.machine import Machine
 from eventmatch.pattern.parse import parse_pattern, pattern_text
@@ -272,7 +273,7 @@ def test_fields_with_too_many_distinct_strings_are_looked_up_in_full(
 ) -> None:
     """With a memo of two strings, fields turn their memo off within a few events: both ways of looking
     a string up (remembered and in full) must give the reference's answer."""
-    with mock.patch.object(machine_module, "MEMO_SIZE", 2), mock.patch.object(machine_module, "MEMO_SIZE_SLOW", 2):
+    with mock.patch.object(index_module, "MEMO_SIZE", 2), mock.patch.object(index_module, "MEMO_SIZE_SLOW", 2):
         ruleset = eventmatch.RuleSet()
         for i, pattern in enumerate(rules):
             ruleset.add(f"r{i}", pattern)

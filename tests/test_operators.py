@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventmatch import compile_pattern
-from eventmatch.pattern.machine import FieldIndex
+from eventmatch.pattern.index import FieldIndex
 from eventmatch.pattern.numbers import canonical
 from eventmatch.pattern.operators import Numeric
 from tests import reference

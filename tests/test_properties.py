@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import eventmatch
-from eventmatch.pattern import machine as machine_module
+from eventmatch.pattern import anchors as anchors_module
 from tests import reference
 from tests.rulesets import expected_matches, replay, with_removed
 from tests.strategies import CONDITIONS, SCALARS, events, patterns
@@ -59,11 +59,11 @@ SHARED_ANCHOR = {"a": ["x"]}  # an exact string many rules share: their sub-rule
 # groups below GROUP_SPLIT_AT members check each member through its plan, larger ones are split by a
 # second field: the group tests draw one of these (1,000: never split), so that both ways meet groups of
 # every size
-SPLIT_AT = st.sampled_from([2, machine_module.GROUP_SPLIT_AT, 16, 1000])
+SPLIT_AT = st.sampled_from([2, anchors_module.GROUP_SPLIT_AT, 16, 1000])
 
 
 def splitting_at(n: int) -> Any:
-    return mock.patch.object(machine_module, "GROUP_SPLIT_AT", n)
+    return mock.patch.object(anchors_module, "GROUP_SPLIT_AT", n)
 
 
 @SETTINGS
@@ -166,7 +166,7 @@ def test_members_checked_through_their_plans_agree_with_the_reference(
     assert ruleset.matching(json.dumps(event)) == expected
 
 
-@pytest.mark.parametrize("split_at", [machine_module.GROUP_SPLIT_AT, 1000])
+@pytest.mark.parametrize("split_at", [anchors_module.GROUP_SPLIT_AT, 1000])
 def test_a_thousand_rules_on_a_small_vocabulary_agree_with_the_reference(
     split_at: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,7 +175,7 @@ def test_a_thousand_rules_on_a_small_vocabulary_agree_with_the_reference(
     get crowded and lone anchors join groups; dict and JSON answers are checked along the way."""
     import random
 
-    monkeypatch.setattr(machine_module, "GROUP_SPLIT_AT", split_at)
+    monkeypatch.setattr(anchors_module, "GROUP_SPLIT_AT", split_at)
     rnd = random.Random(20261129)
     values = ["x", "y", "z", "xy", "X"]
 

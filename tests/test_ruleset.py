@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 
 from eventmatch import InvalidEventError, InvalidEventPatternError, Pattern, RuleSet, compile_pattern
-from eventmatch.pattern.machine import FieldIndex
+from eventmatch.pattern.index import FieldIndex
 from tests.concurrency import run_against
 
 EC2 = {"source": ["aws.ec2"], "detail": {"state": ["terminated"]}}
@@ -145,7 +145,7 @@ def test_rules_can_change_while_events_are_matched() -> None:
 
 def test_shared_empty_index_tables_are_never_written() -> None:
     """A FieldIndex starts with shared empty tables; every insert must take its own first."""
-    from eventmatch.pattern import machine
+    from eventmatch.pattern import index as machine
 
     rules = RuleSet()
     conditions = ["x", 1, True, None, {"prefix": "a"}, {"suffix": "b"}, {"equals-ignore-case": "C"},
@@ -346,7 +346,7 @@ def test_the_second_rule_anchored_by_a_value_forms_a_group_with_the_first() -> N
 def test_a_group_stops_refiling_at_its_limit_and_still_answers_right(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refiling a group costs time in its size, so it stops at GROUP_REFILE_MAX members (one add never
     pays for more); later members are filed as they come, and matching is unchanged."""
-    from eventmatch.pattern import machine as machine_module
+    from eventmatch.pattern import anchors as machine_module
 
     monkeypatch.setattr(machine_module, "GROUP_REFILE_MAX", 8)
     monkeypatch.setattr(machine_module, "GROUP_SPLIT_AT", 4)

@@ -41,6 +41,7 @@ from typing import Any, Union
 import msgspec
 
 from ..event import Fields, walk_element, walk_value
+from .index import NO_KINDS, FieldIndex, Kinds
 from .numbers import FLOAT_EXACT
 
 #: A generated extractor gives up above these sizes and the caller flattens in full. Past about 64
@@ -159,7 +160,7 @@ class Fused:
     The generated function returns the matched rule keys, or None where the general path must decide.
     """
 
-    indexes: dict[str, Any]
+    indexes: dict[str, FieldIndex]
     record: frozenset[str]
     finish: Callable[[Fields, dict[int, Any], set[Any]], set[Any]]
     absence_only: dict[int, Any]
@@ -252,12 +253,12 @@ class _Builder:
             " hits = {}",
         ]
         for path, name in self.lookup_names.items():
-            if fused.indexes[path].kinds[3]:  # the floats an exact number rounds to (see _lookup)
+            if fused.indexes[path].kinds.exact_num:  # the floats an exact number rounds to (see _lookup)
                 lines.append(f" {name}_floats = {name}.exact_floats")
-            if fused.indexes[path].kinds[8]:
+            if fused.indexes[path].kinds.ranges:
                 # the interval table of a path's ranges, read once per event (see _lookup)
                 lines.append(f" box = {name}.fused_range_box")
-                lines.append(f" table = box[0] if box else {name}._build_fused_ranges(box, single)")
+                lines.append(f" table = box[0] if box else {name}.build_fused_ranges(box, single)")
                 lines.append(f" {name}_bounds, {name}_within = (None, None) if table is None else table")
         start = len(lines)
         self._body(lines, "", "ev", "()", 1, struct, fused)
@@ -313,8 +314,8 @@ class _Builder:
         or ``else`` for a value that is none of them."""
         index = fused.indexes.get(path)
         # numbers first where the look-ups are for numbers: no exact string or affix, some number or range
-        _, exact_str, _, exact_num, affixes, _, _, _, ranges = index.kinds if index is not None else (False,) * 9
-        numbers_first = (exact_num or ranges) and not (exact_str or affixes)
+        kinds = index.kinds if index is not None else NO_KINDS
+        numbers_first = (kinds.exact_num or kinds.ranges) and not (kinds.exact_str or kinds.affixes)
         branches = {
             "str": f"{c} is str",
             "number": f"{c} is float or {c} is int",
@@ -330,7 +331,7 @@ class _Builder:
         lines: list[str],
         pad: str,
         index: str,
-        kinds: tuple[bool, ...],
+        kinds: Kinds,
         v: str,
         c: str,
         trail: str,
@@ -339,7 +340,10 @@ class _Builder:
         """FieldIndex.lookup written out for the tables in use, for a value the caller has found to be of
         ``kind`` (see _leaf). Hits of the common tables are filed inline (as the machine's ``note`` would);
         the rest go through ``found``, filed after."""
-        exists, exact_str, literal, exact_num, affixes, but, shape, checked, ranges = kinds
+        exists, exact_str, literal, exact_num, affixes, but, shape, checked, ranges = (
+            kinds.exists, kinds.exact_str, kinds.literal, kinds.exact_num, kinds.affixes, kinds.but, kinds.shape,
+            kinds.checked, kinds.ranges,
+        )
 
         def file(pids: str, at: str) -> None:
             lines.append(f"{at}for pid in {pids}:")
@@ -379,7 +383,7 @@ class _Builder:
                 lines.append(f"{pad}else:")
                 at = pad + " "
                 if affixes:
-                    lines.append(f"{at}{index}._affix_lookup({v}, found)")
+                    lines.append(f"{at}{index}.affix_lookup({v}, found)")
                 if but:
                     lines.append(f"{at}excluded = {index}.but_excluded.get({v})")
                     lines.append(f"{at}if excluded is None:")
@@ -388,7 +392,7 @@ class _Builder:
                     # function would build both cells on every call, whichever branch runs
                     lines.append(f"{at}else: found.append({index}.but_left(excluded))")
                 if shape:
-                    lines.append(f"{at}{index}._shape_lookup({v}, found)")
+                    lines.append(f"{at}{index}.shape_lookup({v}, found)")
                 if checked:
                     lines.append(f"{at}for m, pids in {index}.checked.items():")
                     lines.append(f"{at} if m.test({v}):")
@@ -400,9 +404,9 @@ class _Builder:
             lines.append(f"{pad}if hit:")
             file("hit", pad + " ")
         if kind == "number":
-            if exact_num:  # FieldIndex._number_lookup's test first: a float no exact number rounds to
-                lines.append(f"{pad}if {c} is int or {v} in {index}_floats: {index}._number_lookup({v}, found)")
-            if ranges:  # FieldIndex._range_lookup's table look-up (see _build_fused_ranges); the rest goes to it
+            if exact_num:  # FieldIndex.number_lookup's test first: a float no exact number rounds to
+                lines.append(f"{pad}if {c} is int or {v} in {index}_floats: {index}.number_lookup({v}, found)")
+            if ranges:  # FieldIndex.range_lookup's table look-up (see build_fused_ranges); the rest goes to it
                 bounds, within = f"{index}_bounds", f"{index}_within"  # read at the start (see matcher)
                 lines.append(f"{pad}if {bounds} is not None and ({c} is float or -FLOAT_EXACT < {v} < FLOAT_EXACT):")
                 lines.append(f"{pad} i = bisect_left({bounds}, {v})")
@@ -414,8 +418,8 @@ class _Builder:
                 lines.append(f"{pad}    trails = hits.get(pid)")
                 lines.append(f"{pad}    if trails is None: hits[pid] = [{trail}]")
                 lines.append(f"{pad}    else: trails.append({trail})")
-                lines.append(f"{pad} else: {index}._range_lookup({v}, found)")
-                lines.append(f"{pad}else: {index}._range_lookup({v}, found)")
+                lines.append(f"{pad} else: {index}.range_lookup({v}, found)")
+                lines.append(f"{pad}else: {index}.range_lookup({v}, found)")
         if but:  # a value that is not a string is excluded by no anything-but list of strings
             file(f"{index}.but", pad)
         if shape:
