@@ -70,12 +70,18 @@ class EventBus:
         self.bridge = bridge
         self.name = name
         self.arn = f"arn:aws:events:{bridge.region}:{bridge.account}:event-bus/{name}"
-        self._rules: dict[str, Rule] = {}
+        #: name -> rule; replaced whole on every change (never edited in place), so a reader holding it sees
+        #: one consistent table
+        self.rules_by_name: dict[str, Rule] = {}
         self._ruleset = RuleSet()
+        #: the names of the enabled pattern rules an event matches, in the order they were added (the
+        #: rule set's own method, bound: the router calls it once per event)
+        self.match_names = self._ruleset.matching
+        self._route = bridge.router.route  # bound once: publish is the hot path
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"<EventBus {self.name!r}: {len(self._rules)} rules>"
+        return f"<EventBus {self.name!r}: {len(self.rules_by_name)} rules>"
 
     # -- rules -----------------------------------------------------------------------
     def rule_arn(self, name: str) -> str:
@@ -121,7 +127,7 @@ class EventBus:
             schedule = parse_schedule(schedule_expression, schedule_tz, start=self.bridge.clock.now(),
                                       service=schedule_service)
         with self._lock:
-            old = self._rules.get(name)
+            old = self.rules_by_name.get(name)
             rule = Rule(
                 name,
                 self.name,
@@ -138,9 +144,9 @@ class EventBus:
         return rule.arn
 
     def _install(self, rule: Rule) -> None:
-        rules = dict(self._rules)
+        rules = dict(self.rules_by_name)
         rules[rule.name] = rule
-        self._rules = rules  # readers see the old table or the new one, never a mix
+        self.rules_by_name = rules  # readers see the old table or the new one, never a mix
         if rule.pattern is not None and rule.enabled:
             self._ruleset.add(rule.name, rule.pattern)
         elif rule.name in self._ruleset:
@@ -148,20 +154,16 @@ class EventBus:
 
     def rule(self, name: str) -> Rule:
         """The rule called ``name`` (ResourceNotFoundError, with AWS's message, if there is none)."""
-        rule = self._rules.get(name)
+        rule = self.rules_by_name.get(name)
         if rule is None:
             raise ResourceNotFoundError(f"Rule {name} does not exist on EventBus {self.name}.")
         return rule
-
-    def get_rule(self, name: str) -> Rule | None:
-        """The rule called ``name``, or None."""
-        return self._rules.get(name)
 
     def describe_rule(self, name: str) -> dict[str, Any]:
         return self.rule(name).describe()
 
     def list_rules(self, prefix: str = "") -> list[dict[str, Any]]:
-        return [r.describe() for n, r in sorted(self._rules.items()) if n.startswith(prefix)]
+        return [r.describe() for n, r in sorted(self.rules_by_name.items()) if n.startswith(prefix)]
 
     def delete_rule(self, name: str, *, force: bool = False) -> None:
         """Delete a rule (DeleteRule): AWS refuses while it has targets unless ``force``."""
@@ -169,9 +171,9 @@ class EventBus:
             rule = self.rule(name)
             if rule.targets and not force:
                 raise ValidationError("Rule can't be deleted since it has targets.")
-            rules = dict(self._rules)
+            rules = dict(self.rules_by_name)
             del rules[name]
-            self._rules = rules
+            self.rules_by_name = rules
             if name in self._ruleset:
                 self._ruleset.remove(name)
             self.bridge.schedules.disarm(self.name, name)
@@ -228,7 +230,7 @@ class EventBus:
     def publish(self, event: Mapping[str, Any] | str | bytes) -> list[str]:
         """Route an already-built event (a dict or JSON) to the matching rules' targets; returns their names."""
         loaded: dict[str, Any] = event if type(event) is dict else dict(load_event(event))
-        return self.bridge.router.route(self, loaded)
+        return self._route(self, loaded)
 
     async def publish_async(self, event: Mapping[str, Any] | str | bytes) -> list[str]:
         """Like :meth:`publish`, awaiting coroutine targets (all targets of the event run concurrently)."""
@@ -237,8 +239,11 @@ class EventBus:
 
     def matching_rules(self, event: Mapping[str, Any]) -> list[Rule]:
         """The enabled rules whose patterns ``event`` matches (the router's one way of asking)."""
-        rules = self._rules
-        return [rules[name] for name in self._ruleset.matching(event) if name in rules]
+        names = self.match_names(event)
+        if not names:  # most events on most buses
+            return []
+        rules = self.rules_by_name
+        return [rules[name] for name in names if name in rules]
 
 
 __all__ = ["BUS_NAME", "STATES", "EventBus", "Rule"]

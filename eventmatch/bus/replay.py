@@ -158,7 +158,9 @@ class Replays:
                     break
                 event["replay-name"] = name
                 now = self.clock.now()
-                self.router.route(bus, event, only=allowed)
+                names = [rule.name for rule in bus.matching_rules(event)]
+                if names:
+                    self.router.route(bus, event, only=allowed, names=names)
                 with self._replay_lock:
                     replay["ReplayedEvents"] += 1
                     replay["EventLastReplayedTime"] = now

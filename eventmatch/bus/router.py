@@ -1,9 +1,9 @@
 """The router: the one path from an event to its rules' targets.
 
-Every way an event reaches a rule goes through :meth:`Router.dispatch`:
-``publish`` and ``PutEvents`` (through :meth:`Router.route`, which matches and
-archives first), ``route(only=...)`` and replays (``route`` with the rules
-allowed), and scheduled rules (``dispatch`` with the one rule that fired). So
+Every way an event reaches a rule goes through :meth:`Router.route`:
+``publish``, ``PutEvents`` and ``route(only=...)`` (the bus matches the event
+and archives it first), replays (the rules the bus matches, by name) and
+scheduled rules (the one rule that fired, by name). So
 every path counts the same metrics (MatchedEvents and TriggeredRules per rule,
 then each target's invocation metrics) and delivers the same way.
 
@@ -15,7 +15,7 @@ payloads, timeouts, retries and dead letters.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .archive import ArchiveStore
     from .clock import Clock
     from .metrics import Metrics
-    from .registry import EventBus, Rule
+    from .registry import EventBus
     from .tickets import Ticket
 
 
@@ -38,45 +38,40 @@ class Router:
         self.delivery = delivery
         self.archives = archives
 
-    def select(self, bus: EventBus, event: dict[str, Any], only: Collection[str] | None) -> list[Rule]:
-        """The rules of ``bus`` that ``event`` triggers (``only`` those named, when given); archives the event
-        on the way unless it is a replayed one (an archive never holds a replay)."""
-        rules = bus.matching_rules(event)
-        if "replay-name" not in event and self.archives.active:
-            self.archives.offer(bus.name, event)
-        if only is not None:
-            rules = [rule for rule in rules if rule.name in only]
-        return rules
-
     def route(
         self,
         bus: EventBus,
         event: dict[str, Any],
         ticket: Ticket | None = None,
         only: Collection[str] | None = None,
-    ) -> list[str]:
-        """Match ``event`` on ``bus`` and deliver it; returns the names of the rules it triggered."""
-        rules = self.select(bus, event, only)
-        if not rules:
-            return []
-        return self.dispatch(bus, event, rules, ticket)
-
-    def dispatch(
-        self,
-        bus: EventBus,
-        event: dict[str, Any],
-        rules: Sequence[Rule],
-        ticket: Ticket | None = None,
+        *,
+        names: list[str] | None = None,
         ingested: datetime | None = None,
     ) -> list[str]:
-        """Deliver ``event`` to every target of ``rules``; returns their names. ``ingested`` is when the event
-        entered the bus (default: now), from which retries count its age."""
+        """Deliver ``event`` to the targets of the rules it triggers on ``bus``; returns their names.
+
+        Without ``names``, the bus matches the event (and its archives are offered it, unless it is a
+        replayed one: an archive never holds a replay); with them, those rules are triggered as they are
+        (a scheduled rule, a replay's matches). ``only`` keeps the rules named in it (a replay's
+        FilterArns); ``ingested`` is when the event entered the bus (default: now), from which retries
+        count its age.
+        """
+        if names is None:
+            names = bus.match_names(event)
+            if self.archives.active and "replay-name" not in event:
+                self.archives.offer(bus.name, event)
+            if not names:
+                return names
+        table = bus.rules_by_name
         routed = self.metrics.routed
         delivery = self.delivery
         now = ingested
         matched = []
-        for rule in rules:
-            matched.append(rule.name)
+        for name in names:
+            rule = table.get(name)
+            if rule is None or (only is not None and name not in only):  # removed since the match, or not asked
+                continue
+            matched.append(name)
             delivered = 0
             for target in rule.targets:
                 if target.plain:
@@ -95,12 +90,14 @@ class Router:
                         ticket.acquire()
                     delivery.deliver(Delivery(rule, target, event, now, 0, ticket))
             # inline deliveries start at ingestion: a latency of 0 ms on the bus's clock
-            routed(bus.name, rule.name, delivered, rule.plain_targets)
+            routed(bus.name, name, delivered, rule.plain_targets)
         return matched
 
     async def route_async(self, bus: EventBus, event: dict[str, Any]) -> list[str]:
         """Like :meth:`route`, awaiting coroutine targets (all targets of the event run concurrently)."""
-        rules = self.select(bus, event, None)
+        rules = bus.matching_rules(event)
+        if self.archives.active and "replay-name" not in event:
+            self.archives.offer(bus.name, event)
         now = self.clock.now()
         jobs = []
         for rule in rules:

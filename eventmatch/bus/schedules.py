@@ -69,7 +69,7 @@ class ScheduledRules:
     def fire(self, bus: EventBus, name: str, when: datetime) -> None:
         """Fire rule ``name`` for its time ``when`` and move it on to its next time."""
         key = (bus.name, name)
-        rule = bus.get_rule(name)
+        rule = bus.rules_by_name.get(name)
         if rule is None or rule.schedule is None or not rule.enabled:
             self.disarm(bus.name, name)
             return
@@ -90,7 +90,7 @@ class ScheduledRules:
             "resources": [rule.arn],
             "detail": {},
         }
-        self.router.dispatch(bus, event, [rule], ingested=when)
+        self.router.route(bus, event, names=[name], ingested=when)
 
 
 __all__ = ["ScheduledRules"]
