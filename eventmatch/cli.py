@@ -562,6 +562,42 @@ def cmd_redis(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         raise UsageError(f"--redis {args.redis}: {exc}") from None
 
 
+def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    try:
+        from .server import Server
+    except ImportError as exc:
+        raise UsageError(f"eventmatch serve needs the server extra: pip install 'eventmatch[server]' ({exc})") from None
+    from .bus import EventBridge, VirtualClock
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"eventmatch: warning: serving on {args.host}: anyone who can reach it can change its rules",
+              file=sys.stderr)
+    clock = None
+    if args.virtual_clock is not None:
+        try:
+            start = datetime.fromisoformat(args.virtual_clock) if args.virtual_clock else datetime.now(UTC)
+        except ValueError:
+            raise UsageError(f"--virtual-clock {args.virtual_clock!r}: expected an ISO 8601 time") from None
+        clock = VirtualClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+    bridge = EventBridge(clock=clock)
+    try:
+        server = Server(bridge, host=args.host, port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    if clock is None:
+        bridge.start()  # retries and scheduled rules on the system clock
+    server.start()
+    print(f"eventmatch: EventBridge API at {server.endpoint_url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     from .demo import run
 
@@ -639,6 +675,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("template", metavar="TEMPLATE")
     parameters(p)
 
+    p = command("serve", "EventBridge's API over HTTP, for AWS's SDKs and CLI (--endpoint-url)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default %(default)s)")
+    p.add_argument("--port", type=int, default=4010, help="the port (default %(default)s; 0: a free one)")
+    p.add_argument("--virtual-clock", nargs="?", const="", metavar="START",
+                   help="run on a virtual clock (from START, ISO 8601; default now), moved by POST /_eventmatch/clock")
+
     p = command("redis", "one bus across processes on Redis Streams: put rules, run a worker, show status")
     p.add_argument("action", choices=["put-rules", "worker", "status"])
     p.add_argument("rules", nargs="?", metavar="RULES", help="put-rules: the rules document (JSON, FILE, @FILE, -)")
@@ -661,6 +703,7 @@ COMMANDS = {
     "explain": cmd_explain,
     "rules": cmd_rules,
     "redis": cmd_redis,
+    "serve": cmd_serve,
 }
 
 

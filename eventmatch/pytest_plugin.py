@@ -7,6 +7,8 @@ Installing eventmatch makes these fixtures available in every test:
 * ``event_bus``: its default bus.
 * ``virtual_clock``: its clock.
 * ``recorder``: a fresh :class:`~eventmatch.testing.Recorder`, a target that keeps what it receives.
+* ``eventmatch_server``: ``eventmatch serve`` on a free loopback port over ``eventbridge``, for
+  boto3 (``endpoint_url=eventmatch_server.endpoint_url``); needs the ``server`` extra.
 * ``load_template``: :func:`eventmatch.template.load_template`, to test the rules of your own
   CloudFormation or SAM template; a relative path is read from the test file's folder.
 
@@ -85,6 +87,19 @@ def load_template(request: pytest.FixtureRequest) -> Callable[..., Any]:
         return _load_template(path, parameters, **options)
 
     return load
+
+
+@pytest.fixture
+def eventmatch_server(eventbridge: EventBridge) -> Iterator[Any]:
+    """``eventmatch serve`` in this process on a free loopback port, over the ``eventbridge`` fixture (its
+    virtual clock): ``boto3.client("events", endpoint_url=eventmatch_server.endpoint_url)``. Targets given by
+    ARN are recorded in ``eventmatch_server.log``. Needs the ``server`` extra."""
+    server_module = pytest.importorskip("eventmatch.server", reason="pip install 'eventmatch[server]'")
+    server = server_module.Server(eventbridge).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(name="assert_matches")

@@ -29,6 +29,7 @@ from .registry import BUS_NAME, EventBus
 from .replay import Replays
 from .router import Router
 from .schedules import ScheduledRules
+from .targets import Resolver
 from .tickets import Ticket
 
 
@@ -55,11 +56,14 @@ class EventBridge:
         max_targets_per_rule: int = 5,
         archive_path: str = ":memory:",
         seed: int | None = None,
+        target_resolver: Resolver | None = None,
     ) -> None:
         self.account = account
         self.region = region
         self.clock: Clock = clock or SystemClock()
         self.max_targets_per_rule = max_targets_per_rule
+        #: reaches targets given by ARN alone (see eventmatch.bus.targets.build_target); None: ``Fn`` is required
+        self.target_resolver = target_resolver
         self.metrics = Metrics()
         self.archives = ArchiveStore(archive_path)
         self.delivery = DeliveryEngine(self.clock, self.metrics, seed)

@@ -200,7 +200,8 @@ class EventBus:
 
         Every target is validated before any is stored.
         """
-        built = [build_target(spec, i + 1) for i, spec in enumerate(targets)]
+        resolve = self.bridge.target_resolver
+        built = [build_target(spec, i + 1, resolve) for i, spec in enumerate(targets)]
         with self._lock:
             rule = self.rule(rule_name)
             current = {t.id: t for t in rule.targets}

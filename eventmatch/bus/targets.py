@@ -140,8 +140,15 @@ class CallableTarget(Target):
             object.__setattr__(self, "invoke_async", self.fn)
 
 
-def build_target(spec: Mapping[str, Any], position: int) -> Target:
-    """Read and validate one target description (see the module's docstring), with AWS's messages."""
+#: given a target's description without ``Fn`` (a target addressed by its ``Arn`` alone), the callable that
+#: reaches it; an EventBridge with one accepts such targets (``eventmatch serve`` records or forwards them)
+Resolver = Callable[[Mapping[str, Any]], Callable[..., Any]]
+
+
+def build_target(spec: Mapping[str, Any], position: int, resolve: Resolver | None = None) -> Target:
+    """Read and validate one target description (see the module's docstring), with AWS's messages.
+
+    ``resolve`` reaches a target given by its ``Arn`` alone (no ``Fn``)."""
     if not isinstance(spec, Mapping):
         raise ValidationError(f"Target {position} must be a mapping with Id and Fn.")
     target_id = spec.get("Id")
@@ -156,6 +163,8 @@ def build_target(spec: Mapping[str, Any], position: int) -> Target:
             "satisfy constraint: Member must have length less than or equal to 64"
         )
     fn = spec.get("Fn")
+    if fn is None and resolve is not None and isinstance(spec.get("Arn"), str) and spec["Arn"]:
+        fn = resolve(spec)
     if not callable(fn):
         raise ValidationError(f"Fn for target {target_id} must be a callable or a coroutine function.")
     given = [k for k in ("Input", "InputPath", "InputTransformer") if spec.get(k) is not None]
@@ -210,4 +219,4 @@ def build_target(spec: Mapping[str, Any], position: int) -> Target:
     )
 
 
-__all__ = ["CallableTarget", "PermanentDeliveryError", "RetryPolicy", "Target", "build_target"]
+__all__ = ["CallableTarget", "PermanentDeliveryError", "Resolver", "RetryPolicy", "Target", "build_target"]

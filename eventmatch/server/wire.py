@@ -1,0 +1,59 @@
+"""AWS's JSON 1.1 protocol, as EventBridge speaks it: ``POST /`` with ``X-Amz-Target: AWSEvents.<Action>``.
+
+A request's body is a JSON object; the answer is a JSON object with status 200, or an error: status 400
+with ``{"__type": "<Code>", "message": "..."}`` (AWS's codes and messages), 500 for an internal error.
+Whatever a request looks like (bad JSON, another content type, no or an unknown target, an oversize body),
+the answer has that shape: never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ..bus import EventBridge
+from ..errors import EventmatchError
+from .events_api import ACTIONS
+
+#: the largest request body read (PutEvents' own limit is 256 KB of entries; JSON adds its syntax)
+MAX_BODY = 1024 * 1024
+TARGET_PREFIX = "AWSEvents."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+log = logging.getLogger("eventmatch.server")
+
+
+def error(code: str, message: str, status: int = 400) -> tuple[int, dict[str, Any]]:
+    return status, {"__type": code, "message": message}
+
+
+def handle(bridge: EventBridge, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+    """Answer one request: (status, JSON object)."""
+    if not target:
+        return error("UnknownOperationException", "Missing X-Amz-Target header.")
+    if not target.startswith(TARGET_PREFIX):
+        return error("UnknownOperationException", f"Unknown operation {target}.")
+    action = target[len(TARGET_PREFIX):]
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return error("UnknownOperationException", f"Unknown operation {action}.")
+    if len(body) > MAX_BODY:
+        return error("ValidationException", "Request body is too large.", 413)
+    try:
+        params = json.loads(body) if body.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        return error("SerializationException", "Start of structure or map found where not expected.")
+    if not isinstance(params, Mapping):
+        return error("SerializationException", "Start of structure or map found where not expected.")
+    try:
+        return 200, handler(bridge, params)
+    except EventmatchError as exc:
+        return error(getattr(exc, "code", "ValidationException"), str(exc))
+    except Exception:  # a defect of eventmatch's: AWS's shape, and the traceback in the server's log
+        log.exception("internal error in %s", action)
+        return error("InternalException", "An internal error occurred.", 500)
+
+
+__all__ = ["CONTENT_TYPE", "MAX_BODY", "handle"]

@@ -1,0 +1,255 @@
+"""``eventmatch serve`` driven by AWS's own clients, unmocked: boto3, and the AWS CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+pytest.importorskip("starlette")
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+from eventmatch import EventBridge, VirtualClock  # noqa: E402
+from eventmatch.server import Server  # noqa: E402
+
+RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "aws-recorded"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with Server(EventBridge(clock=VirtualClock(START))) as running:
+        yield running
+
+
+@pytest.fixture
+def events(server: Server) -> Any:
+    return boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def _error(call: Any, **params: Any) -> tuple[int, str, str]:
+    with pytest.raises(ClientError) as info:
+        call(**params)
+    response = info.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+def _get(server: Server, path: str) -> Any:
+    with urllib.request.urlopen(server.endpoint_url + path, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def test_rules_targets_and_put_events_with_boto3(server: Server, events: Any) -> None:
+    assert events.create_event_bus(Name="orders")["EventBusArn"].endswith(":event-bus/orders")
+    arn = events.put_rule(Name="big", EventBusName="orders",
+                          EventPattern=json.dumps({"detail": {"total": [{"numeric": [">", 100]}]}}))["RuleArn"]
+    assert arn == "arn:aws:events:us-east-1:123456789012:rule/orders/big"
+    queue = "arn:aws:sqs:us-east-1:123456789012:orders-queue"
+    assert events.put_targets(Rule="big", EventBusName="orders", Targets=[
+        {"Id": "q", "Arn": queue, "InputTransformer": {"InputPathsMap": {"t": "$.detail.total"},
+                                                        "InputTemplate": '{"total": <t>}'}}])["FailedEntryCount"] == 0
+    answer = events.put_events(Entries=[
+        {"Source": "shop", "DetailType": "Order", "Detail": json.dumps({"total": 150}), "EventBusName": "orders"},
+        {"Source": "shop", "DetailType": "Order", "Detail": json.dumps({"total": 50}), "EventBusName": "orders"},
+        {"Source": "shop", "DetailType": "Order", "Detail": "not json", "EventBusName": "orders"},
+    ])
+    assert answer["FailedEntryCount"] == 1 and answer["Entries"][2]["ErrorCode"] == "MalformedDetail"
+    delivered = _get(server, f"/_eventmatch/deliveries?arn={queue}")["Deliveries"]
+    assert [d["payload"] for d in delivered] == [{"total": 150}]
+    described = events.describe_rule(Name="big", EventBusName="orders")
+    assert described["State"] == "ENABLED" and json.loads(described["EventPattern"])["detail"]
+    events.disable_rule(Name="big", EventBusName="orders")
+    assert events.describe_rule(Name="big", EventBusName="orders")["State"] == "DISABLED"
+    assert [r["Name"] for r in events.list_rules(EventBusName="orders")["Rules"]] == ["big"]
+    assert events.list_rule_names_by_target(TargetArn=queue, EventBusName="orders")["RuleNames"] == ["big"]
+    assert [t["Id"] for t in events.list_targets_by_rule(Rule="big", EventBusName="orders")["Targets"]] == ["q"]
+    assert events.test_event_pattern(EventPattern='{"source": ["a"]}', Event=json.dumps(
+        {"id": "1", "account": "1", "source": "a", "time": "t", "region": "r", "detail-type": "d"}))["Result"]
+    events.remove_targets(Rule="big", EventBusName="orders", Ids=["q"])
+    events.delete_rule(Name="big", EventBusName="orders")
+    events.delete_event_bus(Name="orders")
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
+
+
+def test_paging_with_limit_and_next_token(events: Any) -> None:
+    for i in range(5):
+        events.put_rule(Name=f"r{i}", EventPattern='{"source": ["a"]}')
+    first = events.list_rules(Limit=2)
+    second = events.list_rules(Limit=2, NextToken=first["NextToken"])
+    third = events.list_rules(Limit=2, NextToken=second["NextToken"])
+    assert [r["Name"] for p in (first, second, third) for r in p["Rules"]] == [f"r{i}" for i in range(5)]
+    assert "NextToken" not in third
+
+
+def test_errors_have_aws_codes_and_messages(events: Any) -> None:
+    assert _error(events.describe_rule, Name="nope") == (
+        400, "ResourceNotFoundException", "Rule nope does not exist on EventBus default.")
+    assert _error(events.put_rule, Name="bad", EventPattern='{"source": []}')[1:] == (
+        "InvalidEventPatternException",
+        'Event pattern is not valid. Reason: Empty arrays are not allowed\n at [Source: (String)"{"source": []}"; '
+        "line: 1, column: 14]")
+    assert _error(events.put_rule, Name="s", ScheduleExpression="rate(5 minute)")[1:] == (
+        "ValidationException", "Parameter ScheduleExpression is not valid.")
+    events.put_rule(Name="r", EventPattern='{"source": ["a"]}')
+    targets = [{"Id": f"t{i}", "Arn": f"arn:aws:sqs:us-east-1:123456789012:q{i}"} for i in range(6)]
+    assert _error(events.put_targets, Rule="r", Targets=targets)[1:] == (
+        "LimitExceededException", "The requested resource exceeds the maximum number allowed.")
+    events.put_targets(Rule="r", Targets=targets[:1])
+    assert _error(events.delete_rule, Name="r")[1:] == ("ValidationException", "Rule can't be deleted since it has targets.")
+
+
+def _recorded_errors() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(test, step, action, the recorded error) for the errors this server's actions can be asked for."""
+    path = RECORDED / "test_events.snapshot.json"
+    if not path.exists():
+        return []
+    recorded = json.loads(path.read_text())
+    wanted = {
+        "test_describe_delete_not_existing_event_bus": [("describe-not-existing-event-bus-error", "describe_event_bus"),
+                                                        ("delete-not-existing-event-bus", "delete_event_bus")],
+        "test_delete_default_event_bus": None,
+        "test_create_multiple_event_buses_same_name": None,
+        "test_describe_nonexistent_rule": None,
+        "test_delete_rule_with_targets": None,
+        "test_add_exceed_fife_targets_per_rule": None,
+    }
+    out = []
+    for key, value in recorded.items():
+        name = key.split("::")[-1].split("[")[0]
+        if name not in wanted:
+            continue
+        for step, content in value["recorded-content"].items():
+            if isinstance(content, dict) and "Error" in content:
+                out.append((name, step, "", content))
+    return out
+
+
+@pytest.mark.skipif(not RECORDED.exists(), reason="../shared/reference/aws-recorded is not there")
+def test_recorded_aws_errors_replayed_over_the_wire(events: Any) -> None:
+    """AWS's recorded answers (status, code, message) for the same requests, the placeholders filled in."""
+    found = {name: content for name, _, _, content in _recorded_errors()}
+    assert len(found) == 6
+
+    def same(name: str, call: Any, **params: Any) -> None:
+        want = found[name]
+        message = want["Error"]["Message"]
+        for placeholder, value in (("<bus-name>", params.get("Name", "")), ("<rule-name>", params.get("Name", ""))):
+            message = message.replace(placeholder, str(value))
+        assert _error(call, **params) == (want["ResponseMetadata"]["HTTPStatusCode"], want["Error"]["Code"], message)
+
+    same("test_describe_delete_not_existing_event_bus", events.describe_event_bus, Name="no-such-bus")
+    same("test_delete_default_event_bus", events.delete_event_bus, Name="default")
+    events.create_event_bus(Name="twice")
+    same("test_create_multiple_event_buses_same_name", events.create_event_bus, Name="twice")
+    same("test_describe_nonexistent_rule", events.describe_rule, Name="no-such-rule")
+    events.put_rule(Name="has-targets", EventPattern='{"source": ["a"]}')
+    events.put_targets(Rule="has-targets", Targets=[{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:1:q"}])
+    same("test_delete_rule_with_targets", events.delete_rule, Name="has-targets")
+    targets = [{"Id": f"t{i}", "Arn": "arn:aws:sqs:us-east-1:1:q"} for i in range(6)]
+    same("test_add_exceed_fife_targets_per_rule", events.put_targets, Rule="has-targets", Targets=targets)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "code"),
+    [
+        ({}, b"{}", 400, "UnknownOperationException"),
+        ({"X-Amz-Target": "AWSEvents.NoSuchAction"}, b"{}", 400, "UnknownOperationException"),
+        ({"X-Amz-Target": "Other.PutRule"}, b"{}", 400, "UnknownOperationException"),
+        ({"X-Amz-Target": "AWSEvents.PutRule"}, b"{not json", 400, "SerializationException"),
+        ({"X-Amz-Target": "AWSEvents.PutRule"}, b"[1, 2]", 400, "SerializationException"),
+        ({"X-Amz-Target": "AWSEvents.PutRule", "Content-Type": "text/plain"}, b'{"Name": 5}', 400,
+         "ValidationException"),
+        ({"X-Amz-Target": "AWSEvents.PutEvents"}, b'{"Entries": "' + b"x" * (2 * 1024 * 1024) + b'"}', 413,
+         "ValidationException"),
+    ],
+)
+def test_malformed_requests_get_aws_error_shapes(server: Server, headers: dict[str, str], body: bytes, status: int,
+                                                 code: str) -> None:
+    request = urllib.request.Request(server.endpoint_url + "/", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-amz-json-1.1", **headers})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    assert info.value.code == status
+    answer = json.loads(info.value.read())
+    assert answer["__type"] == code and answer["message"]
+    assert "Traceback" not in json.dumps(answer)
+
+
+def test_a_scheduled_rule_fires_when_the_virtual_clock_is_advanced_over_http(server: Server, events: Any) -> None:
+    events.put_rule(Name="minutely", ScheduleExpression="rate(1 minute)")
+    events.put_targets(Rule="minutely", Targets=[{"Id": "t", "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f"}])
+    request = urllib.request.Request(server.endpoint_url + "/_eventmatch/clock", data=b'{"advance": 180}',
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert json.loads(answer.read())["now"] == "2026-01-01T00:03:00+00:00"
+    delivered = _get(server, "/_eventmatch/deliveries")["Deliveries"]
+    assert [d["payload"]["detail-type"] for d in delivered] == ["Scheduled Event"] * 3
+    assert _get(server, "/_eventmatch/metrics")["Metrics"]["default/minutely/TriggeredRules"] == 3
+
+
+def test_the_pytest_fixture_gives_an_endpoint(eventmatch_server: Any, eventbridge: EventBridge) -> None:
+    client = boto3.client("events", endpoint_url=eventmatch_server.endpoint_url, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    client.put_rule(Name="from-boto3", EventPattern='{"source": ["a"]}')
+    assert eventbridge.bus().describe_rule("from-boto3")["Name"] == "from-boto3"  # the same bridge, in process
+
+
+AWS = Path(sys.executable).parent / "aws"
+
+
+@pytest.mark.skipif(not AWS.exists() and shutil.which("aws") is None, reason="the AWS CLI is not installed")
+def test_the_aws_cli_talks_to_the_server(server: Server) -> None:
+    command = [str(AWS) if AWS.exists() else "aws", "events", "--endpoint-url", server.endpoint_url, "--output", "json"]
+    env = {**os.environ, **CREDENTIALS}
+
+    def aws(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, env=env)
+
+    made = aws("put-rule", "--name", "cli-rule", "--event-pattern", '{"source": ["aws.ec2"]}')
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["RuleArn"].endswith(":rule/cli-rule")
+    listed = aws("list-rules")
+    assert [r["Name"] for r in json.loads(listed.stdout)["Rules"]] == ["cli-rule"]
+    missing = aws("describe-rule", "--name", "nope")
+    assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
+    assert "Rule nope does not exist on EventBus default." in missing.stderr
+    put = aws("put-events", "--entries", json.dumps([{"Source": "cli", "DetailType": "t", "Detail": "{}"}]))
+    assert json.loads(put.stdout)["FailedEntryCount"] == 0
+
+
+def test_eventmatch_serve_as_a_process() -> None:
+    import signal
+
+    from tests.test_cli import COMMAND
+
+    process = subprocess.Popen([*COMMAND, "serve", "--port", "0", "--virtual-clock", "2026-01-01T00:00:00"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert "EventBridge API at http://127.0.0.1:" in line, line
+        url = line.split(" at ", 1)[1].split()[0]
+        client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                              aws_secret_access_key="test")
+        client.put_rule(Name="p", EventPattern='{"source": ["a"]}')
+        assert [r["Name"] for r in client.list_rules()["Rules"]] == ["p"]
+        with urllib.request.urlopen(url + "/_eventmatch/clock", timeout=10) as answer:
+            assert json.loads(answer.read()) == {"now": "2026-01-01T00:00:00+00:00", "virtual": True}
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
