@@ -253,3 +253,95 @@ def test_eventmatch_serve_as_a_process() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def _recorded(file: str, test: str, step: str) -> tuple[int, str, str]:
+    recorded = json.loads((RECORDED / file).read_text())
+    for key, value in recorded.items():
+        if key.split("::")[-1] == test:
+            want = value["recorded-content"][step]
+            return want["ResponseMetadata"]["HTTPStatusCode"], want["Error"]["Code"], want["Error"]["Message"]
+    raise KeyError(test)
+
+
+@pytest.mark.skipif(not RECORDED.exists(), reason="../shared/reference/aws-recorded is not there")
+def test_archives_and_replays_over_the_wire_as_aws_recorded(server: Server, events: Any) -> None:
+    file = "test_archive_and_replay.snapshot.json"
+    bus_arn = events.describe_event_bus()["Arn"]
+    made = events.create_archive(ArchiveName="arch", EventSourceArn=bus_arn, RetentionDays=1,
+                                 Description="description of the archive")
+    assert made["State"] == "ENABLED" and made["ArchiveArn"] == "arn:aws:events:us-east-1:123456789012:archive/arch"
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}] * 3)
+    described = events.describe_archive(ArchiveName="arch")
+    assert described["EventCount"] == 3 and described["SizeBytes"] > 0 and described["RetentionDays"] == 1
+    assert [a["ArchiveName"] for a in events.list_archives(NamePrefix="ar")["Archives"]] == ["arch"]
+    events.update_archive(ArchiveName="arch", Description="changed")
+    assert events.describe_archive(ArchiveName="arch")["Description"] == "changed"
+
+    def same(test: str, step: str, call: Any, names: dict[str, str], **params: Any) -> None:
+        status, code, message = _recorded(file, test, step)
+        for placeholder, value in names.items():
+            message = message.replace(placeholder, value)
+        assert _error(call, **params) == (status, code, message)
+
+    same("test_create_archive_error_duplicate[default]", "create-archive-duplicate-error", events.create_archive,
+         {"<archive-name>": "arch"}, ArchiveName="arch", EventSourceArn=bus_arn)
+    same("test_create_archive_error_unknown_event_bus", "create-archive-unknown-event-bus-error",
+         events.create_archive, {"<event-bus-name>": "nobus"}, ArchiveName="other",
+         EventSourceArn=bus_arn.replace("/default", "/nobus"))
+    same("test_describe_archive_error_unknown_archive", "describe-archive-unknown-archive-error",
+         events.describe_archive, {"<archive-name>": "none"}, ArchiveName="none")
+    same("test_update_archive_error_unknown_archive", "update-archive-unknown-archive-error", events.update_archive,
+         {}, ArchiveName="none")
+    same("test_delete_archive_error_unknown_archive", "delete-archive-unknown-archive-error", events.delete_archive,
+         {"<archive-name>": "none"}, ArchiveName="none")
+    window = {"EventStartTime": datetime(2025, 12, 31, tzinfo=UTC), "EventEndTime": datetime(2026, 1, 2, tzinfo=UTC)}
+    started = events.start_replay(ReplayName="again", EventSourceArn=made["ArchiveArn"],
+                                  Destination={"Arn": bus_arn}, **window)
+    assert started["State"] == "STARTING"
+    server.bridge.wait_replay("again", 10)
+    replay = events.describe_replay(ReplayName="again")
+    assert replay["State"] == "COMPLETED" and replay["EventSourceArn"] == made["ArchiveArn"]
+    assert [r["ReplayName"] for r in events.list_replays()["Replays"]] == ["again"]
+    same("test_start_replay_error_duplicate_name_same_archive", "start-replay-duplicate-error", events.start_replay,
+         {"<replay-name>": "again"}, ReplayName="again", EventSourceArn=made["ArchiveArn"],
+         Destination={"Arn": bus_arn}, **window)
+    same("test_start_replay_error_unknown_archive", "start-replay-unknown-archive-error", events.start_replay,
+         {"<archive-name>": "none"}, ReplayName="r2", Destination={"Arn": bus_arn},
+         EventSourceArn=made["ArchiveArn"].replace("/arch", "/none"), **window)
+    same("test_start_replay_error_invalid_end_time[0]", "start-replay-invalid-end-time-error", events.start_replay,
+         {}, ReplayName="r3", EventSourceArn=made["ArchiveArn"], Destination={"Arn": bus_arn},
+         EventStartTime=window["EventEndTime"], EventEndTime=window["EventStartTime"])
+    events.create_event_bus(Name="elsewhere")
+    same("test_start_replay_error_unknown_event_bus", "start-replay-wrong-event-bus-error", events.start_replay,
+         {}, ReplayName="r4", EventSourceArn=made["ArchiveArn"],
+         Destination={"Arn": bus_arn.replace("/default", "/elsewhere")}, **window)
+    same("test_describe_replay_error_unknown_replay", "describe-replay-unknown-replay-error", events.describe_replay,
+         {"<replay-name>": "none"}, ReplayName="none")
+    events.delete_archive(ArchiveName="arch")
+    assert events.list_archives()["Archives"] == []
+
+
+@pytest.mark.skipif(not RECORDED.exists(), reason="../shared/reference/aws-recorded is not there")
+def test_tags_over_the_wire_as_aws_recorded(events: Any) -> None:
+    file = "test_events_tags.snapshot.json"
+    bus_arn = events.create_event_bus(Name="tagged", Tags=[{"Key": "tag1", "Value": "value1"}])["EventBusArn"]
+    rule_arn = events.put_rule(Name="r", EventBusName="tagged", EventPattern='{"source": ["a"]}',
+                               Tags=[{"Key": "tag1", "Value": "value1"}, {"Key": "tag2", "Value": "value2"}])["RuleArn"]
+    for arn in (bus_arn, rule_arn):
+        events.tag_resource(ResourceARN=arn, Tags=[{"Key": "tag2", "Value": "value2"}])
+        assert events.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+            {"Key": "tag1", "Value": "value1"}, {"Key": "tag2", "Value": "value2"}]
+        events.untag_resource(ResourceARN=arn, TagKeys=["tag2", "not-there"])
+        assert events.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "tag1", "Value": "value1"}]
+    events.delete_rule(Name="r", EventBusName="tagged")
+    status, code, message = _recorded(file, "test_list_tags_for_deleted_rule", "list_tags_for_deleted_rule_error")
+    message = message.replace("<rule_name>", "r").replace("<bus_name>", "tagged")
+    assert _error(events.list_tags_for_resource, ResourceARN=rule_arn) == (status, code, message)
+    events.put_rule(Name="r", EventBusName="tagged", EventPattern='{"source": ["a"]}')
+    assert events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"] == []  # a new rule has none
+    missing = bus_arn.replace("/tagged", "/missing")
+    status, code, message = _recorded(file, "tests_tag_list_untag_not_existing_resource[not_existing_event_bus]",
+                                      "tag_not_existing_resource_error")
+    assert _error(events.tag_resource, ResourceARN=missing, Tags=[{"Key": "k", "Value": "v"}]) == (
+        status, code, message.replace("<not-existing-resource-name>", "missing"))

@@ -29,7 +29,7 @@ from .registry import BUS_NAME, EventBus
 from .replay import Replays
 from .router import Router
 from .schedules import ScheduledRules
-from .targets import Resolver
+from .targets import NAME, Resolver
 from .tickets import Ticket
 
 
@@ -219,11 +219,24 @@ class EventBridge:
 
     # -- archives and replays ----------------------------------------------------------------
     def create_archive(
-        self, name: str, bus: str = "default", event_pattern: Any = None, retention_days: int | None = None
+        self,
+        name: str,
+        bus: str = "default",
+        event_pattern: Any = None,
+        retention_days: int | None = None,
+        description: str = "",
     ) -> Archive:
+        """CreateArchive: keep the events of ``bus`` (those ``event_pattern`` matches) for replays."""
+        if not isinstance(name, str) or not NAME.match(name) or len(name) > 48:
+            raise ValidationError(
+                f"1 validation error detected: Value '{name}' at 'archiveName' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length 1 to 48"
+            )
         source = self.bus(bus)
         pattern = compile_pattern(event_pattern) if event_pattern is not None else None
-        return self.archives.create(name, source.name, pattern, retention_days, self.clock.now())
+        arn = f"arn:aws:events:{self.region}:{self.account}:archive/{name}"
+        return self.archives.create(name, source.name, pattern, retention_days, self.clock.now(), arn=arn,
+                                    description=description, source_arn=source.arn)
 
     def start_replay(
         self,

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..bus import EventBridge, VirtualClock
+from .events_api import Context
 from .wire import CONTENT_TYPE, MAX_BODY, error, handle
 
 
@@ -61,7 +62,7 @@ def create_app(bridge: EventBridge | None = None, log: DeliveryLog | None = None
         bridge = EventBridge(target_resolver=log.resolver)
     elif bridge.target_resolver is None:
         bridge.target_resolver = log.resolver
-    lock = threading.Lock()  # one request at a time against the bridge: its changes are made in order
+    context = Context(bridge)
 
     async def api(request: Request) -> Response:
         body = await request.body()
@@ -69,8 +70,8 @@ def create_app(bridge: EventBridge | None = None, log: DeliveryLog | None = None
             status, payload = error("ValidationException", "Request body is too large.", 413)
         else:
             def run() -> tuple[int, dict[str, Any]]:
-                with lock:
-                    return handle(bridge, request.headers.get("x-amz-target"), body)
+                with context.lock:  # one request at a time: changes are made in order
+                    return handle(context, request.headers.get("x-amz-target"), body)
 
             status, payload = await asyncio.to_thread(run)
         return Response(json.dumps(payload, default=_json_default), status_code=status, media_type=CONTENT_TYPE)

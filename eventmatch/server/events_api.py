@@ -6,13 +6,27 @@ Each handler takes the request's JSON object and returns the response's. Errors 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ..bus import EventBridge, EventBus
-from ..errors import ValidationError
+from ..bus.archive import UNSET
+from ..errors import ResourceNotFoundError, ValidationError
+from ..pattern import compile_pattern
 
-Handler = Callable[[EventBridge, Mapping[str, Any]], dict[str, Any]]
+
+class Context:
+    """What the handlers work on: the bridge, and the API's own state (tags by resource ARN)."""
+
+    def __init__(self, bridge: EventBridge) -> None:
+        self.bridge = bridge
+        self.tags: dict[str, dict[str, str]] = {}
+        self.lock = threading.Lock()
+
+
+Handler = Callable[[Context, Mapping[str, Any]], dict[str, Any]]
 
 
 def _bus(bridge: EventBridge, params: Mapping[str, Any]) -> EventBus:
@@ -44,29 +58,41 @@ def _page(items: list[Any], params: Mapping[str, Any]) -> tuple[list[Any], str |
     return items[start:end], (str(end) if end < len(items) else None)
 
 
-def create_event_bus(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def create_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
+    tags = _tags(params.get("Tags"))
     bus = bridge.create_event_bus(params.get("Name"))  # type: ignore[arg-type]  # validated by the bridge
+    if tags:
+        ctx.tags[bus.arn] = tags
     return {"EventBusArn": bus.arn}
 
 
-def describe_event_bus(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def describe_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     bus = bridge.bus(str(params.get("Name") or "default"))
     return {"Name": bus.name, "Arn": bus.arn}
 
 
-def delete_event_bus(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
-    bridge.delete_event_bus(str(params.get("Name")))
+def delete_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
+    name = str(params.get("Name"))
+    arn = bridge.bus(name).arn if name != "default" else ""
+    bridge.delete_event_bus(name)
+    ctx.tags = {k: v for k, v in ctx.tags.items() if not (k == arn or f":rule/{name}/" in k)}
     return {}
 
 
-def list_event_buses(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def list_event_buses(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     prefix = str(params.get("NamePrefix") or "")
     buses = [b for b in bridge.list_event_buses() if b["Name"].startswith(prefix)]
     page, token = _page(buses, params)
     return {"EventBuses": page, **({"NextToken": token} if token else {})}
 
 
-def put_rule(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def put_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
+    tags = _tags(params.get("Tags"))
     arn = _bus(bridge, params).put_rule(
         params.get("Name"),  # type: ignore[arg-type]  # validated by the bus, with AWS's message
         _pattern(params.get("EventPattern")),
@@ -74,35 +100,46 @@ def put_rule(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
         state=params.get("State", "ENABLED"),
         description=params.get("Description", ""),
     )
+    if tags:
+        ctx.tags[arn] = {**ctx.tags.get(arn, {}), **tags}
     return {"RuleArn": arn}
 
 
-def describe_rule(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def describe_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     return _bus(bridge, params).describe_rule(str(params.get("Name")))
 
 
-def delete_rule(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
-    _bus(bridge, params).delete_rule(str(params.get("Name")), force=bool(params.get("Force", False)))
+def delete_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
+    bus = _bus(bridge, params)
+    name = str(params.get("Name"))
+    bus.delete_rule(name, force=bool(params.get("Force", False)))
+    ctx.tags.pop(bus.rule_arn(name), None)
     return {}
 
 
-def enable_rule(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def enable_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     _bus(bridge, params).enable_rule(str(params.get("Name")))
     return {}
 
 
-def disable_rule(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def disable_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     _bus(bridge, params).disable_rule(str(params.get("Name")))
     return {}
 
 
-def list_rules(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def list_rules(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     rules = _bus(bridge, params).list_rules(str(params.get("NamePrefix") or ""))
     page, token = _page(rules, params)
     return {"Rules": page, **({"NextToken": token} if token else {})}
 
 
-def list_rule_names_by_target(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def list_rule_names_by_target(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     arn = params.get("TargetArn")
     bus = _bus(bridge, params)
     names = [r["Name"] for r in bus.list_rules() if any(t["Arn"] == arn for t in bus.list_targets(r["Name"]))]
@@ -110,34 +147,175 @@ def list_rule_names_by_target(bridge: EventBridge, params: Mapping[str, Any]) ->
     return {"RuleNames": page, **({"NextToken": token} if token else {})}
 
 
-def put_targets(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def put_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     targets = params.get("Targets")
     if not isinstance(targets, list):
         raise ValidationError("Parameter Targets is not valid.")
     return _bus(bridge, params).put_targets(str(params.get("Rule")), targets)
 
 
-def remove_targets(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def remove_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     return _bus(bridge, params).remove_targets(str(params.get("Rule")), params.get("Ids") or [])
 
 
-def list_targets_by_rule(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def list_targets_by_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     targets = _bus(bridge, params).list_targets(str(params.get("Rule")))
     page, token = _page(targets, params)
     return {"Targets": page, **({"NextToken": token} if token else {})}
 
 
-def put_events(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def put_events(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
     entries = params.get("Entries")
     if not isinstance(entries, list):
         raise ValidationError("Parameter Entries is not valid.")
     return bridge.put_events(entries)
 
 
-def test_event_pattern(bridge: EventBridge, params: Mapping[str, Any]) -> dict[str, Any]:
+def test_event_pattern(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     from .. import test_event_pattern as check
 
     return {"Result": check(str(params.get("Event")), str(params.get("EventPattern")))}
+
+
+# -- archives and replays ------------------------------------------------------------------------
+def _archive_pattern(value: Any) -> Any:
+    return compile_pattern(value) if value is not None else None
+
+
+def _bus_of_arn(bridge: EventBridge, arn: Any, what: str) -> EventBus:
+    if not isinstance(arn, str) or ":event-bus/" not in arn:
+        raise ValidationError(f"Parameter {what} is not valid. Reason: Provided Arn is not in correct format.")
+    return bridge.bus(arn.split(":event-bus/", 1)[1])
+
+
+def create_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bus = _bus_of_arn(ctx.bridge, params.get("EventSourceArn"), "EventSourceArn")
+    archive = ctx.bridge.create_archive(
+        params.get("ArchiveName"),  # type: ignore[arg-type]  # validated by the bridge
+        bus.name, params.get("EventPattern"), params.get("RetentionDays"), params.get("Description", ""),
+    )
+    return {"ArchiveArn": archive.arn, "State": "ENABLED", "CreationTime": archive.created}
+
+
+def describe_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    return ctx.bridge.archives.describe(str(params.get("ArchiveName")))
+
+
+def update_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(params.get("ArchiveName"))
+    archive = ctx.bridge.archives.update(
+        name,
+        _archive_pattern(params["EventPattern"]) if "EventPattern" in params else UNSET,
+        params.get("RetentionDays", UNSET),
+        params.get("Description", UNSET),
+    )
+    return {"ArchiveArn": archive.arn, "State": "ENABLED", "CreationTime": archive.created}
+
+
+def delete_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    ctx.bridge.archives.delete(str(params.get("ArchiveName")))
+    return {}
+
+
+def list_archives(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    source = params.get("EventSourceArn")
+    if source is not None:
+        source = _bus_of_arn(ctx.bridge, source, "EventSourceArn").arn
+    archives = ctx.bridge.archives.list_archives(str(params.get("NamePrefix") or ""), source, params.get("State"))
+    page, token = _page(archives, params)
+    return {"Archives": page, **({"NextToken": token} if token else {})}
+
+
+def _time(value: Any, what: str) -> datetime:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    raise ValidationError(f"Parameter {what} is not valid. Reason: expected a timestamp.")
+
+
+def start_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bridge = ctx.bridge
+    source = params.get("EventSourceArn")
+    name = source.rsplit("/", 1)[-1] if isinstance(source, str) and ":archive/" in source else str(source)
+    archive = bridge.archives.get(name)
+    destination = params.get("Destination") or {}
+    if archive is not None and isinstance(destination, Mapping):
+        target = _bus_of_arn(bridge, destination.get("Arn"), "Destination.Arn")
+        if target.name != archive.bus:
+            raise ValidationError(
+                "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted."
+            )
+    rules = destination.get("FilterArns") if isinstance(destination, Mapping) else None
+    started = bridge.start_replay(
+        str(params.get("ReplayName")), name, _time(params.get("EventStartTime"), "EventStartTime"),
+        _time(params.get("EventEndTime"), "EventEndTime"), rules, wait=False,
+    )
+    return {"ReplayArn": started["ReplayArn"], "State": started["State"], "ReplayStartTime": started["ReplayStartTime"]}
+
+
+def describe_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    return ctx.bridge.describe_replay(str(params.get("ReplayName")))
+
+
+def list_replays(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    replays = ctx.bridge.list_replays(params.get("NamePrefix"), params.get("State"))
+    source = params.get("EventSourceArn")
+    keys = ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
+            "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")
+    listed = [{k: r[k] for k in keys if k in r} for r in replays if source is None or r["EventSourceArn"] == source]
+    page, token = _page(listed, params)
+    return {"Replays": page, **({"NextToken": token} if token else {})}
+
+
+def cancel_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    return ctx.bridge.cancel_replay(str(params.get("ReplayName")))
+
+
+# -- tags ----------------------------------------------------------------------------------------
+def _tags(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, list) or not all(isinstance(t, Mapping) and isinstance(t.get("Key"), str)
+                                              and isinstance(t.get("Value"), str) for t in value):
+        raise ValidationError("Parameter Tags is not valid. Reason: each tag needs a Key and a Value.")
+    return {t["Key"]: t["Value"] for t in value}
+
+
+def _existing(ctx: Context, arn: Any) -> str:
+    """The ARN of a bus or rule that exists (ResourceNotFoundException with AWS's message otherwise)."""
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        raise ValidationError("Parameter ResourceARN is not valid. Reason: Provided Arn is not in correct format.")
+    resource = arn.split(":", 5)[-1]
+    kind, _, path = resource.partition("/")
+    if kind == "event-bus":
+        ctx.bridge.bus(path)
+    elif kind == "rule":
+        bus, _, rule = path.rpartition("/")
+        ctx.bridge.bus(bus or "default").rule(rule)
+    else:
+        raise ResourceNotFoundError(f"Resource {arn} does not exist.")
+    return arn
+
+
+def tag_resource(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    arn = _existing(ctx, params.get("ResourceARN"))
+    ctx.tags[arn] = {**ctx.tags.get(arn, {}), **_tags(params.get("Tags"))}
+    return {}
+
+
+def untag_resource(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    arn = _existing(ctx, params.get("ResourceARN"))
+    keys = params.get("TagKeys") or []
+    ctx.tags[arn] = {k: v for k, v in ctx.tags.get(arn, {}).items() if k not in keys}
+    return {}
+
+
+def list_tags_for_resource(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    arn = _existing(ctx, params.get("ResourceARN"))
+    return {"Tags": [{"Key": k, "Value": v} for k, v in ctx.tags.get(arn, {}).items()]}
 
 
 #: action name (the part of X-Amz-Target after ``AWSEvents.``) -> handler
@@ -158,8 +336,20 @@ ACTIONS: dict[str, Handler] = {
     "ListTargetsByRule": list_targets_by_rule,
     "PutEvents": put_events,
     "TestEventPattern": test_event_pattern,
+    "CreateArchive": create_archive,
+    "DescribeArchive": describe_archive,
+    "UpdateArchive": update_archive,
+    "DeleteArchive": delete_archive,
+    "ListArchives": list_archives,
+    "StartReplay": start_replay,
+    "DescribeReplay": describe_replay,
+    "ListReplays": list_replays,
+    "CancelReplay": cancel_replay,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
 }
 
 test_event_pattern.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
-__all__ = ["ACTIONS", "Handler"]
+__all__ = ["ACTIONS", "Context", "Handler"]

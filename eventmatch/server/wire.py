@@ -13,9 +13,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..bus import EventBridge
 from ..errors import EventmatchError
-from .events_api import ACTIONS
+from .events_api import ACTIONS, Context
 
 #: the largest request body read (PutEvents' own limit is 256 KB of entries; JSON adds its syntax)
 MAX_BODY = 1024 * 1024
@@ -29,7 +28,7 @@ def error(code: str, message: str, status: int = 400) -> tuple[int, dict[str, An
     return status, {"__type": code, "message": message}
 
 
-def handle(bridge: EventBridge, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
     """Answer one request: (status, JSON object)."""
     if not target:
         return error("UnknownOperationException", "Missing X-Amz-Target header.")
@@ -48,7 +47,7 @@ def handle(bridge: EventBridge, target: str | None, body: bytes) -> tuple[int, d
     if not isinstance(params, Mapping):
         return error("SerializationException", "Start of structure or map found where not expected.")
     try:
-        return 200, handler(bridge, params)
+        return 200, handler(ctx, params)
     except EventmatchError as exc:
         return error(getattr(exc, "code", "ValidationException"), str(exc))
     except Exception:  # a defect of eventmatch's: AWS's shape, and the traceback in the server's log
