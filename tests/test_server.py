@@ -345,3 +345,154 @@ def test_tags_over_the_wire_as_aws_recorded(events: Any) -> None:
                                       "tag_not_existing_resource_error")
     assert _error(events.tag_resource, ResourceARN=missing, Tags=[{"Key": "k", "Value": "v"}]) == (
         status, code, message.replace("<not-existing-resource-name>", "missing"))
+
+
+@pytest.mark.skipif(not RECORDED.exists(), reason="../shared/reference/aws-recorded is not there")
+def test_connections_and_api_destinations_as_aws_recorded(events: Any) -> None:
+    file = "test_api_destinations_and_connection.snapshot.json"
+    made = events.create_connection(Name="conn", AuthorizationType="API_KEY",
+                                    AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "ApiKey",
+                                                                             "ApiKeyValue": "secret"}})
+    assert made["ConnectionState"] == "AUTHORIZED" and ":connection/conn/" in made["ConnectionArn"]
+    described = events.describe_connection(Name="conn")
+    assert described["AuthParameters"]["ApiKeyAuthParameters"] == {"ApiKeyName": "ApiKey"}  # the secret stays hidden
+    assert ":secretsmanager:" in described["SecretArn"] and described["AuthorizationType"] == "API_KEY"
+    events.update_connection(Name="conn", AuthorizationType="BASIC",
+                             AuthParameters={"BasicAuthParameters": {"Username": "new_user", "Password": "p"}})
+    assert events.describe_connection(Name="conn")["AuthParameters"] == {"BasicAuthParameters": {"Username": "new_user"}}
+    assert [c["Name"] for c in events.list_connections()["Connections"]] == ["conn"]
+    destination = events.create_api_destination(Name="dest", ConnectionArn=made["ConnectionArn"],
+                                                 InvocationEndpoint="https://example.com/api", HttpMethod="POST",
+                                                 Description="Test API destination")
+    assert destination["ApiDestinationState"] == "ACTIVE"
+    assert events.describe_api_destination(Name="dest")["InvocationRateLimitPerSecond"] == 300
+    events.update_api_destination(Name="dest", HttpMethod="PUT", InvocationEndpoint="https://example.com/api/v2")
+    assert events.describe_api_destination(Name="dest")["HttpMethod"] == "PUT"
+    assert [d["Name"] for d in events.list_api_destinations()["ApiDestinations"]] == ["dest"]
+
+    def same(test: str, step: str, call: Any, names: dict[str, str], **params: Any) -> None:
+        status, code, message = _recorded(file, test, step)
+        for placeholder, value in names.items():
+            message = message.replace(placeholder, value)
+        assert _error(call, **params) == (status, code, message)
+
+    same("test_create_connection_invalid_parameters", "create-connection-invalid-auth-error",
+         events.create_connection, {}, Name="c2", AuthorizationType="INVALID_AUTH_TYPE",
+         AuthParameters={"BasicAuthParameters": {"Username": "u", "Password": "p"}})
+    same("test_create_connection_name_validation", "create-connection-invalid-name-error", events.create_connection,
+         {}, Name="Invalid Name With Spaces!", AuthorizationType="BASIC",
+         AuthParameters={"BasicAuthParameters": {"Username": "u", "Password": "p"}})
+    same("test_create_api_destination_invalid_parameters", "create-api-destination-invalid-parameters-error",
+         events.create_api_destination, {}, Name="d2", ConnectionArn="invalid-connection-arn",
+         InvocationEndpoint="https://example.com", HttpMethod="INVALID_METHOD")
+    same("test_create_api_destination_name_validation", "create-api-destination-invalid-name-error",
+         events.create_api_destination, {}, Name="Invalid Name With Spaces!", ConnectionArn=made["ConnectionArn"],
+         InvocationEndpoint="https://example.com", HttpMethod="POST")
+    events.delete_api_destination(Name="dest")
+    same("test_api_destinations[auth0]", "describe-api-destination-not-found-error", events.describe_api_destination,
+         {"<destination-name>": "dest"}, Name="dest")
+    assert events.delete_connection(Name="conn")["ConnectionState"] == "DELETING"
+    same("test_delete_connection", "describe-deleted-connection", events.describe_connection,
+         {"<connection-name>": "conn"}, Name="conn")
+
+
+def test_permissions_and_bus_settings(events: Any) -> None:
+    events.put_permission(Action="events:PutEvents", Principal="111122223333", StatementId="allow-account")
+    policy = json.loads(events.describe_event_bus()["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["allow-account"]
+    status, code, message = _error(events.remove_permission, StatementId="nope")
+    assert (code, message) == ("ResourceNotFoundException", "Statement with the provided id does not exist.")
+    events.remove_permission(StatementId="allow-account")
+    assert "Policy" not in events.describe_event_bus()
+    assert events.update_event_bus(Description="the main bus")["Description"] == "the main bus"
+    assert events.describe_event_bus()["Description"] == "the main bus"
+
+
+#: one valid request for every action of botocore's events model, in an order that makes each one work
+EVERY_ACTION: list[tuple[str, dict[str, Any]]] = [
+    ("create_event_bus", {"Name": "b"}),
+    ("describe_event_bus", {"Name": "b"}),
+    ("update_event_bus", {"Name": "b", "Description": "d"}),
+    ("list_event_buses", {}),
+    ("put_rule", {"Name": "r", "EventBusName": "b", "EventPattern": '{"source": ["a"]}'}),
+    ("describe_rule", {"Name": "r", "EventBusName": "b"}),
+    ("disable_rule", {"Name": "r", "EventBusName": "b"}),
+    ("enable_rule", {"Name": "r", "EventBusName": "b"}),
+    ("list_rules", {"EventBusName": "b"}),
+    ("put_targets", {"Rule": "r", "EventBusName": "b", "Targets": [{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:1:q"}]}),
+    ("list_targets_by_rule", {"Rule": "r", "EventBusName": "b"}),
+    ("list_rule_names_by_target", {"TargetArn": "arn:aws:sqs:us-east-1:1:q", "EventBusName": "b"}),
+    ("put_events", {"Entries": [{"Source": "a", "DetailType": "t", "Detail": "{}", "EventBusName": "b"}]}),
+    ("test_event_pattern", {"EventPattern": '{"source": ["a"]}', "Event": json.dumps(
+        {"id": "1", "account": "1", "source": "a", "time": "t", "region": "r", "detail-type": "d"})}),
+    ("tag_resource", {"ResourceARN": "arn:aws:events:us-east-1:123456789012:event-bus/b",
+                      "Tags": [{"Key": "k", "Value": "v"}]}),
+    ("list_tags_for_resource", {"ResourceARN": "arn:aws:events:us-east-1:123456789012:event-bus/b"}),
+    ("untag_resource", {"ResourceARN": "arn:aws:events:us-east-1:123456789012:event-bus/b", "TagKeys": ["k"]}),
+    ("put_permission", {"EventBusName": "b", "Action": "events:PutEvents", "Principal": "111122223333",
+                        "StatementId": "s"}),
+    ("remove_permission", {"EventBusName": "b", "StatementId": "s"}),
+    ("create_archive", {"ArchiveName": "a", "EventSourceArn": "arn:aws:events:us-east-1:123456789012:event-bus/b"}),
+    ("describe_archive", {"ArchiveName": "a"}),
+    ("update_archive", {"ArchiveName": "a", "Description": "d"}),
+    ("list_archives", {}),
+    ("start_replay", {"ReplayName": "p", "EventSourceArn": "arn:aws:events:us-east-1:123456789012:archive/a",
+                      "EventStartTime": datetime(2025, 1, 1, tzinfo=UTC), "EventEndTime": datetime(2027, 1, 1, tzinfo=UTC),
+                      "Destination": {"Arn": "arn:aws:events:us-east-1:123456789012:event-bus/b"}}),
+    ("describe_replay", {"ReplayName": "p"}),
+    ("list_replays", {}),
+    ("create_connection", {"Name": "c", "AuthorizationType": "BASIC",
+                           "AuthParameters": {"BasicAuthParameters": {"Username": "u", "Password": "p"}}}),
+    ("describe_connection", {"Name": "c"}),
+    ("update_connection", {"Name": "c", "Description": "d"}),
+    ("list_connections", {}),
+    ("deauthorize_connection", {"Name": "c"}),
+    ("create_api_destination", {"Name": "d", "ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/x",
+                                "InvocationEndpoint": "https://example.com", "HttpMethod": "POST"}),
+    ("describe_api_destination", {"Name": "d"}),
+    ("update_api_destination", {"Name": "d", "HttpMethod": "PUT"}),
+    ("list_api_destinations", {}),
+    ("create_partner_event_source", {"Name": "aws.partner/example.com/1/src", "Account": "123456789012"}),
+    ("describe_partner_event_source", {"Name": "aws.partner/example.com/1/src"}),
+    ("list_partner_event_sources", {"NamePrefix": "aws.partner/"}),
+    ("list_partner_event_source_accounts", {"EventSourceName": "aws.partner/example.com/1/src"}),
+    ("describe_event_source", {"Name": "aws.partner/example.com/1/src"}),
+    ("activate_event_source", {"Name": "aws.partner/example.com/1/src"}),
+    ("deactivate_event_source", {"Name": "aws.partner/example.com/1/src"}),
+    ("list_event_sources", {}),
+    ("put_partner_events", {"Entries": [{"Source": "aws.partner/example.com/1/src", "DetailType": "t",
+                                         "Detail": "{}"}]}),
+    ("create_endpoint", {"Name": "e", "RoutingConfig": {"FailoverConfig": {
+        "Primary": {"HealthCheck": "arn:aws:route53:::healthcheck/x"}, "Secondary": {"Route": "us-west-2"}}},
+        "EventBuses": [{"EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/b"},
+                       {"EventBusArn": "arn:aws:events:us-west-2:123456789012:event-bus/b"}]}),
+    ("describe_endpoint", {"Name": "e"}),
+    ("update_endpoint", {"Name": "e", "Description": "d"}),
+    ("list_endpoints", {}),
+    ("delete_endpoint", {"Name": "e"}),
+    ("delete_partner_event_source", {"Name": "aws.partner/example.com/1/src", "Account": "123456789012"}),
+    ("delete_api_destination", {"Name": "d"}),
+    ("delete_connection", {"Name": "c"}),
+    ("remove_targets", {"Rule": "r", "EventBusName": "b", "Ids": ["t"]}),
+    ("delete_rule", {"Name": "r", "EventBusName": "b"}),
+    ("delete_archive", {"ArchiveName": "a"}),
+    ("delete_event_bus", {"Name": "b"}),
+]
+
+
+def test_every_action_of_the_service_model_answers(server: Server, events: Any) -> None:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("events")
+    names = {model.operation_model(op).name for op in model.operation_names}
+    called = set()
+    for method, params in EVERY_ACTION:
+        response = getattr(events, method)(**params)
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 200, method
+        called.add(events.meta.method_to_api_mapping[method])
+        if method == "start_replay":
+            server.bridge.wait_replay("p", 10)
+    assert names - called == {"CancelReplay"}  # a finished replay cannot be cancelled; tested below
+    events.create_event_bus(Name="b2")
+    assert _error(events.cancel_replay, ReplayName="p")[1] == "IllegalStatusException"
+    assert len(names) == 57

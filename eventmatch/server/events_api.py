@@ -6,6 +6,7 @@ Each handler takes the request's JSON object and returns the response's. Errors 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -23,7 +24,18 @@ class Context:
     def __init__(self, bridge: EventBridge) -> None:
         self.bridge = bridge
         self.tags: dict[str, dict[str, str]] = {}
+        #: the stored resources of :mod:`.resources`, by kind and name
+        self.stores: dict[str, dict[str, dict[str, Any]]] = {}
         self.lock = threading.Lock()
+
+    def bus_extras(self, bus_name: str) -> dict[str, Any]:
+        """What DescribeEventBus adds for a bus: its settings (UpdateEventBus), and its policy when
+        PutPermission gave it statements."""
+        extras = dict(self.stores.get("bus-settings", {}).get(bus_name, {}))
+        statements = self.stores.get("permissions", {}).get(bus_name)
+        if statements:
+            extras["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": list(statements.values())})
+        return extras
 
 
 Handler = Callable[[Context, Mapping[str, Any]], dict[str, Any]]
@@ -70,7 +82,7 @@ def create_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 def describe_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
     bus = bridge.bus(str(params.get("Name") or "default"))
-    return {"Name": bus.name, "Arn": bus.arn}
+    return {"Name": bus.name, "Arn": bus.arn, **ctx.bus_extras(bus.name)}
 
 
 def delete_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import EventmatchError
-from .events_api import ACTIONS, Context
+from . import resources
+from .events_api import ACTIONS as EVENTS_ACTIONS
+from .events_api import Context
+
+#: every action of botocore's ``events`` model
+ACTIONS = {**EVENTS_ACTIONS, **resources.ACTIONS}
 
 #: the largest request body read (PutEvents' own limit is 256 KB of entries; JSON adds its syntax)
 MAX_BODY = 1024 * 1024

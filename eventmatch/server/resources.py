@@ -1,0 +1,441 @@
+"""The API's resources that are stored and described here but act only inside AWS (or act later):
+connections and API destinations, permissions, a bus's settings, partner event sources, global endpoints.
+
+Each is validated as AWS validates it (names, enums, ARN patterns; several problems in one message, as
+AWS reports them) and answers in AWS's shapes. Secrets given to a connection are kept but never shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
+from .events_api import Context, Handler, _page
+
+NAME = re.compile(r"^[\.\-_A-Za-z0-9]+$")
+NAME_PATTERN = "[\\.\\-_A-Za-z0-9]+"
+AUTH_TYPES = ["BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY"]
+HTTP_METHODS = ["HEAD", "POST", "PATCH", "DELETE", "PUT", "GET", "OPTIONS"]
+#: the ConnectionArn pattern of botocore's model, and its text in AWS's messages
+CONNECTION_ARN_TEXT = (
+    "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:connection\\/[\\.\\-_A-Za-z0-9]+\\/[\\-A-Za-z0-9]+$"
+)
+CONNECTION_ARN = re.compile(CONNECTION_ARN_TEXT)
+SECRET_KEYS = ("Password", "ApiKeyValue", "ClientSecret")
+
+
+def _check(problems: list[str]) -> None:
+    """Raise AWS's ValidationException for every problem found, in one message, as AWS reports them."""
+    if problems:
+        count = len(problems)
+        raise ValidationError(
+            f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(problems)
+        )
+
+
+def _name_problem(name: Any, what: str = "name") -> list[str]:
+    if not isinstance(name, str) or not NAME.match(name) or len(name) > 64:
+        return [f"Value '{name}' at '{what}' failed to satisfy constraint: Member must satisfy regular expression "
+                f"pattern: {NAME_PATTERN}"]
+    return []
+
+
+def _enum_problem(value: Any, where: str, allowed: list[str]) -> list[str]:
+    if value not in allowed:
+        return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must satisfy enum value set: "
+                f"[{', '.join(allowed)}]"]
+    return []
+
+
+def _without_secrets(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_secrets(v) for k, v in value.items() if k not in SECRET_KEYS}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
+def _store(ctx: Context, kind: str) -> dict[str, dict[str, Any]]:
+    return ctx.stores.setdefault(kind, {})
+
+
+def _now(ctx: Context) -> datetime:
+    return ctx.bridge.clock.now()
+
+
+# -- connections ----------------------------------------------------------------------------------
+def _connection(ctx: Context, name: Any) -> dict[str, Any]:
+    found = _store(ctx, "connections").get(str(name))
+    if found is None:
+        raise ResourceNotFoundError(f"Failed to describe the connection(s). Connection '{name}' does not exist.")
+    return found
+
+
+def _connection_answer(c: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: c[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime", *keys) if k in c}
+
+
+def create_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    name = params.get("Name")
+    _check(_name_problem(name) + _enum_problem(params.get("AuthorizationType"), "authorizationType", AUTH_TYPES))
+    connections = _store(ctx, "connections")
+    if name in connections:
+        raise ResourceAlreadyExistsError(f"Connection {name} already exists.")
+    now, bridge, suffix = _now(ctx), ctx.bridge, str(uuid.uuid4())
+    connections[str(name)] = {
+        "Name": name,
+        "ConnectionArn": f"arn:aws:events:{bridge.region}:{bridge.account}:connection/{name}/{suffix}",
+        "ConnectionState": "AUTHORIZED",
+        "AuthorizationType": params.get("AuthorizationType"),
+        "AuthParameters": dict(params.get("AuthParameters") or {}),
+        "SecretArn": f"arn:aws:secretsmanager:{bridge.region}:{bridge.account}:secret:events!connection/{name}/"
+                     f"{suffix}",
+        "CreationTime": now, "LastModifiedTime": now, "LastAuthorizedTime": now,
+        **({"Description": params["Description"]} if "Description" in params else {}),
+    }
+    return _connection_answer(connections[str(name)])
+
+
+def describe_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    c = _connection(ctx, params.get("Name"))
+    shown = {k: v for k, v in c.items() if k != "AuthParameters"}
+    return {**shown, "AuthParameters": _without_secrets(c["AuthParameters"])}
+
+
+def update_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    c = _connection(ctx, params.get("Name"))
+    if "AuthorizationType" in params:
+        _check(_enum_problem(params["AuthorizationType"], "authorizationType", AUTH_TYPES))
+        c["AuthorizationType"] = params["AuthorizationType"]
+    if "AuthParameters" in params:
+        c["AuthParameters"] = dict(params["AuthParameters"])
+    if "Description" in params:
+        c["Description"] = params["Description"]
+    c["LastModifiedTime"] = c["LastAuthorizedTime"] = _now(ctx)
+    c["ConnectionState"] = "AUTHORIZED"
+    return _connection_answer(c, "LastAuthorizedTime")
+
+
+def deauthorize_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    c = _connection(ctx, params.get("Name"))
+    c["ConnectionState"] = "DEAUTHORIZED"
+    c["LastModifiedTime"] = _now(ctx)
+    return {**_connection_answer(c, "LastAuthorizedTime"), "ConnectionState": "DEAUTHORIZING"}
+
+
+def delete_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    c = _connection(ctx, params.get("Name"))
+    del _store(ctx, "connections")[c["Name"]]
+    return {**_connection_answer(c, "LastAuthorizedTime"), "ConnectionState": "DELETING"}
+
+
+def list_connections(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    prefix, state = str(params.get("NamePrefix") or ""), params.get("ConnectionState")
+    keys = ("ConnectionArn", "Name", "ConnectionState", "AuthorizationType", "CreationTime", "LastModifiedTime",
+            "LastAuthorizedTime")
+    listed = [{k: c[k] for k in keys if k in c} for n, c in sorted(_store(ctx, "connections").items())
+              if n.startswith(prefix) and (state is None or c["ConnectionState"] == state)]
+    page, token = _page(listed, params)
+    return {"Connections": page, **({"NextToken": token} if token else {})}
+
+
+# -- API destinations -------------------------------------------------------------------------------
+def _destination(ctx: Context, name: Any) -> dict[str, Any]:
+    found = _store(ctx, "api-destinations").get(str(name))
+    if found is None:
+        raise ResourceNotFoundError(
+            f"Failed to describe the api-destination(s). An api-destination '{name}' does not exist."
+        )
+    return found
+
+
+def _destination_problems(params: Mapping[str, Any], creating: bool) -> list[str]:
+    problems = _name_problem(params.get("Name")) if creating else []
+    arn = params.get("ConnectionArn")
+    if (creating or arn is not None) and (not isinstance(arn, str) or not CONNECTION_ARN.match(arn)):
+        problems.append(f"Value '{arn}' at 'connectionArn' failed to satisfy constraint: Member must satisfy regular "
+                        f"expression pattern: {CONNECTION_ARN_TEXT}")
+    if creating or "HttpMethod" in params:
+        problems += _enum_problem(params.get("HttpMethod"), "httpMethod", HTTP_METHODS)
+    rate = params.get("InvocationRateLimitPerSecond")
+    if rate is not None and (not isinstance(rate, int) or rate < 1):
+        problems.append(f"Value '{rate}' at 'invocationRateLimitPerSecond' failed to satisfy constraint: Member must "
+                        "have value greater than or equal to 1")
+    return problems
+
+
+def _destination_answer(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: d[k] for k in ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")}
+
+
+def create_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    _check(_destination_problems(params, creating=True))
+    name = str(params["Name"])
+    destinations = _store(ctx, "api-destinations")
+    if name in destinations:
+        raise ResourceAlreadyExistsError(f"An api-destination '{name}' already exists.")
+    now, bridge = _now(ctx), ctx.bridge
+    destinations[name] = {
+        "Name": name,
+        "ApiDestinationArn": f"arn:aws:events:{bridge.region}:{bridge.account}:api-destination/{name}/{uuid.uuid4()}",
+        "ApiDestinationState": "ACTIVE",
+        "ConnectionArn": params["ConnectionArn"],
+        "InvocationEndpoint": params.get("InvocationEndpoint"),
+        "HttpMethod": params["HttpMethod"],
+        "InvocationRateLimitPerSecond": params.get("InvocationRateLimitPerSecond", 300),
+        "CreationTime": now, "LastModifiedTime": now,
+        **({"Description": params["Description"]} if "Description" in params else {}),
+    }
+    return _destination_answer(destinations[name])
+
+
+def describe_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(_destination(ctx, params.get("Name")))
+
+
+def update_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    d = _destination(ctx, params.get("Name"))
+    _check(_destination_problems(params, creating=False))
+    for key in ("Description", "ConnectionArn", "InvocationEndpoint", "HttpMethod", "InvocationRateLimitPerSecond"):
+        if key in params:
+            d[key] = params[key]
+    d["LastModifiedTime"] = _now(ctx)
+    return _destination_answer(d)
+
+
+def delete_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    d = _destination(ctx, params.get("Name"))
+    del _store(ctx, "api-destinations")[d["Name"]]
+    return {}
+
+
+def list_api_destinations(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    prefix, connection = str(params.get("NamePrefix") or ""), params.get("ConnectionArn")
+    listed = [{k: v for k, v in d.items() if k != "Description"}
+              for n, d in sorted(_store(ctx, "api-destinations").items())
+              if n.startswith(prefix) and (connection is None or d["ConnectionArn"] == connection)]
+    page, token = _page(listed, params)
+    return {"ApiDestinations": page, **({"NextToken": token} if token else {})}
+
+
+# -- a bus's settings and permissions --------------------------------------------------------------
+def update_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bus = ctx.bridge.bus(str(params.get("Name") or "default"))
+    settings = _store(ctx, "bus-settings").setdefault(bus.name, {})
+    for key in ("KmsKeyIdentifier", "Description", "DeadLetterConfig", "LogConfig"):
+        if key in params:
+            settings[key] = params[key]
+    return {"Arn": bus.arn, "Name": bus.name, **settings}
+
+
+def put_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bus = ctx.bridge.bus(str(params.get("EventBusName") or "default"))
+    statements = _store(ctx, "permissions").setdefault(bus.name, {})
+    if params.get("Policy") is not None:
+        try:
+            policy = json.loads(str(params["Policy"]))
+        except ValueError:
+            raise ValidationError("Parameter Policy is not valid. Reason: not valid JSON.") from None
+        for given in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            statements[str(given.get("Sid", uuid.uuid4()))] = given
+        return {}
+    sid = params.get("StatementId")
+    _check(_name_problem(sid, "statementId"))
+    statement: dict[str, Any] = {
+        "Sid": sid, "Effect": "Allow",
+        "Principal": "*" if params.get("Principal") == "*" else {"AWS": f"arn:aws:iam::{params.get('Principal')}:root"},
+        "Action": params.get("Action", "events:PutEvents"), "Resource": bus.arn,
+    }
+    if params.get("Condition"):
+        condition = params["Condition"]
+        statement["Condition"] = {condition.get("Type", "StringEquals"): {condition.get("Key"): condition.get("Value")}}
+    statements[str(sid)] = statement
+    return {}
+
+
+def remove_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    bus = ctx.bridge.bus(str(params.get("EventBusName") or "default"))
+    statements = _store(ctx, "permissions").setdefault(bus.name, {})
+    if params.get("RemoveAllPermissions"):
+        statements.clear()
+        return {}
+    sid = str(params.get("StatementId"))
+    if sid not in statements:
+        raise ResourceNotFoundError("Statement with the provided id does not exist.")
+    del statements[sid]
+    return {}
+
+
+# -- partner event sources (both sides) ------------------------------------------------------------
+def _source(ctx: Context, name: Any) -> dict[str, Any]:
+    found = _store(ctx, "event-sources").get(str(name))
+    if found is None:
+        raise ResourceNotFoundError(f"Event source {name} does not exist.")
+    return found
+
+
+def create_partner_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    name = params.get("Name")
+    if not isinstance(name, str) or not name.startswith("aws.partner/"):
+        raise ValidationError(f"Parameter Name is not valid. Reason: {name} does not start with aws.partner/.")
+    sources = _store(ctx, "event-sources")
+    if name in sources:
+        raise ResourceAlreadyExistsError(f"Event source {name} already exists.")
+    bridge = ctx.bridge
+    sources[name] = {"Name": name, "Arn": f"arn:aws:events:{bridge.region}::event-source/{name}",
+                     "CreatedBy": name.split("/")[1] if "/" in name else name, "CreationTime": _now(ctx),
+                     "State": "PENDING", "Account": str(params.get("Account") or bridge.account)}
+    return {"EventSourceArn": sources[name]["Arn"]}
+
+
+def describe_partner_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    s = _source(ctx, params.get("Name"))
+    return {"Arn": s["Arn"], "Name": s["Name"]}
+
+
+def delete_partner_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    s = _source(ctx, params.get("Name"))
+    del _store(ctx, "event-sources")[s["Name"]]
+    return {}
+
+
+def list_partner_event_sources(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    prefix = str(params.get("NamePrefix") or "")
+    listed = [{"Arn": s["Arn"], "Name": n} for n, s in sorted(_store(ctx, "event-sources").items())
+              if n.startswith(prefix)]
+    page, token = _page(listed, params)
+    return {"PartnerEventSources": page, **({"NextToken": token} if token else {})}
+
+
+def list_partner_event_source_accounts(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    s = _source(ctx, params.get("EventSourceName"))
+    return {"PartnerEventSourceAccounts": [{"Account": s["Account"], "CreationTime": s["CreationTime"],
+                                            "State": s["State"]}]}
+
+
+def describe_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    s = _source(ctx, params.get("Name"))
+    return {k: s[k] for k in ("Arn", "CreatedBy", "CreationTime", "Name", "State")}
+
+
+def _set_source_state(ctx: Context, params: Mapping[str, Any], state: str) -> dict[str, Any]:
+    _source(ctx, params.get("Name"))["State"] = state
+    return {}
+
+
+def activate_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    return _set_source_state(ctx, params, "ACTIVE")
+
+
+def deactivate_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    return _set_source_state(ctx, params, "PENDING")
+
+
+def list_event_sources(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    prefix = str(params.get("NamePrefix") or "")
+    listed = [{k: s[k] for k in ("Arn", "CreatedBy", "CreationTime", "Name", "State")}
+              for n, s in sorted(_store(ctx, "event-sources").items()) if n.startswith(prefix)]
+    page, token = _page(listed, params)
+    return {"EventSources": page, **({"NextToken": token} if token else {})}
+
+
+def put_partner_events(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Partner events go to the partner event bus named after their source, as AWS routes them."""
+    entries = params.get("Entries")
+    if not isinstance(entries, list):
+        raise ValidationError("Parameter Entries is not valid.")
+    answer = ctx.bridge.put_events([{**e, "EventBusName": e.get("Source")} for e in entries if isinstance(e, dict)])
+    return {"FailedEntryCount": answer["FailedEntryCount"], "Entries": answer["Entries"]}
+
+
+# -- global endpoints ---------------------------------------------------------------------------
+def _endpoint(ctx: Context, name: Any) -> dict[str, Any]:
+    found = _store(ctx, "endpoints").get(str(name))
+    if found is None:
+        raise ResourceNotFoundError(f"Endpoint {name} does not exist.")
+    return found
+
+
+ENDPOINT_FIELDS = ("Description", "RoutingConfig", "ReplicationConfig", "EventBuses", "RoleArn")
+
+
+def create_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    name = params.get("Name")
+    _check(_name_problem(name))
+    endpoints = _store(ctx, "endpoints")
+    if name in endpoints:
+        raise ResourceAlreadyExistsError(f"Endpoint {name} already exists.")
+    bridge, now = ctx.bridge, _now(ctx)
+    endpoint_id = uuid.uuid4().hex[:10]
+    endpoints[str(name)] = {
+        "Name": name, "Arn": f"arn:aws:events:{bridge.region}:{bridge.account}:endpoint/{name}",
+        "EndpointId": endpoint_id, "EndpointUrl": f"https://{endpoint_id}.endpoint.events.amazonaws.com",
+        "State": "ACTIVE", "CreationTime": now, "LastModifiedTime": now,
+        **{k: params[k] for k in ENDPOINT_FIELDS if k in params},
+    }
+    e = endpoints[str(name)]
+    return {k: e[k] for k in ("Name", "Arn", "State", *ENDPOINT_FIELDS) if k in e}
+
+
+def describe_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(_endpoint(ctx, params.get("Name")))
+
+
+def update_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    e = _endpoint(ctx, params.get("Name"))
+    e.update({k: params[k] for k in ENDPOINT_FIELDS if k in params})
+    e["LastModifiedTime"] = _now(ctx)
+    return {k: e[k] for k in ("Name", "Arn", "EndpointId", "EndpointUrl", "State", *ENDPOINT_FIELDS) if k in e}
+
+
+def delete_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    e = _endpoint(ctx, params.get("Name"))
+    del _store(ctx, "endpoints")[e["Name"]]
+    return {}
+
+
+def list_endpoints(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    prefix = str(params.get("NamePrefix") or "")
+    listed = [dict(e) for n, e in sorted(_store(ctx, "endpoints").items()) if n.startswith(prefix)]
+    page, token = _page(listed, params)
+    return {"Endpoints": page, **({"NextToken": token} if token else {})}
+
+
+ACTIONS: dict[str, Handler] = {
+    "CreateConnection": create_connection,
+    "DescribeConnection": describe_connection,
+    "UpdateConnection": update_connection,
+    "DeauthorizeConnection": deauthorize_connection,
+    "DeleteConnection": delete_connection,
+    "ListConnections": list_connections,
+    "CreateApiDestination": create_api_destination,
+    "DescribeApiDestination": describe_api_destination,
+    "UpdateApiDestination": update_api_destination,
+    "DeleteApiDestination": delete_api_destination,
+    "ListApiDestinations": list_api_destinations,
+    "UpdateEventBus": update_event_bus,
+    "PutPermission": put_permission,
+    "RemovePermission": remove_permission,
+    "CreatePartnerEventSource": create_partner_event_source,
+    "DescribePartnerEventSource": describe_partner_event_source,
+    "DeletePartnerEventSource": delete_partner_event_source,
+    "ListPartnerEventSources": list_partner_event_sources,
+    "ListPartnerEventSourceAccounts": list_partner_event_source_accounts,
+    "DescribeEventSource": describe_event_source,
+    "ActivateEventSource": activate_event_source,
+    "DeactivateEventSource": deactivate_event_source,
+    "ListEventSources": list_event_sources,
+    "PutPartnerEvents": put_partner_events,
+    "CreateEndpoint": create_endpoint,
+    "DescribeEndpoint": describe_endpoint,
+    "UpdateEndpoint": update_endpoint,
+    "DeleteEndpoint": delete_endpoint,
+    "ListEndpoints": list_endpoints,
+}
+
+__all__ = ["ACTIONS"]
