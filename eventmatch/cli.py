@@ -584,6 +584,11 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         server = Server(bridge, host=args.host, port=args.port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    if args.template:
+        from .template import load_template
+
+        for path in args.template:
+            load_template(path, _parameters(args.parameter)).install(bridge)
     if clock is None:
         bridge.start()  # retries and scheduled rules on the system clock
     server.start()
@@ -680,6 +685,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=4010, help="the port (default %(default)s; 0: a free one)")
     p.add_argument("--virtual-clock", nargs="?", const="", metavar="START",
                    help="run on a virtual clock (from START, ISO 8601; default now), moved by POST /_eventmatch/clock")
+    p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
+                   help="create a CloudFormation or SAM template's buses, rules and targets (repeatable)")
+    parameters(p)
 
     p = command("redis", "one bus across processes on Redis Streams: put rules, run a worker, show status")
     p.add_argument("action", choices=["put-rules", "worker", "status"])

@@ -400,7 +400,7 @@ def test_permissions_and_bus_settings(events: Any) -> None:
     events.put_permission(Action="events:PutEvents", Principal="111122223333", StatementId="allow-account")
     policy = json.loads(events.describe_event_bus()["Policy"])
     assert [s["Sid"] for s in policy["Statement"]] == ["allow-account"]
-    status, code, message = _error(events.remove_permission, StatementId="nope")
+    _, code, message = _error(events.remove_permission, StatementId="nope")
     assert (code, message) == ("ResourceNotFoundException", "Statement with the provided id does not exist.")
     events.remove_permission(StatementId="allow-account")
     assert "Policy" not in events.describe_event_bus()
@@ -496,3 +496,41 @@ def test_every_action_of_the_service_model_answers(server: Server, events: Any) 
     events.create_event_bus(Name="b2")
     assert _error(events.cancel_replay, ReplayName="p")[1] == "IllegalStatusException"
     assert len(names) == 57
+
+
+def test_a_bus_of_the_same_server_as_a_target(server: Server, events: Any) -> None:
+    events.create_event_bus(Name="audit")
+    events.put_rule(Name="to-audit", EventPattern='{"source": ["shop"]}')
+    events.put_targets(Rule="to-audit", Targets=[
+        {"Id": "bus", "Arn": "arn:aws:events:us-east-1:123456789012:event-bus/audit"}])
+    events.put_rule(Name="audited", EventBusName="audit", EventPattern='{"source": ["shop"]}')
+    sink = "arn:aws:sqs:us-east-1:123456789012:audit-sink"
+    events.put_targets(Rule="audited", EventBusName="audit", Targets=[{"Id": "q", "Arn": sink}])
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": '{"n": 1}'}])
+    received = _get(server, f"/_eventmatch/deliveries?arn={sink}")["Deliveries"]
+    assert [d["payload"]["detail"] for d in received] == [{"n": 1}]
+
+
+def test_serve_with_a_template(tmp_path: Path) -> None:
+    import signal
+
+    from tests.test_cli import COMMAND
+
+    template = Path(__file__).parent / "data" / "templates" / "serverless-patterns" / "eventbridge-lambda.yaml"
+    process = subprocess.Popen([*COMMAND, "serve", "--port", "0", "--virtual-clock", "--template", str(template)],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        url = line.split(" at ", 1)[1].split()[0]
+        client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                              aws_secret_access_key="test")
+        assert [r["Name"] for r in client.list_rules()["Rules"]] == ["ConsumerFunctionTrigger"]
+        client.put_events(Entries=[{"Source": "custom.myApp", "DetailType": "transaction",
+                                    "Detail": '{"location": "EUR-VIE"}'}])
+        with urllib.request.urlopen(url + "/_eventmatch/deliveries", timeout=10) as answer:
+            delivered = json.loads(answer.read())["Deliveries"]
+        assert [d["targetId"] for d in delivered] == ["ConsumerFunctionTriggerLambdaTarget"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0

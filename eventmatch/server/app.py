@@ -50,18 +50,40 @@ class DeliveryLog:
 
         return record
 
-    def list(self, arn: str | None = None) -> list[dict[str, Any]]:
+    def select(self, arn: str | None = None) -> list[dict[str, Any]]:
+        """The deliveries kept (to ``arn`` only, when given), oldest first."""
         with self._lock:
             return [e for e in self.entries if arn is None or e["arn"] == arn]
+
+
+def target_resolver(bridge: EventBridge, log: DeliveryLog) -> Any:
+    """How the server reaches a target given by ARN: another bus of this server gets the event (as
+    EventBridge forwards between buses, the event unchanged); every delivery is recorded in ``log``."""
+
+    def resolve(spec: Mapping[str, Any]) -> Any:
+        arn = str(spec.get("Arn"))
+        record = log.resolver(spec)
+        if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
+            bus_name = arn.split(":event-bus/", 1)[1]
+
+            def forward(payload: Any) -> None:
+                record(payload)
+                if isinstance(payload, dict):
+                    bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
+
+            return forward
+        return record
+
+    return resolve
 
 
 def create_app(bridge: EventBridge | None = None, log: DeliveryLog | None = None) -> Starlette:
     """The ASGI app of an EventBridge (a new one on the system clock by default)."""
     log = log or DeliveryLog()
     if bridge is None:
-        bridge = EventBridge(target_resolver=log.resolver)
-    elif bridge.target_resolver is None:
-        bridge.target_resolver = log.resolver
+        bridge = EventBridge()
+    if bridge.target_resolver is None:
+        bridge.target_resolver = target_resolver(bridge, log)
     context = Context(bridge)
 
     async def api(request: Request) -> Response:
@@ -77,7 +99,7 @@ def create_app(bridge: EventBridge | None = None, log: DeliveryLog | None = None
         return Response(json.dumps(payload, default=_json_default), status_code=status, media_type=CONTENT_TYPE)
 
     async def deliveries(request: Request) -> Response:
-        return JSONResponse({"Deliveries": log.list(request.query_params.get("arn"))})
+        return JSONResponse({"Deliveries": log.select(request.query_params.get("arn"))})
 
     async def metrics(request: Request) -> Response:
         return JSONResponse({"Metrics": bridge.metrics.snapshot()})

@@ -167,6 +167,16 @@ class Template:
             _install(bridge, rule, deliver)
         return bridge
 
+    def install(self, bridge: Any) -> None:
+        """Create this template's buses, rules and targets in a running ``bridge`` (``eventmatch serve
+        --template``): targets are reached by their ARNs, through the bridge's target resolver."""
+        existing = {b["Name"] for b in bridge.list_event_buses()}
+        for bus in self.buses:
+            if bus not in existing:
+                bridge.create_event_bus(bus)
+        for rule in self.rules:
+            _install(bridge, rule, None, by_arn=True)
+
     def _ready(self) -> Any:
         """The template's own bridge (made once), whose deliveries are collected for :meth:`fire`."""
         if self._bridge is None:
@@ -227,7 +237,7 @@ def _envelope_defaults() -> dict[str, Any]:
     }
 
 
-def _install(bridge: Any, rule: TemplateRule, deliver: Any) -> None:
+def _install(bridge: Any, rule: TemplateRule, deliver: Any, *, by_arn: bool = False) -> None:
     bus = bridge.bus(rule.bus)
     if rule.pattern is not None:
         bus.put_rule(rule.name, rule.pattern.text, state=rule.state, description=rule.description)
@@ -241,7 +251,7 @@ def _install(bridge: Any, rule: TemplateRule, deliver: Any) -> None:
             if deliver is not None:
                 deliver(_r, _t, payload)
 
-        spec = {**target.spec(), "Fn": fn}
+        spec = target.spec() if by_arn else {**target.spec(), "Fn": fn}
         if rule.service == "scheduler":
             spec["Input"] = _scheduler_input(target)
         specs.append(spec)
