@@ -581,7 +581,7 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         clock = VirtualClock(start if start.tzinfo else start.replace(tzinfo=UTC))
     bridge = EventBridge(clock=clock)
     try:
-        server = Server(bridge, host=args.host, port=args.port)
+        server = Server(bridge, host=args.host, port=args.port, state=args.state)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
     if args.template:
@@ -687,6 +687,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on a virtual clock (from START, ISO 8601; default now), moved by POST /_eventmatch/clock")
     p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
                    help="create a CloudFormation or SAM template's buses, rules and targets (repeatable)")
+    p.add_argument("--state", metavar="FILE",
+                   help="keep the server's state (buses, rules, targets, archives, accepted events...) in this "
+                   "SQLite file across restarts (default: in memory)")
     parameters(p)
 
     p = command("redis", "one bus across processes on Redis Streams: put rules, run a worker, show status")

@@ -93,7 +93,7 @@ def load_template(request: pytest.FixtureRequest) -> Callable[..., Any]:
 def eventmatch_server(eventbridge: EventBridge) -> Iterator[Any]:
     """``eventmatch serve`` in this process on a free loopback port, over the ``eventbridge`` fixture (its
     virtual clock): ``boto3.client("events", endpoint_url=eventmatch_server.endpoint_url)``. Targets given by
-    ARN are recorded in ``eventmatch_server.log``. Needs the ``server`` extra."""
+    ARN are recorded: ``eventmatch_server.deliveries()``. Needs the ``server`` extra."""
     server_module = pytest.importorskip("eventmatch.server", reason="pip install 'eventmatch[server]'")
     server = server_module.Server(eventbridge).start()
     try:

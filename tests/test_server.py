@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -534,3 +535,81 @@ def test_serve_with_a_template(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def _spawn_server(state: Path) -> tuple[subprocess.Popen[str], str]:
+    from tests.test_cli import COMMAND
+
+    process = subprocess.Popen([*COMMAND, "serve", "--port", "0", "--virtual-clock", "2026-01-01T00:00:00",
+                                "--state", str(state)], stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    assert " at " in line, line + process.stderr.read()
+    return process, line.split(" at ", 1)[1].split()[0]
+
+
+def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    state = tmp_path / "state.sqlite"
+    process, url = _spawn_server(state)
+    sink = "arn:aws:sqs:us-east-1:123456789012:sink"
+    client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+    client.create_event_bus(Name="orders", Tags=[{"Key": "team", "Value": "shop"}])
+    client.put_rule(Name="all", EventBusName="orders", EventPattern='{"source": ["load"]}')
+    client.put_targets(Rule="all", EventBusName="orders", Targets=[{"Id": "sink", "Arn": sink}])
+    for i in range(8):  # more deliveries per event than the inbox routes while requests come: a backlog
+        client.put_rule(Name=f"busy{i}", EventBusName="orders", EventPattern='{"source": ["load"]}')
+        client.put_targets(Rule=f"busy{i}", EventBusName="orders", Targets=[
+            {"Id": f"t{j}", "Arn": f"arn:aws:sqs:us-east-1:123456789012:busy{j}"} for j in range(5)])
+    accepted: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        batch = [{"Source": "load", "DetailType": "t", "Detail": "{}", "EventBusName": "orders"}] * 10
+        while not stop.is_set():
+            try:
+                answer = client.put_events(Entries=batch)
+            except Exception:  # the server was killed mid-request: that request's entries were not accepted
+                return
+            accepted.extend(entry["EventId"] for entry in answer["Entries"])
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+
+    def waiting() -> int:
+        with urllib.request.urlopen(f"{url}/_eventmatch/inbox", timeout=10) as answer:
+            return int(json.loads(answer.read())["waiting"])
+
+    deadline = time.monotonic() + 30
+    while (len(accepted) < 500 or waiting() < 50) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)  # no chance to route what is in the inbox, or to close anything
+    process.wait(timeout=20)
+    stop.set()
+    for thread in threads:
+        thread.join(20)
+    assert len(accepted) >= 500
+    import sqlite3
+
+    with sqlite3.connect(state) as db:  # what the killed server had accepted and not routed yet
+        backlog = db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+    assert backlog > 0, "the kill should find accepted events not routed yet"
+
+    process, url = _spawn_server(state)
+    try:
+        client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                              aws_secret_access_key="test")
+        assert [r["Name"] for r in client.list_rules(EventBusName="orders")["Rules"]] == ["all"] + [
+            f"busy{i}" for i in range(8)]
+        assert client.list_tags_for_resource(ResourceARN=client.describe_event_bus(Name="orders")["Arn"])["Tags"] == [
+            {"Key": "team", "Value": "shop"}]
+        with urllib.request.urlopen(f"{url}/_eventmatch/deliveries?arn={sink}", timeout=30) as answer:
+            delivered = {d["payload"]["id"] for d in json.loads(answer.read())["Deliveries"]}
+        assert set(accepted) <= delivered  # every accepted entry delivered at least once
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)

@@ -3,6 +3,7 @@
 Needs the ``server`` extra (``pip install 'eventmatch[server]'``: Starlette and uvicorn).
 """
 
-from .app import DeliveryLog, Server, create_app
+from .app import Server, create_app
+from .state import State
 
-__all__ = ["DeliveryLog", "Server", "create_app"]
+__all__ = ["Server", "State", "create_app"]

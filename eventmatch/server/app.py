@@ -7,7 +7,8 @@ or ``{"set": "ISO time"}`` to fire schedules and retries at once). The app mount
 ASGI application as well.
 
 Targets given by ARN (``PutTargets`` over the wire has no Python callable) are *recorded*: each
-delivery is kept, with its rule, target and payload, and nothing is lost or an error.
+delivery is kept (:mod:`.state`), and nothing is lost or an error; another bus of the server gets the
+event. PutEvents stores what it accepts before it answers and routes it afterwards (:mod:`.inbox`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import json
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -29,40 +29,21 @@ from starlette.routing import Route
 
 from ..bus import EventBridge, VirtualClock
 from .events_api import Context
-from .wire import CONTENT_TYPE, MAX_BODY, error, handle
+from .inbox import Inbox
+from .state import State
+from .wire import CONTENT_TYPE, MAX_BODY, error, handle, restore
 
 
-class DeliveryLog:
-    """The deliveries of targets addressed by ARN: the newest ``size`` kept (thread-safe)."""
+def target_resolver(bridge: EventBridge, state: State) -> Any:
+    """How the server reaches a target given by ARN: another bus of this server gets the event (as
+    EventBridge forwards between buses, the event unchanged); every delivery is recorded in ``state``."""
 
-    def __init__(self, size: int = 10_000) -> None:
-        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
-        self._lock = threading.Lock()
-
-    def resolver(self, spec: Mapping[str, Any]) -> Any:
-        """The callable that records deliveries to the target ``spec`` describes (by its ``Arn``)."""
+    def resolve(spec: Mapping[str, Any]) -> Any:
         arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
 
         def record(payload: Any) -> None:
-            with self._lock:
-                self.entries.append({"targetId": target_id, "arn": arn, "payload": payload,
-                                     "time": datetime.now(UTC).isoformat()})
+            state.record(target_id, arn, payload)
 
-        return record
-
-    def select(self, arn: str | None = None) -> list[dict[str, Any]]:
-        """The deliveries kept (to ``arn`` only, when given), oldest first."""
-        with self._lock:
-            return [e for e in self.entries if arn is None or e["arn"] == arn]
-
-
-def target_resolver(bridge: EventBridge, log: DeliveryLog) -> Any:
-    """How the server reaches a target given by ARN: another bus of this server gets the event (as
-    EventBridge forwards between buses, the event unchanged); every delivery is recorded in ``log``."""
-
-    def resolve(spec: Mapping[str, Any]) -> Any:
-        arn = str(spec.get("Arn"))
-        record = log.resolver(spec)
         if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
             bus_name = arn.split(":event-bus/", 1)[1]
 
@@ -77,14 +58,22 @@ def target_resolver(bridge: EventBridge, log: DeliveryLog) -> Any:
     return resolve
 
 
-def create_app(bridge: EventBridge | None = None, log: DeliveryLog | None = None) -> Starlette:
-    """The ASGI app of an EventBridge (a new one on the system clock by default)."""
-    log = log or DeliveryLog()
+def create_app(bridge: EventBridge | None = None, state: State | None = None) -> Starlette:
+    """The ASGI app of an EventBridge (a new one on the system clock by default), keeping its state in
+    ``state`` (in memory by default). A state with a command log is played again first; the events it
+    accepted and had not routed are routed."""
     if bridge is None:
         bridge = EventBridge()
+    state = state or State()
     if bridge.target_resolver is None:
-        bridge.target_resolver = target_resolver(bridge, log)
-    context = Context(bridge)
+        bridge.target_resolver = target_resolver(bridge, state)
+    inbox = Inbox(bridge, state)
+    context = Context(bridge, None, inbox)
+    restore(context, state)  # the restored commands are in the log already: not logged again
+    context.state = state
+    waiting = state.waiting()
+    if waiting:
+        inbox.put(waiting)
 
     async def api(request: Request) -> Response:
         body = await request.body()
@@ -99,7 +88,12 @@ def create_app(bridge: EventBridge | None = None, log: DeliveryLog | None = None
         return Response(json.dumps(payload, default=_json_default), status_code=status, media_type=CONTENT_TYPE)
 
     async def deliveries(request: Request) -> Response:
-        return JSONResponse({"Deliveries": log.select(request.query_params.get("arn"))})
+        await asyncio.to_thread(inbox.wait_idle, 5.0)  # what was accepted, routed first
+        return JSONResponse({"Deliveries": state.deliveries(request.query_params.get("arn"))},
+                            headers={"x-eventmatch-waiting": str(inbox.waiting)})
+
+    async def inbox_status(request: Request) -> Response:
+        return JSONResponse({"waiting": inbox.waiting})
 
     async def metrics(request: Request) -> Response:
         return JSONResponse({"Metrics": bridge.metrics.snapshot()})
@@ -126,11 +120,13 @@ def create_app(bridge: EventBridge | None = None, log: DeliveryLog | None = None
         Route("/", api, methods=["POST"]),
         Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
         Route("/_eventmatch/metrics", metrics, methods=["GET"]),
+        Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),
         Route("/_eventmatch/clock", clock, methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.bridge = bridge
-    app.state.deliveries = log
+    app.state.store = state
+    app.state.inbox = inbox
     return app
 
 
@@ -146,12 +142,15 @@ class Server:
     Binds 127.0.0.1 on a free port unless told otherwise; ``bridge`` defaults to a new EventBridge.
     """
 
-    def __init__(self, bridge: EventBridge | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, bridge: EventBridge | None = None, host: str = "127.0.0.1", port: int = 0, state: str | None = None
+    ) -> None:
         import uvicorn
 
-        self.log = DeliveryLog()
-        self.app = create_app(bridge, self.log)
+        self.state = State(state or ":memory:")
+        self.app = create_app(bridge, self.state)
         self.bridge: EventBridge = self.app.state.bridge
+        self.inbox: Inbox = self.app.state.inbox
         self.host = host
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -177,12 +176,19 @@ class Server:
             time.sleep(0.01)
         return self
 
+    def deliveries(self, arn: str | None = None) -> list[dict[str, Any]]:
+        """What targets addressed by ARN received, once every accepted event is routed."""
+        self.inbox.wait_idle()
+        return self.state.deliveries(arn)
+
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
         self._socket.close()
+        self.inbox.stop()
         self.bridge.stop()
+        self.state.close()
 
     def __enter__(self) -> Server:
         return self.start()
@@ -191,4 +197,4 @@ class Server:
         self.stop()
 
 
-__all__ = ["DeliveryLog", "Server", "create_app"]
+__all__ = ["Server", "create_app", "target_resolver"]

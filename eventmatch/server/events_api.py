@@ -10,19 +10,28 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bus import EventBridge, EventBus
 from ..bus.archive import UNSET
+from ..bus.entries import accept_entries
 from ..errors import ResourceNotFoundError, ValidationError
 from ..pattern import compile_pattern
+
+if TYPE_CHECKING:
+    from .inbox import Inbox
+    from .state import State
 
 
 class Context:
     """What the handlers work on: the bridge, and the API's own state (tags by resource ARN)."""
 
-    def __init__(self, bridge: EventBridge) -> None:
+    def __init__(self, bridge: EventBridge, state: State | None = None, inbox: Inbox | None = None) -> None:
         self.bridge = bridge
+        #: where changes are logged and accepted events kept (``eventmatch serve --state``); None: nowhere
+        self.state = state
+        #: routes accepted events after PutEvents answers; None: PutEvents routes before it answers
+        self.inbox = inbox
         self.tags: dict[str, dict[str, str]] = {}
         #: the stored resources of :mod:`.resources`, by kind and name
         self.stores: dict[str, dict[str, dict[str, Any]]] = {}
@@ -184,7 +193,15 @@ def put_events(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     entries = params.get("Entries")
     if not isinstance(entries, list):
         raise ValidationError("Parameter Entries is not valid.")
-    return bridge.put_events(entries)
+    if ctx.inbox is None or ctx.state is None:
+        return bridge.put_events(entries)
+    # accepted events are stored (committed) before the answer, and routed after it
+    response, accepted, size = accept_entries(entries, bridge.account, bridge.region, bridge.clock.now())
+    bridge.metrics.observe(None, None, "PutEventsRequestSize", size)
+    if accepted:
+        seqs = ctx.state.accept(accepted)
+        ctx.inbox.put([(seq, bus, event) for seq, (bus, event) in zip(seqs, accepted, strict=True)])
+    return response
 
 
 def test_event_pattern(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from ..errors import EventmatchError
 from . import resources
 from .events_api import ACTIONS as EVENTS_ACTIONS
 from .events_api import Context
+from .state import State
 
 #: every action of botocore's ``events`` model
 ACTIONS = {**EVENTS_ACTIONS, **resources.ACTIONS}
@@ -52,7 +53,10 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
     if not isinstance(params, Mapping):
         return error("SerializationException", "Start of structure or map found where not expected.")
     try:
-        return 200, handler(ctx, params)
+        answer = handler(ctx, params)
+        if ctx.state is not None:
+            ctx.state.log_command(action, params)  # before the answer: a change answered is a change kept
+        return 200, answer
     except EventmatchError as exc:
         return error(getattr(exc, "code", "ValidationException"), str(exc))
     except Exception:  # a defect of eventmatch's: AWS's shape, and the traceback in the server's log
@@ -60,4 +64,20 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
         return error("InternalException", "An internal error occurred.", 500)
 
 
-__all__ = ["CONTENT_TYPE", "MAX_BODY", "handle"]
+def restore(ctx: Context, state: State) -> int:
+    """Play ``state``'s command log again against ``ctx.bridge`` (on start, with ``ctx.state`` None so that
+    nothing is logged twice); returns how many commands ran. A command that fails now is logged and skipped."""
+    ran = 0
+    for action, params in state.commands():
+        handler = ACTIONS.get(action)
+        if handler is None:
+            continue
+        try:
+            handler(ctx, params)
+            ran += 1
+        except Exception:
+            log.exception("restoring %s failed", action)
+    return ran
+
+
+__all__ = ["ACTIONS", "CONTENT_TYPE", "MAX_BODY", "handle", "restore"]

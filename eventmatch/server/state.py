@@ -1,0 +1,120 @@
+"""The server's state in SQLite: what survives a restart, and what PutEvents accepted.
+
+* **Commands.** Every API call that changed something (creating a bus, a rule, targets, an archive, a
+  connection, tags...) is appended to a log once it succeeded, before the answer; on start the log is
+  played again against a new bridge, in order, so buses, rules, targets and the rest come back as they
+  were. Replays are not logged: a replay is work, not state.
+* **The inbox.** The events PutEvents accepted are written (and committed) before PutEvents answers;
+  a worker routes them afterwards, so PutEvents never waits for targets. An event leaves the inbox once
+  routed; those still there on start (the process was killed) are routed then: at least once.
+* **Deliveries.** What targets addressed by ARN received, kept for inspection.
+
+``State(":memory:")`` is the same without the file (``eventmatch serve`` without ``--state``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+#: actions that change nothing, or nothing that is state (not logged)
+NOT_LOGGED = frozenset({"PutEvents", "PutPartnerEvents", "TestEventPattern", "StartReplay", "CancelReplay"})
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+class State:
+    """One SQLite database (a file, or in memory) holding the command log, the inbox and the deliveries."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # a commit is in the log file before it returns: it survives the process being killed (SIGKILL);
+            # a power cut may lose the last commits (FULL would fsync every one: slower by the disk's latency)
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, action TEXT, params TEXT);
+            CREATE TABLE IF NOT EXISTS inbox (seq INTEGER PRIMARY KEY, bus TEXT, event TEXT);
+            CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY, target_id TEXT, arn TEXT,
+                                                   payload TEXT, time TEXT);
+            CREATE INDEX IF NOT EXISTS deliveries_by_arn ON deliveries (arn);
+            """
+        )
+
+    # -- commands --------------------------------------------------------------------------
+    def log_command(self, action: str, params: Any) -> None:
+        if action in NOT_LOGGED:
+            return
+        text = json.dumps(params, default=_json_default)
+        with self._lock:
+            self._db.execute("INSERT INTO commands (action, params) VALUES (?, ?)", (action, text))
+
+    def commands(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            rows = self._db.execute("SELECT action, params FROM commands ORDER BY seq").fetchall()
+        for action, text in rows:
+            yield action, json.loads(text)
+
+    # -- the inbox ---------------------------------------------------------------------------
+    def accept(self, events: list[tuple[str, dict[str, Any]]]) -> list[int]:
+        """Store accepted events (one transaction, committed before this returns); their inbox numbers."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                seqs = [
+                    int(self._db.execute("INSERT INTO inbox (bus, event) VALUES (?, ?)",
+                                         (bus, json.dumps(event))).lastrowid or 0)
+                    for bus, event in events
+                ]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return seqs
+
+    def routed(self, seq: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM inbox WHERE seq = ?", (seq,))
+
+    def waiting(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """The events accepted and not routed yet, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT seq, bus, event FROM inbox ORDER BY seq").fetchall()
+        return [(seq, bus, json.loads(text)) for seq, bus, text in rows]
+
+    # -- deliveries -------------------------------------------------------------------------
+    def record(self, target_id: str, arn: str, payload: Any) -> None:
+        text = json.dumps(payload, default=_json_default)
+        with self._lock:
+            self._db.execute("INSERT INTO deliveries (target_id, arn, payload, time) VALUES (?, ?, ?, ?)",
+                             (target_id, arn, text, datetime.now(UTC).isoformat()))
+
+    def deliveries(self, arn: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+        query = "SELECT target_id, arn, payload, time FROM deliveries"
+        args: tuple[Any, ...] = ()
+        if arn is not None:
+            query += " WHERE arn = ?"
+            args = (arn,)
+        query += " ORDER BY seq DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(query, (*args, limit)).fetchall()
+        return [{"targetId": t, "arn": a, "payload": json.loads(p), "time": w} for t, a, p, w in reversed(rows)]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+__all__ = ["NOT_LOGGED", "State"]
