@@ -613,3 +613,141 @@ def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: 
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
+
+
+class _Receiver:
+    """A local HTTP server that records requests and answers with the statuses it is given, in turn."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[dict[str, Any]] = []
+        self.statuses = list(statuses or [])
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                if self.path.startswith("/token"):
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    payload = json.dumps({"access_token": f"tok{len(receiver.requests)}"}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                receiver.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                          "body": body, "time": time.monotonic()})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            do_POST = do_PUT = do_GET = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def calls(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if not r["path"].startswith("/token")]
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver() -> Iterator[_Receiver]:
+    running = _Receiver()
+    yield running
+    running.close()
+
+
+def _destination(events: Any, endpoint: str, auth_type: str, auth: dict[str, Any], rate: int = 300) -> str:
+    connection = events.create_connection(Name=f"c-{auth_type.lower()}", AuthorizationType=auth_type,
+                                          AuthParameters=auth)["ConnectionArn"]
+    return events.create_api_destination(Name=f"d-{auth_type.lower()}", ConnectionArn=connection,
+                                         InvocationEndpoint=endpoint, HttpMethod="POST",
+                                         InvocationRateLimitPerSecond=rate)["ApiDestinationArn"]
+
+
+@pytest.mark.parametrize("auth_type", ["API_KEY", "BASIC", "OAUTH_CLIENT_CREDENTIALS"])
+def test_api_destinations_make_real_http_requests(server: Server, events: Any, receiver: _Receiver,
+                                                  auth_type: str) -> None:
+    auth = {
+        "API_KEY": {"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cret"}},
+        "BASIC": {"BasicAuthParameters": {"Username": "user", "Password": "pass"}},
+        "OAUTH_CLIENT_CREDENTIALS": {"OAuthParameters": {
+            "AuthorizationEndpoint": receiver.url + "/token", "HttpMethod": "POST",
+            "ClientParameters": {"ClientID": "id", "ClientSecret": "secret"},
+            "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "events", "IsValueSecret": False}]}}},
+    }[auth_type]
+    auth = {**auth, "InvocationHttpParameters": {"HeaderParameters": [{"Key": "x-from", "Value": "connection"}]}}
+    arn = _destination(events, receiver.url + "/orders/*/items", auth_type, auth)
+    events.put_rule(Name="r", EventPattern='{"source": ["shop"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": arn, "HttpParameters": {
+        "PathParameterValues": ["o-1"], "HeaderParameters": {"x-from": "target"},
+        "QueryStringParameters": {"mode": "test"}},
+        "InputTransformer": {"InputPathsMap": {"n": "$.detail.n"}, "InputTemplate": '{"n": <n>}'}}])
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "t", "Detail": '{"n": 7}'}])
+    server.deliveries()
+    (call,) = receiver.calls()
+    assert call["method"] == "POST" and call["path"] == "/orders/o-1/items?mode=test"
+    assert json.loads(call["body"]) == {"n": 7}
+    headers = {k.lower(): v for k, v in call["headers"].items()}
+    assert headers["x-from"] == "target"  # the target's parameters after the connection's
+    if auth_type == "API_KEY":
+        assert headers["x-api-key"] == "s3cret"
+    elif auth_type == "BASIC":
+        assert headers["authorization"] == "Basic dXNlcjpwYXNz"
+    else:
+        (token_request,) = [r for r in receiver.requests if r["path"].startswith("/token")]
+        assert "grant_type=client_credentials" in token_request["body"] and "scope=events" in token_request["body"]
+        assert token_request["headers"]["Authorization"] == "Basic aWQ6c2VjcmV0"
+        assert headers["authorization"] == "Bearer tok1"
+
+
+def test_api_destinations_retry_on_429_and_5xx_then_dead_letter_on_4xx(server: Server, events: Any,
+                                                                       receiver: _Receiver) -> None:
+    arn = _destination(events, receiver.url + "/hook", "API_KEY",
+                       {"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})
+    dlq = "arn:aws:sqs:us-east-1:123456789012:dlq"
+    events.put_rule(Name="r", EventPattern='{"source": ["shop"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": arn, "DeadLetterConfig": {"Arn": dlq},
+                                           "RetryPolicy": {"MaximumRetryAttempts": 5}}])
+    receiver.statuses = [429, 503, 200, 404]
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "t", "Detail": '{"n": 1}'}])
+    server.deliveries()
+    server.bridge.advance(600)  # the retries fall due on the virtual clock
+    assert len(receiver.calls()) == 3  # 429 and 503 were retried, 200 delivered
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "t", "Detail": '{"n": 2}'}])
+    server.deliveries()
+    server.bridge.advance(600)
+    assert len(receiver.calls()) == 4  # 404: not retried
+    (dead,) = server.deliveries(dlq)
+    assert dead["payload"]["attributes"]["ERROR_CODE"] == "NO_RESOURCE"
+    assert dead["payload"]["payload"]["detail"] == {"n": 2}
+    metrics = _get(server, "/_eventmatch/metrics")["Metrics"]
+    assert metrics["default/r/RetryInvocationAttempts"] == 2 and metrics["default/r/DeadLetterInvocations"] == 1
+
+
+def test_api_destination_rate_limit_and_endpoint_rules(server: Server, events: Any, receiver: _Receiver) -> None:
+    arn = _destination(events, receiver.url + "/slow", "API_KEY",
+                       {"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}}, rate=10)
+    events.put_rule(Name="r", EventPattern='{"source": ["shop"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": arn}])
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "t", "Detail": "{}"}] * 10)
+    server.deliveries()
+    times = [c["time"] for c in receiver.calls()]
+    assert len(times) == 10 and times[-1] - times[0] >= 0.8  # ten calls at ten a second: about 0.9 s
+    connection = events.describe_api_destination(Name="d-api_key")["ConnectionArn"]
+    assert _error(events.create_api_destination, Name="plain", ConnectionArn=connection,
+                  InvocationEndpoint="http://example.com/hook", HttpMethod="POST")[1:] == (
+        "ValidationException", "Parameter InvocationEndpoint is not valid. Reason: an HTTPS endpoint is required.")

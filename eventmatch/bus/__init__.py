@@ -14,7 +14,7 @@ from .bridge import EventBridge
 from .clock import Clock, SystemClock, VirtualClock
 from .metrics import Metrics
 from .registry import EventBus, Rule
-from .targets import CallableTarget, PermanentDeliveryError, RetryPolicy, Target
+from .targets import CallableTarget, PermanentDeliveryError, RetriableDeliveryError, RetryPolicy, Target
 from .tickets import Ticket
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "EventBus",
     "Metrics",
     "PermanentDeliveryError",
+    "RetriableDeliveryError",
     "RetryPolicy",
     "Rule",
     "SystemClock",

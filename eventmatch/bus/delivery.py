@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .clock import Clock
 from .entries import iso_seconds
 from .metrics import Metrics
-from .targets import PermanentDeliveryError
+from .targets import PermanentDeliveryError, RetriableDeliveryError
 from .transform import NotDelivered
 
 if TYPE_CHECKING:
@@ -141,6 +141,8 @@ class DeliveryEngine:
         TimeoutError there is the target's own error, not a TIMEOUT."""
         if isinstance(exc, PermanentDeliveryError):
             self._failed(d, payload, exc.code, str(exc), retriable=False)
+        elif isinstance(exc, RetriableDeliveryError):
+            self._failed(d, payload, exc.code, str(exc), retriable=True)
         elif not inline and isinstance(exc, TimeoutError):  # concurrent.futures.TimeoutError is this one
             message = f"target {d.target.id} did not finish within {d.target.timeout} s"
             self._failed(d, payload, "TIMEOUT", message, retriable=True)

@@ -39,6 +39,15 @@ class PermanentDeliveryError(Exception):
         self.code = code
 
 
+class RetriableDeliveryError(Exception):
+    """Raise from a target for a failure worth retrying, with AWS's error code (``THROTTLING``,
+    ``SERVICE_UNAVAILABLE``...) for the dead letter if the retries run out."""
+
+    def __init__(self, message: str, code: str = "TARGET_ERROR") -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """AWS's RetryPolicy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86400."""
@@ -219,4 +228,7 @@ def build_target(spec: Mapping[str, Any], position: int, resolve: Resolver | Non
     )
 
 
-__all__ = ["CallableTarget", "PermanentDeliveryError", "Resolver", "RetryPolicy", "Target", "build_target"]
+__all__ = [
+    "CallableTarget", "PermanentDeliveryError", "Resolver", "RetriableDeliveryError", "RetryPolicy", "Target",
+    "build_target",
+]

@@ -28,21 +28,32 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..bus import EventBridge, VirtualClock
+from .api_destinations import Caller
 from .events_api import Context
 from .inbox import Inbox
 from .state import State
 from .wire import CONTENT_TYPE, MAX_BODY, error, handle, restore
 
 
-def target_resolver(bridge: EventBridge, state: State) -> Any:
-    """How the server reaches a target given by ARN: another bus of this server gets the event (as
-    EventBridge forwards between buses, the event unchanged); every delivery is recorded in ``state``."""
+def target_resolver(bridge: EventBridge, state: State, caller: Caller | None = None) -> Any:
+    """How the server reaches a target given by ARN: an API destination of this server is called over HTTP
+    (``caller``); another bus of this server gets the event (as EventBridge forwards between buses, the
+    event unchanged); every delivery is recorded in ``state``."""
 
     def resolve(spec: Mapping[str, Any]) -> Any:
         arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
 
         def record(payload: Any) -> None:
             state.record(target_id, arn, payload)
+
+        if caller is not None and ":api-destination/" in arn:
+            call = caller.target(spec)
+
+            def invoke(payload: Any) -> None:
+                call(payload)
+                record(payload)
+
+            return invoke
 
         if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
             bus_name = arn.split(":event-bus/", 1)[1]
@@ -65,10 +76,10 @@ def create_app(bridge: EventBridge | None = None, state: State | None = None) ->
     if bridge is None:
         bridge = EventBridge()
     state = state or State()
-    if bridge.target_resolver is None:
-        bridge.target_resolver = target_resolver(bridge, state)
     inbox = Inbox(bridge, state)
     context = Context(bridge, None, inbox)
+    if bridge.target_resolver is None:
+        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store))
     restore(context, state)  # the restored commands are in the log already: not logged again
     context.state = state
     waiting = state.waiting()

@@ -37,6 +37,10 @@ class Context:
         self.stores: dict[str, dict[str, dict[str, Any]]] = {}
         self.lock = threading.Lock()
 
+    def store(self, kind: str) -> dict[str, dict[str, Any]]:
+        """The stored resources of one kind (connections, api-destinations, ...), by name."""
+        return self.stores.setdefault(kind, {})
+
     def bus_extras(self, bus_name: str) -> dict[str, Any]:
         """What DescribeEventBus adds for a bus: its settings (UpdateEventBus), and its policy when
         PutPermission gave it statements."""
@@ -173,7 +177,21 @@ def put_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     targets = params.get("Targets")
     if not isinstance(targets, list):
         raise ValidationError("Parameter Targets is not valid.")
-    return _bus(bridge, params).put_targets(str(params.get("Rule")), targets)
+    return _bus(bridge, params).put_targets(str(params.get("Rule")), [_dead_letter(ctx, t) for t in targets])
+
+
+def _dead_letter(ctx: Context, target: Any) -> Any:
+    """A target's DeadLetterConfig (an SQS queue's ARN) as the bus takes it: a callable that records what
+    the queue receives (the payload, and AWS's attributes as the message's attributes)."""
+    if not isinstance(target, Mapping) or not isinstance(target.get("DeadLetterConfig"), Mapping):
+        return target
+    arn = str(target["DeadLetterConfig"].get("Arn"))
+
+    def dead_letter(payload: Any, attributes: dict[str, Any]) -> None:
+        if ctx.state is not None:
+            ctx.state.record(f"{target.get('Id')}:dead-letter", arn, {"payload": payload, "attributes": attributes})
+
+    return {**target, "DeadLetter": dead_letter}
 
 
 def remove_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:

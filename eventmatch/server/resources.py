@@ -29,6 +29,15 @@ CONNECTION_ARN = re.compile(CONNECTION_ARN_TEXT)
 SECRET_KEYS = ("Password", "ApiKeyValue", "ClientSecret")
 
 
+def _endpoint_check(params: Mapping[str, Any]) -> None:
+    from .api_destinations import endpoint_problem
+
+    if "InvocationEndpoint" in params:
+        problem = endpoint_problem(params["InvocationEndpoint"])
+        if problem:
+            raise ValidationError(problem)
+
+
 def _check(problems: list[str]) -> None:
     """Raise AWS's ValidationException for every problem found, in one message, as AWS reports them."""
     if problems:
@@ -175,6 +184,7 @@ def _destination_answer(d: dict[str, Any]) -> dict[str, Any]:
 
 def create_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     _check(_destination_problems(params, creating=True))
+    _endpoint_check({"InvocationEndpoint": params.get("InvocationEndpoint")})
     name = str(params["Name"])
     destinations = _store(ctx, "api-destinations")
     if name in destinations:
@@ -201,6 +211,7 @@ def describe_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[st
 def update_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     d = _destination(ctx, params.get("Name"))
     _check(_destination_problems(params, creating=False))
+    _endpoint_check(params)
     for key in ("Description", "ConnectionArn", "InvocationEndpoint", "HttpMethod", "InvocationRateLimitPerSecond"):
         if key in params:
             d[key] = params[key]
