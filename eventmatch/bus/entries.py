@@ -6,6 +6,8 @@ Messages, codes and the order of checks are AWS's, as recorded
 
 from __future__ import annotations
 
+import os
+import random
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -17,6 +19,15 @@ from ..event import load_event
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024
 TIME_OVERHEAD = 14  # bytes an entry's Time counts for
+
+
+_ids = random.Random()  # seeded from the system's entropy once: uuid4's os.urandom per id is slow here
+os.register_at_fork(after_in_child=_ids.seed)  # a forked process draws its own ids
+
+
+def event_id() -> str:
+    """A random (version 4) UUID for an event's id: unique, not secret, so no system call per id."""
+    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
 
 
 def iso_seconds(when: datetime) -> str:
@@ -63,34 +74,45 @@ def check_request(entries: Sequence[Mapping[str, Any]]) -> int:
 
 def entry_error(entry: Mapping[str, Any]) -> tuple[str, str] | None:
     """(ErrorCode, ErrorMessage) of the first problem of one entry, in AWS's order, or None."""
+    return check_entry(entry)[0]
+
+
+def check_entry(entry: Mapping[str, Any]) -> tuple[tuple[str, str] | None, dict[str, Any] | None]:
+    """The first problem of one entry in AWS's order (or None), and its Detail's object when it has one."""
+    problem, detail = _check_entry(entry)
+    return problem, (detail if problem is None else None)
+
+
+def _check_entry(entry: Mapping[str, Any]) -> tuple[tuple[str, str] | None, dict[str, Any] | None]:
     source = entry.get("Source")
     if not isinstance(source, str) or not source:
-        return "InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."
+        return ("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."), None
     detail_type = entry.get("DetailType")
     if not isinstance(detail_type, str) or not detail_type:
-        return "InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument."
+        problem = "Parameter DetailType is not valid. Reason: DetailType is a required argument."
+        return ("InvalidArgument", problem), None
     detail = entry.get("Detail")
     if detail is None:
-        return "InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument."
-    if not isinstance(detail, str):
-        return "MalformedDetail", "Detail is malformed."
-    if parse_detail(detail) is None:
-        return "MalformedDetail", "Detail is malformed."
+        return ("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument."), None
+    parsed = parse_detail(detail) if isinstance(detail, str) else None
+    if parsed is None:
+        return ("MalformedDetail", "Detail is malformed."), None
     if source.startswith("aws."):
-        return "NotAuthorizedForSourceException", "Not authorized for the source."
+        return ("NotAuthorizedForSourceException", "Not authorized for the source."), None
     if len(detail_type) > 128:
-        return "InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is longer than 128."
+        return ("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is longer than 128."), None
     resources = entry.get("Resources")
     if resources is not None and (
         not isinstance(resources, Sequence)
         or isinstance(resources, str)
         or not all(isinstance(r, str) for r in resources)
     ):
-        return "InvalidArgument", "Parameter Resources is not valid. Reason: Resources must be a list of strings."
+        problem = "Parameter Resources is not valid. Reason: Resources must be a list of strings."
+        return ("InvalidArgument", problem), None
     when = entry.get("Time")
     if when is not None and not isinstance(when, (datetime, str)):
-        return "InvalidArgument", "Parameter Time is not valid. Reason: Time must be a timestamp."
-    return None
+        return ("InvalidArgument", "Parameter Time is not valid. Reason: Time must be a timestamp."), None
+    return None, parsed
 
 
 def parse_detail(detail: str) -> dict[str, Any] | None:
@@ -103,8 +125,16 @@ def parse_detail(detail: str) -> dict[str, Any] | None:
         return None
 
 
-def build_envelope(entry: Mapping[str, Any], account: str, region: str, now: datetime) -> dict[str, Any]:
-    """The event AWS builds from a valid entry."""
+def build_envelope(
+    entry: Mapping[str, Any],
+    account: str,
+    region: str,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+    now_text: str | None = None,
+) -> dict[str, Any]:
+    """The event AWS builds from a valid entry (``detail``: its Detail already parsed; ``now_text``:
+    ``now`` already formatted, for a request's many entries)."""
     when = entry.get("Time")
     if isinstance(when, str):
         try:
@@ -115,14 +145,14 @@ def build_envelope(entry: Mapping[str, Any], account: str, region: str, now: dat
         when = when.replace(tzinfo=UTC)
     return {
         "version": "0",
-        "id": str(uuid.uuid4()),
+        "id": event_id(),
         "detail-type": entry["DetailType"],
         "source": entry["Source"],
         "account": account,
-        "time": iso_seconds(when if isinstance(when, datetime) else now),
+        "time": iso_seconds(when) if isinstance(when, datetime) else (now_text or iso_seconds(now)),
         "region": region,
         "resources": list(entry.get("Resources") or []),
-        "detail": parse_detail(entry["Detail"]),
+        "detail": detail if detail is not None else parse_detail(entry["Detail"]),
     }
 
 
@@ -146,13 +176,14 @@ def accept_entries(
     results: list[dict[str, str]] = []
     accepted: list[tuple[str, dict[str, Any]]] = []
     failed = 0
+    now_text = iso_seconds(now)
     for entry in entries:
-        problem = entry_error(entry)
+        problem, detail = check_entry(entry)
         if problem is not None:
             failed += 1
             results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
             continue
-        event = build_envelope(entry, account, region, now)
+        event = build_envelope(entry, account, region, now, detail, now_text)
         results.append({"EventId": event["id"]})
         accepted.append((bus_name(entry.get("EventBusName") or "default"), event))
     return {"FailedEntryCount": failed, "Entries": results}, accepted, size
@@ -162,8 +193,10 @@ __all__ = [
     "accept_entries",
     "build_envelope",
     "bus_name",
+    "check_entry",
     "check_request",
     "entry_error",
     "entry_size",
+    "event_id",
     "iso_seconds",
 ]

@@ -35,22 +35,35 @@ class Inbox:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            seq, bus_name, event = item
-            try:
-                self.bridge.bus(bus_name).publish(event)
-            except ResourceNotFoundError:
-                pass  # AWS accepts events for a bus that does not exist, and drops them
-            except Exception:  # routing failed (a defect): the event stays in the inbox for the next start
-                log.exception("routing event %s failed", event.get("id"))
-                with self._lock:
-                    self._busy -= 1
-                continue
-            self.state.routed(seq)
-            with self._lock:
-                self._busy -= 1
+            batch = [self._queue.get()]
+            while len(batch) < 256:  # what else is waiting: routed together, forgotten in one transaction
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            routed: list[int] = []
+            for item in batch:
+                if item is None:
+                    self._finish(routed)
+                    return
+                seq, bus_name, event = item
+                try:
+                    self.bridge.bus(bus_name).publish(event)
+                except ResourceNotFoundError:
+                    pass  # AWS accepts events for a bus that does not exist, and drops them
+                except Exception:  # a defect: the event stays in the inbox, routed again on the next start
+                    log.exception("routing event %s failed", event.get("id"))
+                    with self._lock:
+                        self._busy -= 1
+                    continue
+                routed.append(seq)
+            self._finish(routed)
+
+    def _finish(self, routed: list[int]) -> None:
+        if routed:
+            self.state.routed(routed)
+        with self._lock:
+            self._busy -= len(routed)
 
     @property
     def waiting(self) -> int:

@@ -21,8 +21,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 #: actions that change nothing, or nothing that is state (not logged)
 NOT_LOGGED = frozenset({"PutEvents", "PutPartnerEvents", "TestEventPattern", "StartReplay", "CancelReplay"})
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _encode(value: Any) -> str:
+    """JSON text of an event or a payload (msgspec: fast, and exact for integers of any size)."""
+    try:
+        return _encoder.encode(value).decode()
+    except (TypeError, msgspec.EncodeError):
+        return json.dumps(value, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
@@ -38,6 +51,7 @@ class State:
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._pending: list[tuple[str, str, str, str]] = []  # deliveries not written yet
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             # a commit is in the log file before it returns: it survives the process being killed (SIGKILL);
@@ -52,6 +66,7 @@ class State:
             CREATE INDEX IF NOT EXISTS deliveries_by_arn ON deliveries (arn);
             """
         )
+        self._next_seq = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM inbox").fetchone()[0]) + 1
 
     # -- commands --------------------------------------------------------------------------
     def log_command(self, action: str, params: Any) -> None:
@@ -70,23 +85,32 @@ class State:
     # -- the inbox ---------------------------------------------------------------------------
     def accept(self, events: list[tuple[str, dict[str, Any]]]) -> list[int]:
         """Store accepted events (one transaction, committed before this returns); their inbox numbers."""
+        rows = [(bus, _encode(event)) for bus, event in events]
         with self._lock:
+            first = self._next_seq
+            self._next_seq += len(rows)
             self._db.execute("BEGIN")
             try:
-                seqs = [
-                    int(self._db.execute("INSERT INTO inbox (bus, event) VALUES (?, ?)",
-                                         (bus, json.dumps(event))).lastrowid or 0)
-                    for bus, event in events
-                ]
+                self._db.executemany("INSERT INTO inbox (seq, bus, event) VALUES (?, ?, ?)",
+                                     [(first + i, bus, text) for i, (bus, text) in enumerate(rows)])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return seqs
+        return list(range(first, first + len(rows)))
 
-    def routed(self, seq: int) -> None:
+    def routed(self, seqs: list[int]) -> None:
+        """These events are routed: one transaction writes the deliveries they made and forgets them (so a
+        crash either keeps both or neither: an event whose record was lost is routed again)."""
         with self._lock:
-            self._db.execute("DELETE FROM inbox WHERE seq = ?", (seq,))
+            self._db.execute("BEGIN")
+            try:
+                self._flush()
+                self._db.executemany("DELETE FROM inbox WHERE seq = ?", [(seq,) for seq in seqs])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def waiting(self) -> list[tuple[int, str, dict[str, Any]]]:
         """The events accepted and not routed yet, oldest first."""
@@ -96,10 +120,21 @@ class State:
 
     # -- deliveries -------------------------------------------------------------------------
     def record(self, target_id: str, arn: str, payload: Any) -> None:
-        text = json.dumps(payload, default=_json_default)
+        """Keep a delivery; written with the next routed batch (or the next read, or ``flush``)."""
+        row = (target_id, arn, _encode(payload), datetime.now(UTC).isoformat())
         with self._lock:
-            self._db.execute("INSERT INTO deliveries (target_id, arn, payload, time) VALUES (?, ?, ?, ?)",
-                             (target_id, arn, text, datetime.now(UTC).isoformat()))
+            self._pending.append(row)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._db.executemany("INSERT INTO deliveries (target_id, arn, payload, time) VALUES (?, ?, ?, ?)",
+                                 self._pending)
+            self._pending.clear()
+
+    def flush(self) -> None:
+        """Write the deliveries kept so far."""
+        with self._lock:
+            self._flush()
 
     def deliveries(self, arn: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         query = "SELECT target_id, arn, payload, time FROM deliveries"
@@ -109,11 +144,13 @@ class State:
             args = (arn,)
         query += " ORDER BY seq DESC LIMIT ?"
         with self._lock:
+            self._flush()
             rows = self._db.execute(query, (*args, limit)).fetchall()
         return [{"targetId": t, "arn": a, "payload": json.loads(p), "time": w} for t, a, p, w in reversed(rows)]
 
     def close(self) -> None:
         with self._lock:
+            self._flush()
             self._db.close()
 
 
