@@ -86,13 +86,22 @@ class DeliveryEngine:
         self.metrics.count(rule.bus, rule.name, "InvocationAttempts")
         return payload
 
+    @staticmethod
+    def _over(d: Delivery) -> None:
+        """This delivery is over (delivered, or dropped as AWS drops it): its ticket is told."""
+        if d.ticket is not None:
+            d.ticket.release()
+
+    def _delivered(self, d: Delivery) -> None:
+        self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
+        self._over(d)
+
     def deliver(self, d: Delivery) -> None:
         """Deliver now, on this thread (a coroutine target runs on the engine's event loop)."""
         try:
             payload = self._started(d)
         except NotDelivered:
-            if d.ticket is not None:
-                d.ticket.release()
+            self._over(d)
             return
         target = d.target
         try:
@@ -105,9 +114,7 @@ class DeliveryEngine:
         except Exception as exc:
             self.failed(d, payload, exc)
         else:
-            self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
-            if d.ticket is not None:
-                d.ticket.release()
+            self._delivered(d)
 
     async def deliver_async(self, d: Delivery) -> None:
         """Deliver from a coroutine: coroutine targets are awaited, timed ones run on a thread."""
@@ -118,8 +125,7 @@ class DeliveryEngine:
         try:
             payload = self._started(d)
         except NotDelivered:
-            if d.ticket is not None:
-                d.ticket.release()
+            self._over(d)
             return
         try:
             if target.is_async:
@@ -129,9 +135,7 @@ class DeliveryEngine:
         except Exception as exc:
             self.failed(d, payload, exc)
         else:
-            self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
-            if d.ticket is not None:
-                d.ticket.release()
+            self._delivered(d)
 
     # -- failures ------------------------------------------------------------------------
     def failed(self, d: Delivery, payload: Any, exc: BaseException, *, inline: bool = False) -> None:

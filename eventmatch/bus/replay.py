@@ -69,15 +69,7 @@ class Replays:
         *,
         wait: bool = True,
     ) -> dict[str, Any]:
-        """Replay archived events whose ``time`` lies in [start, end) to the archive's bus (to ``rules`` only,
-        when given: AWS's FilterArns). Events carry ``replay-name``. Returns the replay's description.
-
-        With ``wait`` (the default) the replay runs to completion before this returns. With
-        ``wait=False`` it runs on a thread of its own and this returns at once in state ``STARTING``, as
-        AWS's StartReplay does: :meth:`describe_replay` follows it (``RUNNING``, then ``COMPLETED``,
-        or ``CANCELLED`` after :meth:`cancel_replay`, or ``FAILED`` with a ``StateReason``), and
-        :meth:`wait_replay` waits for its end. At most ten replays are active at once.
-        """
+        """StartReplay (see :meth:`eventmatch.EventBridge.start_replay`, which this serves)."""
         if not isinstance(name, str) or not NAME.match(name) or len(name) > 64:
             raise ValidationError(
                 f"1 validation error detected: Value '{name}' at 'replayName' failed to satisfy constraint: "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +86,8 @@ def _text(value: Any, strip_quotes: bool) -> str:
     return _json(value)
 
 
-def _placeholder_as_key(template: str) -> str | None:
-    """The name of a placeholder written where a JSON template has an object key (``{<name>: 1}``), if any."""
+def _json_placeholders(template: str) -> Iterator[tuple[re.Match[str], bool]]:
+    """The placeholders of a JSON template, in order, each with whether it stands inside a string literal."""
     in_string = False
     i, n = 0, len(template)
     while i < n:
@@ -97,14 +97,20 @@ def _placeholder_as_key(template: str) -> str | None:
             continue
         if ch == '"':
             in_string = not in_string
-        elif ch == "<" and not in_string:
+        elif ch == "<":
             m = PLACEHOLDER.match(template, i)
             if m is not None:
-                if template[m.end():].lstrip().startswith(":"):
-                    return m.group(1)
+                yield m, in_string
                 i = m.end()
                 continue
         i += 1
+
+
+def _placeholder_as_key(template: str) -> str | None:
+    """The name of a placeholder written where a JSON template has an object key (``{<name>: 1}``), if any."""
+    for m, in_string in _json_placeholders(template):
+        if not in_string and template[m.end():].lstrip().startswith(":"):
+            return m.group(1)
     return None
 
 
@@ -158,29 +164,15 @@ class InputTransformer:
                 lambda m: _text(self._value(m.group(1), values, event, ingestion_time), True), template
             )
         out: list[str] = []
-        in_string = False
         pos = 0
-        i = 0
-        n = len(template)
-        while i < n:
-            ch = template[i]
-            if in_string and ch == "\\":
-                i += 2
-                continue
-            if ch == '"':
-                in_string = not in_string
-            elif ch == "<":
-                m = PLACEHOLDER.match(template, i)
-                if m is not None:
-                    out.append(template[pos:i])
-                    value = self._value(m.group(1), values, event, ingestion_time)
-                    if in_string:
-                        out.append(_text(value, False) if not isinstance(value, str) else _json(value)[1:-1])
-                    else:
-                        out.append('""' if value is MISSING else _json(value))
-                    i = pos = m.end()
-                    continue
-            i += 1
+        for m, in_string in _json_placeholders(template):
+            out.append(template[pos:m.start()])
+            value = self._value(m.group(1), values, event, ingestion_time)
+            if in_string:
+                out.append(_text(value, False) if not isinstance(value, str) else _json(value)[1:-1])
+            else:
+                out.append('""' if value is MISSING else _json(value))
+            pos = m.end()
         out.append(template[pos:])
         return "".join(out)
 
