@@ -751,3 +751,35 @@ def test_api_destination_rate_limit_and_endpoint_rules(server: Server, events: A
     assert _error(events.create_api_destination, Name="plain", ConnectionArn=connection,
                   InvocationEndpoint="http://example.com/hook", HttpMethod="POST")[1:] == (
         "ValidationException", "Parameter InvocationEndpoint is not valid. Reason: an HTTPS endpoint is required.")
+
+
+def test_recent_events_show_their_rules_and_why_a_rule_did_not_match(server: Server, events: Any) -> None:
+    events.put_rule(Name="terminated", EventPattern=json.dumps(
+        {"source": ["my.ec2"], "detail": {"state": ["terminated"]}}))
+    events.put_rule(Name="any-ec2", EventPattern='{"source": ["my.ec2"]}')
+    answer = events.put_events(Entries=[{"Source": "my.ec2", "DetailType": "x",
+                                         "Detail": '{"state": "running"}'}])
+    event_id = answer["Entries"][0]["EventId"]
+    server.deliveries()  # routed
+    listed = _get(server, "/_eventmatch/events")["Events"]
+    assert [(e["id"], e["rules"]) for e in listed] == [(event_id, ["any-ec2"])]
+    why = _get(server, f"/_eventmatch/events/{event_id}?rule=terminated")
+    assert why["explanation"]["matched"] is False
+    state = next(f for f in why["explanation"]["branches"][0]["fields"] if f["path"] == "detail.state")
+    assert state["met"] is False and state["values"] == ["running"]
+    with pytest.raises(urllib.error.HTTPError) as info:
+        _get(server, "/_eventmatch/events/nope")
+    assert info.value.code == 404
+
+
+def test_python_callables_by_arn() -> None:
+    got: list[Any] = []
+    function = "arn:aws:lambda:us-east-1:123456789012:function:handler"
+    with Server(EventBridge(clock=VirtualClock(START)), functions={function: got.append}) as server:
+        client = boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test")
+        client.put_rule(Name="r", EventPattern='{"source": ["app"]}')
+        client.put_targets(Rule="r", Targets=[{"Id": "fn", "Arn": function, "Input": '{"hello": "world"}'}])
+        client.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": "{}"}])
+        server.deliveries()
+    assert got == [{"hello": "world"}]

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..bus import EventBridge, VirtualClock
+from ..pattern import explain
 from .api_destinations import Caller
 from .events_api import Context
 from .inbox import Inbox
@@ -35,7 +36,9 @@ from .state import State
 from .wire import CONTENT_TYPE, MAX_BODY, error, handle, restore
 
 
-def target_resolver(bridge: EventBridge, state: State, caller: Caller | None = None) -> Any:
+def target_resolver(
+    bridge: EventBridge, state: State, caller: Caller | None = None, functions: Mapping[str, Any] | None = None
+) -> Any:
     """How the server reaches a target given by ARN: an API destination of this server is called over HTTP
     (``caller``); another bus of this server gets the event (as EventBridge forwards between buses, the
     event unchanged); every delivery is recorded in ``state``."""
@@ -46,6 +49,14 @@ def target_resolver(bridge: EventBridge, state: State, caller: Caller | None = N
         def record(payload: Any) -> None:
             state.record(target_id, arn, payload)
 
+        if functions and arn in functions:  # a Python callable, when the server runs in a Python process
+            function = functions[arn]
+
+            def call_function(payload: Any) -> None:
+                function(payload)
+                record(payload)
+
+            return call_function
         if caller is not None and ":api-destination/" in arn:
             call = caller.target(spec)
 
@@ -69,17 +80,20 @@ def target_resolver(bridge: EventBridge, state: State, caller: Caller | None = N
     return resolve
 
 
-def create_app(bridge: EventBridge | None = None, state: State | None = None) -> Starlette:
+def create_app(
+    bridge: EventBridge | None = None, state: State | None = None, functions: Mapping[str, Any] | None = None
+) -> Starlette:
     """The ASGI app of an EventBridge (a new one on the system clock by default), keeping its state in
     ``state`` (in memory by default). A state with a command log is played again first; the events it
-    accepted and had not routed are routed."""
+    accepted and had not routed are routed. ``functions`` maps target ARNs to Python callables, which
+    receive those targets' deliveries (a Lambda function's ARN, say, to its handler)."""
     if bridge is None:
         bridge = EventBridge()
     state = state or State()
     inbox = Inbox(bridge, state)
     context = Context(bridge, None, inbox)
     if bridge.target_resolver is None:
-        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store))
+        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store), functions)
     restore(context, state)  # the restored commands are in the log already: not logged again
     context.state = state
     waiting = state.waiting()
@@ -101,6 +115,29 @@ def create_app(bridge: EventBridge | None = None, state: State | None = None) ->
         await asyncio.to_thread(inbox.wait_idle, 5.0)  # what was accepted, routed first
         return JSONResponse({"Deliveries": state.deliveries(request.query_params.get("arn"))},
                             headers={"x-eventmatch-waiting": str(inbox.waiting)})
+
+    async def recent_events(request: Request) -> Response:
+        bus = request.query_params.get("bus")
+        listed = [{"id": e.get("id"), "bus": b, "time": e.get("time"), "source": e.get("source"),
+                   "detail-type": e.get("detail-type"), "rules": rules}
+                  for b, e, rules in list(inbox.recent) if bus is None or b == bus]
+        return JSONResponse({"Events": listed})
+
+    async def one_event(request: Request) -> Response:
+        wanted = request.path_params["event_id"]
+        found = next(((b, e, r) for b, e, r in reversed(list(inbox.recent)) if e.get("id") == wanted), None)
+        if found is None:
+            return JSONResponse({"message": f"no recent event {wanted}"}, status_code=404)
+        bus_name, event, rules = found
+        answer: dict[str, Any] = {"bus": bus_name, "event": event, "rules": rules}
+        rule_name = request.query_params.get("rule")
+        if rule_name is not None:  # why this rule did, or did not, match: field by field
+            rule = bridge.bus(bus_name).rules_by_name.get(rule_name)
+            if rule is None or rule.pattern is None:
+                return JSONResponse({"message": f"no rule {rule_name} with a pattern on bus {bus_name}"},
+                                    status_code=404)
+            answer["explanation"] = explain(rule.pattern, event).to_dict()
+        return JSONResponse(answer)
 
     async def inbox_status(request: Request) -> Response:
         return JSONResponse({"waiting": inbox.waiting})
@@ -131,6 +168,8 @@ def create_app(bridge: EventBridge | None = None, state: State | None = None) ->
         Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
         Route("/_eventmatch/metrics", metrics, methods=["GET"]),
         Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),
+        Route("/_eventmatch/events", recent_events, methods=["GET"]),
+        Route("/_eventmatch/events/{event_id}", one_event, methods=["GET"]),
         Route("/_eventmatch/clock", clock, methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes)
@@ -153,12 +192,17 @@ class Server:
     """
 
     def __init__(
-        self, bridge: EventBridge | None = None, host: str = "127.0.0.1", port: int = 0, state: str | None = None
+        self,
+        bridge: EventBridge | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state: str | None = None,
+        functions: Mapping[str, Any] | None = None,
     ) -> None:
         import uvicorn
 
         self.state = State(state or ":memory:")
-        self.app = create_app(bridge, self.state)
+        self.app = create_app(bridge, self.state, functions)
         self.bridge: EventBridge = self.app.state.bridge
         self.inbox: Inbox = self.app.state.inbox
         self.host = host

@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from ..bus import EventBridge
@@ -13,6 +14,9 @@ from ..errors import ResourceNotFoundError
 from .state import State
 
 log = logging.getLogger("eventmatch.server")
+
+#: how many routed events the inbox remembers for inspection
+RECENT = 1000
 
 
 class Inbox:
@@ -24,6 +28,8 @@ class Inbox:
         self._queue: queue.Queue[tuple[int, str, dict[str, Any]] | None] = queue.Queue()
         self._busy = 0
         self._lock = threading.Lock()
+        #: the most recent events routed, with the rules each triggered: (bus, event, rule names)
+        self.recent: deque[tuple[str, dict[str, Any], list[str]]] = deque(maxlen=RECENT)
         self._thread = threading.Thread(target=self._run, name="eventmatch-inbox", daemon=True)
         self._thread.start()
 
@@ -48,7 +54,7 @@ class Inbox:
                     return
                 seq, bus_name, event = item
                 try:
-                    self.bridge.bus(bus_name).publish(event)
+                    self.recent.append((bus_name, event, self.bridge.bus(bus_name).publish(event)))
                 except ResourceNotFoundError:
                     pass  # AWS accepts events for a bus that does not exist, and drops them
                 except Exception:  # a defect: the event stays in the inbox, routed again on the next start
