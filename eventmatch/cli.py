@@ -579,9 +579,15 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         except ValueError:
             raise UsageError(f"--virtual-clock {args.virtual_clock!r}: expected an ISO 8601 time") from None
         clock = VirtualClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+    from .server.forward import parse_forward
+
+    try:
+        forward = parse_forward(args.forward)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     bridge = EventBridge(clock=clock)
     try:
-        server = Server(bridge, host=args.host, port=args.port, state=args.state)
+        server = Server(bridge, host=args.host, port=args.port, state=args.state, forward=forward)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
     if args.template:
@@ -687,6 +693,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on a virtual clock (from START, ISO 8601; default now), moved by POST /_eventmatch/clock")
     p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
                    help="create a CloudFormation or SAM template's buses, rules and targets (repeatable)")
+    p.add_argument("--forward", action="append", default=[], metavar="SERVICE=URL",
+                   help="forward targets of an AWS service (sqs, sns, lambda, states, kinesis, firehose) to this "
+                   "endpoint, an emulator say (repeatable; without it their deliveries are recorded)")
     p.add_argument("--state", metavar="FILE",
                    help="keep the server's state (buses, rules, targets, archives, accepted events...) in this "
                    "SQLite file across restarts (default: in memory)")

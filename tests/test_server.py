@@ -783,3 +783,87 @@ def test_python_callables_by_arn() -> None:
         client.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": "{}"}])
         server.deliveries()
     assert got == [{"hello": "world"}]
+
+
+class _FakeAws:
+    """A local endpoint that answers SQS (JSON protocol), Lambda (REST) and Kinesis (JSON 1.1) as the services
+    would, and records what it was asked."""
+
+    def __init__(self) -> None:
+        import hashlib
+        import http.server
+        import threading
+
+        self.requests: list[dict[str, Any]] = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                target = self.headers.get("X-Amz-Target", "")
+                fake.requests.append({"path": self.path, "target": target, "headers": dict(self.headers),
+                                      "body": body})
+                status, answer = 200, {}
+                if target.endswith("GetQueueUrl"):
+                    name = json.loads(body)["QueueName"]
+                    answer = {"QueueUrl": f"http://{self.headers['Host']}/123456789012/{name}"}
+                elif target.endswith("SendMessage"):
+                    sent = json.loads(body)["MessageBody"]
+                    answer = {"MessageId": "m-1", "MD5OfMessageBody": hashlib.md5(sent.encode()).hexdigest()}
+                elif target.endswith("PutRecord"):
+                    answer = {"ShardId": "shardId-000000000000", "SequenceNumber": "1"}
+                elif "/invocations" in self.path:
+                    status = 202
+                data = json.dumps(answer).encode() if status != 202 else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_aws_service_targets_are_forwarded_in_aws_request_shapes() -> None:
+    fake = _FakeAws()
+    try:
+        forward = {"sqs": fake.url, "lambda": fake.url, "kinesis": fake.url}
+        with Server(EventBridge(clock=VirtualClock(START)), forward=forward) as server:
+            client = boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                                  aws_access_key_id="test", aws_secret_access_key="test")
+            client.put_rule(Name="r", EventPattern='{"source": ["app"]}')
+            client.put_targets(Rule="r", Targets=[
+                {"Id": "fifo", "Arn": "arn:aws:sqs:us-east-1:123456789012:orders.fifo",
+                 "SqsParameters": {"MessageGroupId": "group-1"}},
+                {"Id": "fn", "Arn": "arn:aws:lambda:us-east-1:123456789012:function:handler"},
+                {"Id": "stream", "Arn": "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
+                 "KinesisParameters": {"PartitionKeyPath": "$.detail.user"}},
+                {"Id": "topic", "Arn": "arn:aws:sns:us-east-1:123456789012:alerts"},  # not configured: recorded
+            ])
+            answer = client.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": '{"user": "u-7"}'}])
+            event_id = answer["Entries"][0]["EventId"]
+            recorded = {d["targetId"] for d in server.deliveries()}
+        assert recorded == {"fifo", "fn", "stream", "topic"}
+        sent = next(json.loads(r["body"]) for r in fake.requests if r["target"].endswith("SendMessage"))
+        assert sent["QueueUrl"].endswith("/123456789012/orders.fifo")
+        assert sent["MessageGroupId"] == "group-1" and sent["MessageDeduplicationId"] == event_id
+        assert json.loads(sent["MessageBody"])["detail"] == {"user": "u-7"}
+        invoke = next(r for r in fake.requests if "/invocations" in r["path"])
+        assert invoke["path"] == "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Ahandler/invocations"
+        assert invoke["headers"]["X-Amz-Invocation-Type"] == "Event" and json.loads(invoke["body"])["id"] == event_id
+        record = next(json.loads(r["body"]) for r in fake.requests if r["target"].endswith("PutRecord"))
+        assert record["PartitionKey"] == "u-7" and record["StreamName"] == "clicks"
+    finally:
+        fake.server.shutdown()
+
+
+def test_forward_names_a_known_service() -> None:
+    from tests.test_cli import run
+
+    out = run("serve", "--forward", "dynamo=http://127.0.0.1:1")
+    assert out.returncode == 2 and "SERVICE one of sqs, sns, lambda" in out.stderr

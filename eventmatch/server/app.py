@@ -31,13 +31,18 @@ from ..bus import EventBridge, VirtualClock
 from ..pattern import explain
 from .api_destinations import Caller
 from .events_api import Context
+from .forward import Forwarder
 from .inbox import Inbox
 from .state import State
 from .wire import CONTENT_TYPE, MAX_BODY, error, handle, restore
 
 
 def target_resolver(
-    bridge: EventBridge, state: State, caller: Caller | None = None, functions: Mapping[str, Any] | None = None
+    bridge: EventBridge,
+    state: State,
+    caller: Caller | None = None,
+    functions: Mapping[str, Any] | None = None,
+    forwarder: Forwarder | None = None,
 ) -> Any:
     """How the server reaches a target given by ARN: an API destination of this server is called over HTTP
     (``caller``); another bus of this server gets the event (as EventBridge forwards between buses, the
@@ -57,6 +62,14 @@ def target_resolver(
                 record(payload)
 
             return call_function
+        if forwarder is not None and forwarder.service(arn) is not None:
+            send = forwarder.target(spec)
+
+            def forward(payload: Any) -> None:
+                send(payload)
+                record(payload)
+
+            return forward
         if caller is not None and ":api-destination/" in arn:
             call = caller.target(spec)
 
@@ -81,19 +94,24 @@ def target_resolver(
 
 
 def create_app(
-    bridge: EventBridge | None = None, state: State | None = None, functions: Mapping[str, Any] | None = None
+    bridge: EventBridge | None = None,
+    state: State | None = None,
+    functions: Mapping[str, Any] | None = None,
+    forward: Mapping[str, str] | None = None,
 ) -> Starlette:
     """The ASGI app of an EventBridge (a new one on the system clock by default), keeping its state in
     ``state`` (in memory by default). A state with a command log is played again first; the events it
     accepted and had not routed are routed. ``functions`` maps target ARNs to Python callables, which
-    receive those targets' deliveries (a Lambda function's ARN, say, to its handler)."""
+    receive those targets' deliveries (a Lambda function's ARN, say, to its handler); ``forward`` maps
+    AWS services (``sqs``, ``lambda``...) to the endpoints their targets are forwarded to (:mod:`.forward`)."""
     if bridge is None:
         bridge = EventBridge()
     state = state or State()
     inbox = Inbox(bridge, state)
     context = Context(bridge, None, inbox)
     if bridge.target_resolver is None:
-        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store), functions)
+        forwarder = Forwarder(forward) if forward else None
+        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store), functions, forwarder)
     restore(context, state)  # the restored commands are in the log already: not logged again
     context.state = state
     waiting = state.waiting()
@@ -198,11 +216,12 @@ class Server:
         port: int = 0,
         state: str | None = None,
         functions: Mapping[str, Any] | None = None,
+        forward: Mapping[str, str] | None = None,
     ) -> None:
         import uvicorn
 
         self.state = State(state or ":memory:")
-        self.app = create_app(bridge, self.state, functions)
+        self.app = create_app(bridge, self.state, functions, forward)
         self.bridge: EventBridge = self.app.state.bridge
         self.inbox: Inbox = self.app.state.inbox
         self.host = host

@@ -1,0 +1,146 @@
+"""Targets that are AWS services, forwarded with botocore to an endpoint the user configures per service.
+
+``eventmatch serve --forward sqs=http://127.0.0.1:9324`` (an SQS emulator, say) makes every target
+whose ARN is an SQS queue a ``SendMessage`` to that endpoint, in the request shape EventBridge uses:
+
+=========== =====================================================================================
+service     call
+=========== =====================================================================================
+sqs         ``SendMessage`` (the queue's URL from ``GetQueueUrl``; FIFO queues get
+            ``SqsParameters.MessageGroupId`` and the event's id as the deduplication id)
+sns         ``Publish`` to the topic
+lambda      ``Invoke`` with ``InvocationType=Event`` (asynchronous, as EventBridge invokes)
+states      ``StartExecution`` of the state machine, the payload as input
+kinesis     ``PutRecord``; the partition key from ``KinesisParameters.PartitionKeyPath``, else the
+            event's id
+firehose    ``PutRecord`` to the delivery stream
+=========== =====================================================================================
+
+A service with no endpoint configured is not called: its deliveries are recorded, not lost and not an
+error. A throttled or unavailable service (or no answer) is retried by the target's RetryPolicy; any
+other error goes to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..bus import PermanentDeliveryError, RetriableDeliveryError
+from ..bus.transform import MISSING, parse_json_path, resolve
+
+SERVICES = ("sqs", "sns", "lambda", "states", "kinesis", "firehose")
+RETRIED = ("Throttling", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailable",
+           "ServiceUnavailableException", "InternalFailure", "InternalError", "ProvisionedThroughputExceededException")
+
+
+def parse_forward(items: list[str]) -> dict[str, str]:
+    """``SERVICE=URL`` items (the CLI's ``--forward``) as a mapping; ValueError naming a bad one."""
+    out = {}
+    for item in items:
+        service, sep, url = item.partition("=")
+        if not sep or service not in SERVICES or not url.startswith(("http://", "https://")):
+            raise ValueError(f"--forward {item!r}: expected SERVICE=URL, SERVICE one of {', '.join(SERVICES)}")
+        out[service] = url
+    return out
+
+
+class Forwarder:
+    """botocore clients for the configured endpoints, made once each (per service and region)."""
+
+    def __init__(self, endpoints: Mapping[str, str]) -> None:
+        self.endpoints = dict(endpoints)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._queue_urls: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def service(self, arn: str) -> str | None:
+        """The configured service an ARN names, or None."""
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[0] != "arn":
+            return None
+        return parts[2] if parts[2] in self.endpoints else None
+
+    def _client(self, service: str, region: str) -> Any:
+        with self._lock:
+            client = self._clients.get((service, region))
+            if client is None:
+                import botocore.config
+                import botocore.session
+
+                session = botocore.session.get_session()
+                client = session.create_client(
+                    service, region_name=region or "us-east-1", endpoint_url=self.endpoints[service],
+                    aws_access_key_id="test", aws_secret_access_key="test",
+                    config=botocore.config.Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=10),
+                )
+                self._clients[(service, region)] = client
+            return client
+
+    def target(self, spec: Mapping[str, Any]) -> Callable[[Any], None]:
+        arn = str(spec.get("Arn"))
+        service = self.service(arn)
+        assert service is not None
+        region, account, resource = arn.split(":")[3], arn.split(":")[4], arn.split(":", 5)[5]
+        sqs = dict(spec.get("SqsParameters") or {})
+        kinesis = dict(spec.get("KinesisParameters") or {})
+        key_path = parse_json_path(str(kinesis["PartitionKeyPath"])) if kinesis.get("PartitionKeyPath") else None
+
+        def forward(payload: Any) -> None:
+            body = payload if isinstance(payload, str) else json.dumps(payload)
+            client = self._client(service, region)
+            event_id = str(payload.get("id")) if isinstance(payload, dict) and payload.get("id") else "eventmatch"
+            try:
+                if service == "sqs":
+                    params: dict[str, Any] = {"QueueUrl": self._queue_url(client, resource, account),
+                                              "MessageBody": body}
+                    if resource.endswith(".fifo"):
+                        params["MessageGroupId"] = sqs.get("MessageGroupId") or "eventmatch"
+                        params["MessageDeduplicationId"] = event_id
+                    client.send_message(**params)
+                elif service == "sns":
+                    client.publish(TopicArn=arn, Message=body)
+                elif service == "lambda":
+                    client.invoke(FunctionName=arn, InvocationType="Event", Payload=body.encode())
+                elif service == "states":
+                    client.start_execution(stateMachineArn=arn, input=body)
+                elif service == "kinesis":
+                    key = resolve(payload, key_path) if key_path is not None else MISSING
+                    partition = event_id if key is MISSING or key is None else str(key)
+                    client.put_record(StreamName=resource.split("/", 1)[-1], Data=body.encode(), PartitionKey=partition)
+                else:  # firehose
+                    client.put_record(DeliveryStreamName=resource.split("/", 1)[-1], Record={"Data": body.encode()})
+            except Exception as exc:
+                _raise_for(service, exc)
+
+        return forward
+
+    def _queue_url(self, client: Any, resource: str, account: str) -> str:
+        with self._lock:
+            url = self._queue_urls.get(resource)
+        if url is None:
+            url = str(client.get_queue_url(QueueName=resource, QueueOwnerAWSAccountId=account)["QueueUrl"])
+            with self._lock:
+                self._queue_urls[resource] = url
+        return url
+
+
+def _raise_for(service: str, exc: Exception) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) or 400)
+        if code in RETRIED or status >= 500 or status == 429:
+            raise RetriableDeliveryError(f"{service}: {exc}", "THROTTLING" if "hrottl" in code else
+                                         "SERVICE_UNAVAILABLE") from None
+        raise PermanentDeliveryError(f"{service}: {exc}", "NO_PERMISSIONS" if status in (401, 403) else
+                                     "NO_RESOURCE") from None
+    if isinstance(exc, BotoCoreError):  # no answer: the endpoint is down or slow
+        raise RetriableDeliveryError(f"{service}: {exc}", "SERVICE_UNAVAILABLE") from None
+    raise exc
+
+
+__all__ = ["SERVICES", "Forwarder", "parse_forward"]
