@@ -45,6 +45,7 @@ bench-redis: $(STAMP) redis-server
 
 # eventmatch serve: PutEvents over HTTP (accepted events/s, latency); rewrites a section of docs/server.md
 bench-server: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m benchmarks.server_bench
 
 # one interleaved run against the Java and Go anchors (when ../shared/anchors exists); rewrites docs/performance.md

@@ -9,7 +9,10 @@ addressed by ARN (recorded), and measures, per round:
 * ``http.client``: PutEvents from one keep-alive connection, 10 entries a request, each entry matching
   one rule; the clock runs until the last answer (acceptance), the latency per event from its
   request's send to its delivery's record;
-* ``boto3``: the same requests through boto3 (signing, serialising, parsing), end to end.
+* ``boto3``: the same requests through boto3 (signing, serialising, parsing), end to end;
+* ``moto``: the same boto3 requests against moto's server mode (``moto_server``, the ``bench`` extra),
+  started on a free loopback port, with the same 100 rules and targets (SQS queues it creates), when
+  moto is installed.
 
 The machine is shared: each figure keeps its best round, and the baseline that puts it in context is
 measured in the same run (an empty request, ListEventBuses, from the same client). The table replaces
@@ -86,6 +89,53 @@ def _round(requests: int) -> dict[str, float]:
         return out
 
 
+def _moto(requests: int) -> float | None:
+    """boto3 PutEvents events/s against moto's server mode, the same rules; None without moto."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "moto_server"
+    if not script.exists() and shutil.which("moto_server") is None:
+        return None
+    import boto3
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([str(script) if script.exists() else "moto_server", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        options = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "test",
+                   "aws_secret_access_key": "test"}
+        events, sqs = boto3.client("events", **options), boto3.client("sqs", **options)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                events.list_event_buses()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        for i in range(100):
+            queue = sqs.create_queue(QueueName=f"q{i}")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name=f"r{i}", EventPattern=json.dumps({"source": [f"s{i}"]}))
+            events.put_targets(Rule=f"r{i}", Targets=[{"Id": "t", "Arn": arn}])
+        entries = [{"Source": f"s{i}", "DetailType": "t", "Detail": "{}"} for i in range(10)]
+        n = max(requests // 4, 1)
+        start = time.perf_counter()
+        for _ in range(n):
+            events.put_events(Entries=entries)
+        return n * 10 / (time.perf_counter() - start)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
@@ -95,7 +145,11 @@ def main() -> None:
     best: dict[str, float] = {}
     for i in range(args.rounds):
         print(f"round {i + 1}/{args.rounds}", flush=True)
-        for key, value in _round(args.requests).items():
+        figures = _round(args.requests)
+        moto = _moto(args.requests)
+        if moto is not None:
+            figures["moto boto3 events/s"] = moto
+        for key, value in figures.items():
             better = min if "latency" in key else max
             best[key] = better(best.get(key, value), value)
     table = "\n".join([
@@ -108,6 +162,9 @@ def main() -> None:
         f"| empty requests (ListEventBuses), one keep-alive connection | {best['baseline requests/s']:,.0f}/s |",
         f"| PutEvents, events accepted (http.client, keep-alive) | {best['accepted events/s']:,.0f}/s |",
         f"| PutEvents through boto3, end to end | {best['boto3 events/s']:,.0f} events/s |",
+        (f"| the same against moto's server mode (moto[server]), same rules | {best['moto boto3 events/s']:,.0f} "
+         f"events/s: eventmatch {best['boto3 events/s'] / best['moto boto3 events/s']:.1f}x |")
+        if "moto boto3 events/s" in best else "| moto's server mode | not installed (the `bench` extra) |",
         f"| accepted to delivered, p50 | {best['latency p50 ms']:.1f} ms |",
         f"| accepted to delivered, p99 | {best['latency p99 ms']:.1f} ms |",
         END,
