@@ -69,17 +69,13 @@ def _without_secrets(value: Any) -> Any:
     return value
 
 
-def _store(ctx: Context, kind: str) -> dict[str, dict[str, Any]]:
-    return ctx.stores.setdefault(kind, {})
-
-
 def _now(ctx: Context) -> datetime:
     return ctx.bridge.clock.now()
 
 
 # -- connections ----------------------------------------------------------------------------------
 def _connection(ctx: Context, name: Any) -> dict[str, Any]:
-    found = _store(ctx, "connections").get(str(name))
+    found = ctx.store("connections").get(str(name))
     if found is None:
         raise ResourceNotFoundError(f"Failed to describe the connection(s). Connection '{name}' does not exist.")
     return found
@@ -92,7 +88,7 @@ def _connection_answer(c: dict[str, Any], *keys: str) -> dict[str, Any]:
 def create_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     name = params.get("Name")
     _check(_name_problem(name) + _enum_problem(params.get("AuthorizationType"), "authorizationType", AUTH_TYPES))
-    connections = _store(ctx, "connections")
+    connections = ctx.store("connections")
     if name in connections:
         raise ResourceAlreadyExistsError(f"Connection {name} already exists.")
     now, bridge, suffix = _now(ctx), ctx.bridge, str(uuid.uuid4())
@@ -139,7 +135,7 @@ def deauthorize_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str,
 
 def delete_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     c = _connection(ctx, params.get("Name"))
-    del _store(ctx, "connections")[c["Name"]]
+    del ctx.store("connections")[c["Name"]]
     return {**_connection_answer(c, "LastAuthorizedTime"), "ConnectionState": "DELETING"}
 
 
@@ -147,7 +143,7 @@ def list_connections(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     prefix, state = str(params.get("NamePrefix") or ""), params.get("ConnectionState")
     keys = ("ConnectionArn", "Name", "ConnectionState", "AuthorizationType", "CreationTime", "LastModifiedTime",
             "LastAuthorizedTime")
-    listed = [{k: c[k] for k in keys if k in c} for n, c in sorted(_store(ctx, "connections").items())
+    listed = [{k: c[k] for k in keys if k in c} for n, c in sorted(ctx.store("connections").items())
               if n.startswith(prefix) and (state is None or c["ConnectionState"] == state)]
     page, token = _page(listed, params)
     return {"Connections": page, **({"NextToken": token} if token else {})}
@@ -155,7 +151,7 @@ def list_connections(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- API destinations -------------------------------------------------------------------------------
 def _destination(ctx: Context, name: Any) -> dict[str, Any]:
-    found = _store(ctx, "api-destinations").get(str(name))
+    found = ctx.store("api-destinations").get(str(name))
     if found is None:
         raise ResourceNotFoundError(
             f"Failed to describe the api-destination(s). An api-destination '{name}' does not exist."
@@ -186,7 +182,7 @@ def create_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str,
     _check(_destination_problems(params, creating=True))
     _endpoint_check({"InvocationEndpoint": params.get("InvocationEndpoint")})
     name = str(params["Name"])
-    destinations = _store(ctx, "api-destinations")
+    destinations = ctx.store("api-destinations")
     if name in destinations:
         raise ResourceAlreadyExistsError(f"An api-destination '{name}' already exists.")
     now, bridge = _now(ctx), ctx.bridge
@@ -221,14 +217,14 @@ def update_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str,
 
 def delete_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     d = _destination(ctx, params.get("Name"))
-    del _store(ctx, "api-destinations")[d["Name"]]
+    del ctx.store("api-destinations")[d["Name"]]
     return {}
 
 
 def list_api_destinations(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     prefix, connection = str(params.get("NamePrefix") or ""), params.get("ConnectionArn")
     listed = [{k: v for k, v in d.items() if k != "Description"}
-              for n, d in sorted(_store(ctx, "api-destinations").items())
+              for n, d in sorted(ctx.store("api-destinations").items())
               if n.startswith(prefix) and (connection is None or d["ConnectionArn"] == connection)]
     page, token = _page(listed, params)
     return {"ApiDestinations": page, **({"NextToken": token} if token else {})}
@@ -237,7 +233,7 @@ def list_api_destinations(ctx: Context, params: Mapping[str, Any]) -> dict[str, 
 # -- a bus's settings and permissions --------------------------------------------------------------
 def update_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bus = ctx.bridge.bus(str(params.get("Name") or "default"))
-    settings = _store(ctx, "bus-settings").setdefault(bus.name, {})
+    settings = ctx.store("bus-settings").setdefault(bus.name, {})
     for key in ("KmsKeyIdentifier", "Description", "DeadLetterConfig", "LogConfig"):
         if key in params:
             settings[key] = params[key]
@@ -246,7 +242,7 @@ def update_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def put_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bus = ctx.bridge.bus(str(params.get("EventBusName") or "default"))
-    statements = _store(ctx, "permissions").setdefault(bus.name, {})
+    statements = ctx.store("permissions").setdefault(bus.name, {})
     if params.get("Policy") is not None:
         try:
             policy = json.loads(str(params["Policy"]))
@@ -271,7 +267,7 @@ def put_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def remove_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bus = ctx.bridge.bus(str(params.get("EventBusName") or "default"))
-    statements = _store(ctx, "permissions").setdefault(bus.name, {})
+    statements = ctx.store("permissions").setdefault(bus.name, {})
     if params.get("RemoveAllPermissions"):
         statements.clear()
         return {}
@@ -284,7 +280,7 @@ def remove_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
 
 # -- partner event sources (both sides) ------------------------------------------------------------
 def _source(ctx: Context, name: Any) -> dict[str, Any]:
-    found = _store(ctx, "event-sources").get(str(name))
+    found = ctx.store("event-sources").get(str(name))
     if found is None:
         raise ResourceNotFoundError(f"Event source {name} does not exist.")
     return found
@@ -294,7 +290,7 @@ def create_partner_event_source(ctx: Context, params: Mapping[str, Any]) -> dict
     name = params.get("Name")
     if not isinstance(name, str) or not name.startswith("aws.partner/"):
         raise ValidationError(f"Parameter Name is not valid. Reason: {name} does not start with aws.partner/.")
-    sources = _store(ctx, "event-sources")
+    sources = ctx.store("event-sources")
     if name in sources:
         raise ResourceAlreadyExistsError(f"Event source {name} already exists.")
     bridge = ctx.bridge
@@ -311,13 +307,13 @@ def describe_partner_event_source(ctx: Context, params: Mapping[str, Any]) -> di
 
 def delete_partner_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     s = _source(ctx, params.get("Name"))
-    del _store(ctx, "event-sources")[s["Name"]]
+    del ctx.store("event-sources")[s["Name"]]
     return {}
 
 
 def list_partner_event_sources(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     prefix = str(params.get("NamePrefix") or "")
-    listed = [{"Arn": s["Arn"], "Name": n} for n, s in sorted(_store(ctx, "event-sources").items())
+    listed = [{"Arn": s["Arn"], "Name": n} for n, s in sorted(ctx.store("event-sources").items())
               if n.startswith(prefix)]
     page, token = _page(listed, params)
     return {"PartnerEventSources": page, **({"NextToken": token} if token else {})}
@@ -350,7 +346,7 @@ def deactivate_event_source(ctx: Context, params: Mapping[str, Any]) -> dict[str
 def list_event_sources(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     prefix = str(params.get("NamePrefix") or "")
     listed = [{k: s[k] for k in ("Arn", "CreatedBy", "CreationTime", "Name", "State")}
-              for n, s in sorted(_store(ctx, "event-sources").items()) if n.startswith(prefix)]
+              for n, s in sorted(ctx.store("event-sources").items()) if n.startswith(prefix)]
     page, token = _page(listed, params)
     return {"EventSources": page, **({"NextToken": token} if token else {})}
 
@@ -366,7 +362,7 @@ def put_partner_events(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any
 
 # -- global endpoints ---------------------------------------------------------------------------
 def _endpoint(ctx: Context, name: Any) -> dict[str, Any]:
-    found = _store(ctx, "endpoints").get(str(name))
+    found = ctx.store("endpoints").get(str(name))
     if found is None:
         raise ResourceNotFoundError(f"Endpoint {name} does not exist.")
     return found
@@ -378,7 +374,7 @@ ENDPOINT_FIELDS = ("Description", "RoutingConfig", "ReplicationConfig", "EventBu
 def create_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     name = params.get("Name")
     _check(_name_problem(name))
-    endpoints = _store(ctx, "endpoints")
+    endpoints = ctx.store("endpoints")
     if name in endpoints:
         raise ResourceAlreadyExistsError(f"Endpoint {name} already exists.")
     bridge, now = ctx.bridge, _now(ctx)
@@ -406,13 +402,13 @@ def update_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def delete_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     e = _endpoint(ctx, params.get("Name"))
-    del _store(ctx, "endpoints")[e["Name"]]
+    del ctx.store("endpoints")[e["Name"]]
     return {}
 
 
 def list_endpoints(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     prefix = str(params.get("NamePrefix") or "")
-    listed = [dict(e) for n, e in sorted(_store(ctx, "endpoints").items()) if n.startswith(prefix)]
+    listed = [dict(e) for n, e in sorted(ctx.store("endpoints").items()) if n.startswith(prefix)]
     page, token = _page(listed, params)
     return {"Endpoints": page, **({"NextToken": token} if token else {})}
 
