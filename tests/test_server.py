@@ -867,3 +867,18 @@ def test_forward_names_a_known_service() -> None:
 
     out = run("serve", "--forward", "dynamo=http://127.0.0.1:1")
     assert out.returncode == 2 and "SERVICE one of sqs, sns, lambda" in out.stderr
+
+
+@pytest.mark.skipif(not RECORDED.exists(), reason="../shared/reference/aws-recorded is not there")
+def test_put_events_request_errors_as_aws_recorded(events: Any) -> None:
+    file = "test_events.snapshot.json"
+    events.create_event_bus(Name="custom-bus")
+    detail = json.dumps({"command": "update-account", "payload": {"acc_id": "0a787ecb-4015", "sf_id": "baz"}})
+    entry = {"Source": "core.update-account-command", "DetailType": "core.update-account-command",
+             "Detail": detail, "EventBusName": "custom-bus"}
+    status, code, message = _recorded(file, "test_put_events_exceed_limit_ten_entries[default]",
+                                      "put-events-exceed-limit-error")
+    assert _error(events.put_events, Entries=[entry] * 11) == (status, code, message.replace("<bus-name>", "custom-bus"))
+    status, code, message = _recorded(file, "test_put_event_with_too_big_detail", "put-events-too-big-detail-error")
+    big = {**entry, "Detail": json.dumps({"payload": "x" * 300_000})}
+    assert _error(events.put_events, Entries=[big]) == (status, code, message)

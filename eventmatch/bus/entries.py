@@ -48,6 +48,24 @@ def entry_size(entry: Mapping[str, Any]) -> int:
     return size
 
 
+def _java_entry(entry: Any) -> str:
+    """An entry as AWS's service prints it in that message (Java's toString of its request object)."""
+    if not isinstance(entry, Mapping):
+        return str(entry)
+
+    def show(key: str) -> str:
+        value = entry.get(key)
+        if value is None:
+            return "null"
+        if isinstance(value, list):
+            return "[" + ", ".join(map(str, value)) + "]"
+        return str(value)
+
+    return (f"PutEventsRequestEntry(time={show('Time')}, source={show('Source')}, resources={show('Resources')}, "
+            f"detailType={show('DetailType')}, detail={show('Detail')}, eventBusName={show('EventBusName')}, "
+            f"traceHeader={show('TraceHeader')}, kmsKeyIdentifier=null, internalMetadata=null)")
+
+
 def check_request(entries: Sequence[Mapping[str, Any]]) -> int:
     """Request-level checks: raise ValidationError as AWS does (nothing is put). Returns the request's
     size as AWS counts it against its limit (the sum of ``entry_size``)."""
@@ -59,8 +77,9 @@ def check_request(entries: Sequence[Mapping[str, Any]]) -> int:
             "Member must have length greater than or equal to 1"
         )
     if len(entries) > MAX_ENTRIES:
+        shown = ", ".join(_java_entry(e) for e in entries)
         raise ValidationError(
-            f"1 validation error detected: Value '[...{len(entries)} entries]' at 'entries' failed to satisfy "
+            f"1 validation error detected: Value '[{shown}]' at 'entries' failed to satisfy "
             "constraint: Member must have length less than or equal to 10"
         )
     for entry in entries:
