@@ -578,6 +578,17 @@ library, on the same rules and envelopes as JSON, takes far longer per event
 at 10,000 rules than at 100 (the scaling table has both)."""
 
 
+def keep_section(path: Path, text: str, name: str) -> str:
+    """``text`` with the section another benchmark wrote into ``path`` (between ``<!-- name:start -->`` and
+    ``<!-- name:end -->``) carried over: ``make perf`` rewrites the page, ``make bench-server`` its part."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    old = path.read_text() if path.exists() else ""
+    if start not in old or end not in old:
+        return text
+    section = old[old.index(start): old.index(end) + len(end)]
+    return text.rstrip("\n") + "\n\n## The server\n\n" + section + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS if DEFAULT_ANCHORS.is_dir() else None,
@@ -596,7 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     scaling = measure_scaling(sizes, anchors)
     schedules = measure_schedules()
     bus = measure_bus()
-    args.out.write_text(render(types, scaling, schedules, anchors is not None, bus))
+    text = render(types, scaling, schedules, anchors is not None, bus)
+    args.out.write_text(keep_section(args.out, text, "server-bench"))
     log(f"wrote {args.out}")
     return 0
 

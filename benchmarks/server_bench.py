@@ -1,6 +1,6 @@
 """``eventmatch serve``: PutEvents over HTTP, accepted events per second and accepted-to-delivered latency.
 
-    python -m benchmarks.server_bench [--requests N] [--rounds R] [--out docs/server.md]
+    python -m benchmarks.server_bench [--requests N] [--rounds R] [--out PAGE ...]
 
 Runs the server in this process on a free loopback port with a state file (durable acceptance: every
 accepted entry is committed before the answer), 100 rules on the default bus each with one target
@@ -16,7 +16,8 @@ addressed by ARN (recorded), and measures, per round:
 
 The machine is shared: each figure keeps its best round, and the baseline that puts it in context is
 measured in the same run (an empty request, ListEventBuses, from the same client). The table replaces
-the part of ``--out`` between ``<!-- server-bench:start -->`` and ``<!-- server-bench:end -->``.
+the part of each ``--out`` page (docs/server.md and docs/performance.md by default) between
+``<!-- server-bench:start -->`` and ``<!-- server-bench:end -->``; ``make perf`` keeps that part.
 """
 
 from __future__ import annotations
@@ -144,7 +145,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("docs/server.md"))
+    parser.add_argument("--out", type=Path, action="append",
+                        help="pages whose server-bench section to rewrite (default docs/server.md and "
+                        "docs/performance.md)")
     args = parser.parse_args()
     best: dict[str, float] = {}
     for i in range(args.rounds):
@@ -174,12 +177,14 @@ def main() -> None:
         f"| accepted to delivered, p99 | {best['latency p99 ms']:.1f} ms |",
         END,
     ])
-    text = args.out.read_text() if args.out.exists() else ""
-    if START in text:
-        text = text[: text.index(START)] + table + text[text.index(END) + len(END):]
-    else:
-        text += "\n" + table + "\n"
-    args.out.write_text(text)
+    for out in args.out or [Path("docs/server.md"), Path("docs/performance.md")]:
+        text = out.read_text() if out.exists() else ""
+        if START in text:
+            text = text[: text.index(START)] + table + text[text.index(END) + len(END):]
+        else:
+            heading = "\n\n## The server\n\n" if "performance" in out.name else "\n"
+            text = text.rstrip("\n") + heading + table + "\n"
+        out.write_text(text)
     print(table)
 
 
