@@ -273,6 +273,7 @@ def test_archives_and_replays_over_the_wire_as_aws_recorded(server: Server, even
                                  Description="description of the archive")
     assert made["State"] == "ENABLED" and made["ArchiveArn"] == "arn:aws:events:us-east-1:123456789012:archive/arch"
     events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}] * 3)
+    server.inbox.wait_idle()  # PutEvents answered before routing (and archiving) its events
     described = events.describe_archive(ArchiveName="arch")
     assert described["EventCount"] == 3 and described["SizeBytes"] > 0 and described["RetentionDays"] == 1
     assert [a["ArchiveName"] for a in events.list_archives(NamePrefix="ar")["Archives"]] == ["arch"]
