@@ -79,6 +79,12 @@ def _page(items: list[Any], params: Mapping[str, Any]) -> tuple[list[Any], str |
     return items[start:end], (str(end) if end < len(items) else None)
 
 
+def _listing(key: str, items: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """A list action's answer: one page of ``items`` under ``key``, and the NextToken when more follow."""
+    page, token = _page(items, params)
+    return {key: page, **({"NextToken": token} if token else {})}
+
+
 def create_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
     tags = _tags(params.get("Tags"))
@@ -107,8 +113,7 @@ def list_event_buses(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
     prefix = str(params.get("NamePrefix") or "")
     buses = [b for b in bridge.list_event_buses() if b["Name"].startswith(prefix)]
-    page, token = _page(buses, params)
-    return {"EventBuses": page, **({"NextToken": token} if token else {})}
+    return _listing("EventBuses", buses, params)
 
 
 def put_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,8 +160,7 @@ def disable_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 def list_rules(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
     rules = _bus(bridge, params).list_rules(str(params.get("NamePrefix") or ""))
-    page, token = _page(rules, params)
-    return {"Rules": page, **({"NextToken": token} if token else {})}
+    return _listing("Rules", rules, params)
 
 
 def list_rule_names_by_target(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,8 +168,7 @@ def list_rule_names_by_target(ctx: Context, params: Mapping[str, Any]) -> dict[s
     arn = params.get("TargetArn")
     bus = _bus(bridge, params)
     names = [r["Name"] for r in bus.list_rules() if any(t["Arn"] == arn for t in bus.list_targets(r["Name"]))]
-    page, token = _page(names, params)
-    return {"RuleNames": page, **({"NextToken": token} if token else {})}
+    return _listing("RuleNames", names, params)
 
 
 def put_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,8 +201,7 @@ def remove_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 def list_targets_by_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
     targets = _bus(bridge, params).list_targets(str(params.get("Rule")))
-    page, token = _page(targets, params)
-    return {"Targets": page, **({"NextToken": token} if token else {})}
+    return _listing("Targets", targets, params)
 
 
 def put_events(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -269,8 +271,7 @@ def list_archives(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     if source is not None:
         source = _bus_of_arn(ctx.bridge, source, "EventSourceArn").arn
     archives = ctx.bridge.archives.list_archives(str(params.get("NamePrefix") or ""), source, params.get("State"))
-    page, token = _page(archives, params)
-    return {"Archives": page, **({"NextToken": token} if token else {})}
+    return _listing("Archives", archives, params)
 
 
 def _time(value: Any, what: str) -> datetime:
@@ -309,8 +310,7 @@ def list_replays(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
             "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")
     listed = [{k: r[k] for k in keys if k in r} for r in replays if source is None or r["EventSourceArn"] == source]
-    page, token = _page(listed, params)
-    return {"Replays": page, **({"NextToken": token} if token else {})}
+    return _listing("Replays", listed, params)
 
 
 def cancel_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
-from .events_api import Context, Handler, _page
+from .events_api import Context, Handler, _listing
 
 NAME = re.compile(r"^[\.\-_A-Za-z0-9]+$")
 NAME_PATTERN = "[\\.\\-_A-Za-z0-9]+"
@@ -145,8 +145,7 @@ def list_connections(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
             "LastAuthorizedTime")
     listed = [{k: c[k] for k in keys if k in c} for n, c in sorted(ctx.store("connections").items())
               if n.startswith(prefix) and (state is None or c["ConnectionState"] == state)]
-    page, token = _page(listed, params)
-    return {"Connections": page, **({"NextToken": token} if token else {})}
+    return _listing("Connections", listed, params)
 
 
 # -- API destinations -------------------------------------------------------------------------------
@@ -226,8 +225,7 @@ def list_api_destinations(ctx: Context, params: Mapping[str, Any]) -> dict[str, 
     listed = [{k: v for k, v in d.items() if k != "Description"}
               for n, d in sorted(ctx.store("api-destinations").items())
               if n.startswith(prefix) and (connection is None or d["ConnectionArn"] == connection)]
-    page, token = _page(listed, params)
-    return {"ApiDestinations": page, **({"NextToken": token} if token else {})}
+    return _listing("ApiDestinations", listed, params)
 
 
 # -- a bus's settings and permissions --------------------------------------------------------------
@@ -315,8 +313,7 @@ def list_partner_event_sources(ctx: Context, params: Mapping[str, Any]) -> dict[
     prefix = str(params.get("NamePrefix") or "")
     listed = [{"Arn": s["Arn"], "Name": n} for n, s in sorted(ctx.store("event-sources").items())
               if n.startswith(prefix)]
-    page, token = _page(listed, params)
-    return {"PartnerEventSources": page, **({"NextToken": token} if token else {})}
+    return _listing("PartnerEventSources", listed, params)
 
 
 def list_partner_event_source_accounts(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -347,8 +344,7 @@ def list_event_sources(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any
     prefix = str(params.get("NamePrefix") or "")
     listed = [{k: s[k] for k in ("Arn", "CreatedBy", "CreationTime", "Name", "State")}
               for n, s in sorted(ctx.store("event-sources").items()) if n.startswith(prefix)]
-    page, token = _page(listed, params)
-    return {"EventSources": page, **({"NextToken": token} if token else {})}
+    return _listing("EventSources", listed, params)
 
 
 def put_partner_events(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -409,8 +405,7 @@ def delete_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 def list_endpoints(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     prefix = str(params.get("NamePrefix") or "")
     listed = [dict(e) for n, e in sorted(ctx.store("endpoints").items()) if n.startswith(prefix)]
-    page, token = _page(listed, params)
-    return {"Endpoints": page, **({"NextToken": token} if token else {})}
+    return _listing("Endpoints", listed, params)
 
 
 ACTIONS: dict[str, Handler] = {
