@@ -883,3 +883,47 @@ def test_put_events_request_errors_as_aws_recorded(events: Any) -> None:
     status, code, message = _recorded(file, "test_put_event_with_too_big_detail", "put-events-too-big-detail-error")
     big = {**entry, "Detail": json.dumps({"payload": "x" * 300_000})}
     assert _error(events.put_events, Entries=[big]) == (status, code, message)
+
+
+def test_the_app_mounts_inside_a_users_asgi_app() -> None:
+    """Mounted under a path in a user's Starlette app, the API answers boto3 pointed at the mount point (with
+    its trailing slash: Starlette redirects ``/events`` to ``/events/``), and the user's own routes answer."""
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    from eventmatch.server import create_app
+
+    async def home(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("the user's own app")
+
+    outer = Starlette(routes=[Route("/", home), Mount("/events", create_app(EventBridge()))])
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    runner = uvicorn.Server(uvicorn.Config(outer, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not runner.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+            assert answer.read() == b"the user's own app"
+        client = boto3.client("events", endpoint_url=f"http://127.0.0.1:{port}/events/", region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test")
+        client.put_rule(Name="mounted", EventPattern='{"source": ["a"]}')
+        assert [r["Name"] for r in client.list_rules()["Rules"]] == ["mounted"]
+        assert client.put_events(Entries=[{"Source": "a", "DetailType": "t", "Detail": "{}"}])["FailedEntryCount"] == 0
+        with pytest.raises(ClientError) as info:
+            client.describe_rule(Name="missing")
+        assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    finally:
+        runner.should_exit = True
+        thread.join(10)

@@ -17,6 +17,10 @@ log = logging.getLogger("eventmatch.server")
 
 #: how many routed events the inbox remembers for inspection
 RECENT = 1000
+#: routed events are forgotten (with the deliveries they made written) in one transaction at most this often
+#: (seconds), or once this many wait: a transaction per request competed with PutEvents' own for the database
+FORGET_EVERY = 0.02
+FORGET_AT = 5000
 
 
 class Inbox:
@@ -25,7 +29,8 @@ class Inbox:
     def __init__(self, bridge: EventBridge, state: State) -> None:
         self.bridge = bridge
         self.state = state
-        self._queue: queue.Queue[tuple[int, str, dict[str, Any]] | None] = queue.Queue()
+        # one item per PutEvents request (its accepted events), None to stop
+        self._queue: queue.Queue[list[tuple[int, str, dict[str, Any]]] | None] = queue.Queue()
         self._busy = 0
         self._lock = threading.Lock()
         #: the most recent events routed, with the rules each triggered: (bus, event, rule names)
@@ -36,34 +41,40 @@ class Inbox:
     def put(self, items: list[tuple[int, str, dict[str, Any]]]) -> None:
         with self._lock:
             self._busy += len(items)
-        for item in items:
-            self._queue.put(item)
+        self._queue.put(items)
 
     def _run(self) -> None:
+        routed: list[int] = []  # routed, not forgotten yet
+        last = time.monotonic()  # when the state last forgot what was routed
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < 256:  # what else is waiting: routed together, forgotten in one transaction
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            routed: list[int] = []
-            for item in batch:
-                if item is None:
-                    self._finish(routed)
-                    return
-                seq, bus_name, event = item
-                try:
-                    self.recent.append((bus_name, event, self.bridge.bus(bus_name).publish(event)))
-                except ResourceNotFoundError:
-                    pass  # AWS accepts events for a bus that does not exist, and drops them
-                except Exception:  # a defect: the event stays in the inbox, routed again on the next start
-                    log.exception("routing event %s failed", event.get("id"))
-                    with self._lock:
-                        self._busy -= 1
-                    continue
-                routed.append(seq)
-            self._finish(routed)
+            try:  # with routed events to forget, wait only until they are due
+                items = self._queue.get(timeout=max(FORGET_EVERY - (time.monotonic() - last), 0.0) if routed
+                                        else None)
+            except queue.Empty:
+                items = []
+            if items is None:
+                self._finish(routed)
+                return
+            for seq, bus_name, event in items:
+                if self._route(bus_name, event):
+                    routed.append(seq)
+            if routed and (time.monotonic() - last >= FORGET_EVERY or len(routed) >= FORGET_AT):
+                self._finish(routed)
+                routed = []
+                last = time.monotonic()
+
+    def _route(self, bus_name: str, event: dict[str, Any]) -> bool:
+        """Route one event; False if a defect stopped it (it stays in the inbox, routed again on the next start)."""
+        try:
+            self.recent.append((bus_name, event, self.bridge.bus(bus_name).publish(event)))
+        except ResourceNotFoundError:
+            pass  # AWS accepts events for a bus that does not exist, and drops them
+        except Exception:  # a defect
+            log.exception("routing event %s failed", event.get("id"))
+            with self._lock:
+                self._busy -= 1
+            return False
+        return True
 
     def _finish(self, routed: list[int]) -> None:
         if routed:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +40,11 @@ def _encode(value: Any) -> str:
         return json.dumps(value, default=_json_default)
 
 
+def _iso(when: float | str) -> str:
+    """A delivery's time as ISO 8601 (stored as epoch seconds)."""
+    return when if isinstance(when, str) else datetime.fromtimestamp(when, UTC).isoformat()
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -51,7 +58,8 @@ class State:
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        self._pending: list[tuple[str, str, str, str]] = []  # deliveries not written yet
+        # deliveries not written yet: appended without a lock (deque's append and popleft are atomic)
+        self._pending: deque[tuple[str, str, str, float]] = deque()
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             # a commit is in the log file before it returns: it survives the process being killed (SIGKILL);
@@ -62,7 +70,7 @@ class State:
             CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, action TEXT, params TEXT);
             CREATE TABLE IF NOT EXISTS inbox (seq INTEGER PRIMARY KEY, bus TEXT, event TEXT);
             CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY, target_id TEXT, arn TEXT,
-                                                   payload TEXT, time TEXT);
+                                                   payload TEXT, time REAL);
             CREATE INDEX IF NOT EXISTS deliveries_by_arn ON deliveries (arn);
             """
         )
@@ -106,7 +114,10 @@ class State:
             self._db.execute("BEGIN")
             try:
                 self._flush()
-                self._db.executemany("DELETE FROM inbox WHERE seq = ?", [(seq,) for seq in seqs])
+                if seqs and seqs[-1] - seqs[0] == len(seqs) - 1:  # in order, none skipped: one range
+                    self._db.execute("DELETE FROM inbox WHERE seq BETWEEN ? AND ?", (seqs[0], seqs[-1]))
+                else:
+                    self._db.executemany("DELETE FROM inbox WHERE seq = ?", [(seq,) for seq in seqs])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -121,15 +132,14 @@ class State:
     # -- deliveries -------------------------------------------------------------------------
     def record(self, target_id: str, arn: str, payload: Any) -> None:
         """Keep a delivery; written with the next routed batch (or the next read, or ``flush``)."""
-        row = (target_id, arn, _encode(payload), datetime.now(UTC).isoformat())
-        with self._lock:
-            self._pending.append(row)
+        self._pending.append((target_id, arn, _encode(payload), time.time()))  # (formatted when read)
 
     def _flush(self) -> None:
         if self._pending:
+            pending = self._pending
+            taken = [pending.popleft() for _ in range(len(pending))]  # one made meanwhile waits for the next
             self._db.executemany("INSERT INTO deliveries (target_id, arn, payload, time) VALUES (?, ?, ?, ?)",
-                                 self._pending)
-            self._pending.clear()
+                                 taken)
 
     def flush(self) -> None:
         """Write the deliveries kept so far."""
@@ -146,7 +156,7 @@ class State:
         with self._lock:
             self._flush()
             rows = self._db.execute(query, (*args, limit)).fetchall()
-        return [{"targetId": t, "arn": a, "payload": json.loads(p), "time": w} for t, a, p, w in reversed(rows)]
+        return [{"targetId": t, "arn": a, "payload": json.loads(p), "time": _iso(w)} for t, a, p, w in reversed(rows)]
 
     def close(self) -> None:
         with self._lock:
