@@ -456,7 +456,7 @@ EVERY_ACTION: list[tuple[str, dict[str, Any]]] = [
     ("list_api_destinations", {}),
     ("create_partner_event_source", {"Name": "aws.partner/example.com/1/src", "Account": "123456789012"}),
     ("describe_partner_event_source", {"Name": "aws.partner/example.com/1/src"}),
-    ("list_partner_event_sources", {"NamePrefix": "aws.partner/"}),
+    ("list_partner_event_sources", {"NamePrefix": "aws.partner/example.com/"}),
     ("list_partner_event_source_accounts", {"EventSourceName": "aws.partner/example.com/1/src"}),
     ("describe_event_source", {"Name": "aws.partner/example.com/1/src"}),
     ("activate_event_source", {"Name": "aws.partner/example.com/1/src"}),
@@ -927,3 +927,71 @@ def test_the_app_mounts_inside_a_users_asgi_app() -> None:
     finally:
         runner.should_exit = True
         thread.join(10)
+
+
+def _unchecked_client(server: Server) -> Any:
+    """boto3 without its own parameter validation: what SDKs that check less send."""
+    return boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(retries={"max_attempts": 1}, parameter_validation=False))
+
+
+def test_parameters_are_validated_as_aws_validates_them(server: Server) -> None:
+    events = _unchecked_client(server)
+    assert _error(events.describe_rule) == (
+        400, "ValidationException",
+        "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
+    assert _error(events.put_rule, Name="r" * 65, ScheduleExpression="rate(1 hour)") == (
+        400, "ValidationException",
+        f"1 validation error detected: Value '{'r' * 65}' at 'name' failed to satisfy constraint: Member must "
+        "have length less than or equal to 64")
+    assert _error(events.list_rules, Limit=0) == (
+        400, "ValidationException",
+        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value "
+        "greater than or equal to 1")
+    status, code, message = _error(events.put_targets, Rule="r", Targets=[
+        {"Id": "ok", "Arn": "arn:aws:sqs:us-east-1:123456789012:q"}, {"Id": "bad id", "Arn": ""}])
+    assert (status, code) == (400, "ValidationException")
+    assert message == (
+        "2 validation errors detected: Value 'bad id' at 'targets.2.member.id' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+; Value '' at 'targets.2.member.arn' "
+        "failed to satisfy constraint: Member must have length greater than or equal to 1")
+    assert _error(events.list_archives, State="GONE")[2].endswith(
+        "Member must satisfy enum value set: [ENABLED, DISABLED, CREATING, UPDATING, CREATE_FAILED, UPDATE_FAILED]")
+    # PutEvents checks its entries one by one (a bad entry fails alone), as AWS does
+    answer = events.put_events(Entries=[{"Source": "a", "DetailType": "t" * 129, "Detail": "{}"}])
+    assert answer["Entries"][0]["ErrorCode"] == "InvalidArgument"
+
+
+def test_every_action_checks_its_parameters_against_the_model(server: Server) -> None:
+    """For each of the 57 actions, each top-level member with a constraint, sent alone and broken, is named
+    in a ValidationException in AWS's words (and each missing required member as null)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("events")
+    events = _unchecked_client(server)
+    checked = set()
+    for action in model.operation_names:
+        if action in ("PutEvents", "PutPartnerEvents"):
+            continue
+        shape = model.operation_model(action).input_shape
+        method = getattr(events, "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_"))
+        for name, member in shape.members.items():
+            meta, bad = member.metadata, None
+            if member.type_name == "string" and "max" in meta:
+                bad = "a" * (meta["max"] + 1)
+                expected = f"Member must have length less than or equal to {meta['max']}"
+            elif member.type_name == "string" and "enum" in meta:
+                bad, expected = "NOT-A-VALUE", "Member must satisfy enum value set: ["
+            elif member.type_name == "integer" and "min" in meta:
+                bad, expected = meta["min"] - 1, f"Member must have value greater than or equal to {meta['min']}"
+            if bad is None:
+                continue
+            message = _error(method, **{name: bad})[2]
+            where = name[0].lower() + name[1:]
+            assert f"at '{where}' failed to satisfy constraint: {expected}" in message, (action, name, message)
+            for required in shape.required_members:
+                if required != name:
+                    assert f"Value null at '{required[0].lower() + required[1:]}'" in message, (action, required)
+            checked.add(action)
+    assert len(checked) >= 50, sorted(set(model.operation_names) - checked)

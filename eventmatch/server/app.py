@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response

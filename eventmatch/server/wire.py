@@ -20,9 +20,13 @@ from . import resources
 from .events_api import ACTIONS as EVENTS_ACTIONS
 from .events_api import Context
 from .state import State
+from .validate import validator
 
 #: every action of botocore's ``events`` model
 ACTIONS = {**EVENTS_ACTIONS, **resources.ACTIONS}
+
+#: actions whose entries AWS checks one by one (a bad entry fails alone, in the answer): not the model's checks
+PER_ENTRY = frozenset({"PutEvents", "PutPartnerEvents"})
 
 #: the largest request body read (PutEvents' own limit is 256 KB of entries; JSON adds its syntax)
 MAX_BODY = 1024 * 1024
@@ -65,6 +69,10 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
         return error("SerializationException", "Start of structure or map found where not expected.")
     if not isinstance(params, Mapping):
         return error("SerializationException", "Start of structure or map found where not expected.")
+    if action not in PER_ENTRY:
+        problem = validator("events").message(action, params)
+        if problem is not None:
+            return error("ValidationException", problem)
     try:
         answer = handler(ctx, params)
         if ctx.state is not None:
