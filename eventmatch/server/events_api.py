@@ -36,20 +36,28 @@ class Context:
         #: the stored resources of :mod:`.resources`, by kind and name
         self.stores: dict[str, dict[str, dict[str, Any]]] = {}
         self.lock = threading.Lock()
+        #: when this API started: the default bus's creation time
+        self.started = bridge.clock.now()
+        #: each rule's targets as PutTargets gave them, which ListTargetsByRule answers: (bus, rule) -> id -> spec
+        self.target_specs: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
     def store(self, kind: str) -> dict[str, dict[str, Any]]:
         """The stored resources of one kind (connections, api-destinations, ...), by name."""
         return self.stores.setdefault(kind, {})
 
     def bus_extras(self, bus_name: str) -> dict[str, Any]:
-        """What DescribeEventBus adds for a bus: its settings (UpdateEventBus), and its policy when
-        PutPermission gave it statements."""
-        extras = dict(self.stores.get("bus-settings", {}).get(bus_name, {}))
+        """What DescribeEventBus and ListEventBuses add for a bus: its settings (CreateEventBus,
+        UpdateEventBus), its times, and its policy when PutPermission gave it statements."""
+        extras = {"CreationTime": self.started, "LastModifiedTime": self.started,  # the default bus's
+                  **self.stores.get("bus-settings", {}).get(bus_name, {})}
         statements = self.stores.get("permissions", {}).get(bus_name)
         if statements:
             extras["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": list(statements.values())})
         return extras
 
+
+#: what CreateEventBus and UpdateEventBus keep of a bus, and answer
+BUS_SETTINGS = ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
 
 Handler = Callable[[Context, Mapping[str, Any]], dict[str, Any]]
 
@@ -91,7 +99,10 @@ def create_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bus = bridge.create_event_bus(params.get("Name"))  # type: ignore[arg-type]  # validated by the bridge
     if tags:
         ctx.tags[bus.arn] = tags
-    return {"EventBusArn": bus.arn}
+    given = {k: params[k] for k in BUS_SETTINGS if k in params}
+    now = bridge.clock.now()
+    ctx.store("bus-settings")[bus.name] = {**given, "CreationTime": now, "LastModifiedTime": now}
+    return {"EventBusArn": bus.arn, **given}
 
 
 def describe_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,6 +116,8 @@ def delete_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     name = str(params.get("Name"))
     arn = bridge.bus(name).arn if name != "default" else ""
     bridge.delete_event_bus(name)
+    ctx.target_specs = {k: v for k, v in ctx.target_specs.items() if k[0] != name}
+    ctx.store("bus-settings").pop(name, None)
     ctx.tags = {k: v for k, v in ctx.tags.items() if not (k == arn or f":rule/{name}/" in k)}
     return {}
 
@@ -112,7 +125,9 @@ def delete_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 def list_event_buses(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
     prefix = str(params.get("NamePrefix") or "")
-    buses = [b for b in bridge.list_event_buses() if b["Name"].startswith(prefix)]
+    listed = ("Description", "Policy", "CreationTime", "LastModifiedTime")  # the model's EventBus
+    buses = [{**b, **{k: v for k, v in ctx.bus_extras(b["Name"]).items() if k in listed}}
+             for b in bridge.list_event_buses() if b["Name"].startswith(prefix)]
     return _listing("EventBuses", buses, params)
 
 
@@ -133,7 +148,7 @@ def put_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def describe_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
-    return _bus(bridge, params).describe_rule(str(params.get("Name")))
+    return {**_bus(bridge, params).describe_rule(str(params.get("Name"))), "CreatedBy": bridge.account}
 
 
 def delete_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,6 +157,7 @@ def delete_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     name = str(params.get("Name"))
     bus.delete_rule(name, force=bool(params.get("Force", False)))
     ctx.tags.pop(bus.rule_arn(name), None)
+    ctx.target_specs.pop((bus.name, name), None)
     return {}
 
 
@@ -176,7 +192,14 @@ def put_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     targets = params.get("Targets")
     if not isinstance(targets, list):
         raise ValidationError("Parameter Targets is not valid.")
-    return _bus(bridge, params).put_targets(str(params.get("Rule")), [_dead_letter(ctx, t) for t in targets])
+    bus, rule = _bus(bridge, params), str(params.get("Rule"))
+    answer = bus.put_targets(rule, [_dead_letter(ctx, t) for t in targets])
+    failed = {f.get("TargetId") for f in answer.get("FailedEntries", [])}
+    specs = ctx.target_specs.setdefault((bus.name, rule), {})
+    for target in targets:
+        if isinstance(target, Mapping) and target.get("Id") not in failed:
+            specs[str(target.get("Id"))] = dict(target)
+    return answer
 
 
 def _dead_letter(ctx: Context, target: Any) -> Any:
@@ -195,12 +218,20 @@ def _dead_letter(ctx: Context, target: Any) -> Any:
 
 def remove_targets(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
-    return _bus(bridge, params).remove_targets(str(params.get("Rule")), params.get("Ids") or [])
+    bus, rule = _bus(bridge, params), str(params.get("Rule"))
+    answer = bus.remove_targets(rule, params.get("Ids") or [])
+    specs = ctx.target_specs.get((bus.name, rule), {})
+    for target_id in params.get("Ids") or []:
+        specs.pop(str(target_id), None)
+    return answer
 
 
 def list_targets_by_rule(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bridge = ctx.bridge
-    targets = _bus(bridge, params).list_targets(str(params.get("Rule")))
+    bus, rule = _bus(bridge, params), str(params.get("Rule"))
+    specs = ctx.target_specs.get((bus.name, rule), {})
+    # as PutTargets gave them (AWS answers what it was given), in the rule's order
+    targets = [specs.get(t["Id"], t) for t in bus.list_targets(rule)]
     return _listing("Targets", targets, params)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from ..errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
-from .events_api import Context, Handler, _listing
+from .events_api import BUS_SETTINGS, Context, Handler, _listing
 
 NAME = re.compile(r"^[\.\-_A-Za-z0-9]+$")
 NAME_PATTERN = "[\\.\\-_A-Za-z0-9]+"
@@ -98,8 +99,9 @@ def create_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
         "ConnectionState": "AUTHORIZED",
         "AuthorizationType": params.get("AuthorizationType"),
         "AuthParameters": dict(params.get("AuthParameters") or {}),
+        # the secret's own name, and Secrets Manager's six random characters after it
         "SecretArn": f"arn:aws:secretsmanager:{bridge.region}:{bridge.account}:secret:events!connection/{name}/"
-                     f"{suffix}",
+                     f"{uuid.uuid4()}-{secrets.token_urlsafe(6)[:6]}",
         "CreationTime": now, "LastModifiedTime": now, "LastAuthorizedTime": now,
         **({"Description": params["Description"]} if "Description" in params else {}),
     }
@@ -231,11 +233,12 @@ def list_api_destinations(ctx: Context, params: Mapping[str, Any]) -> dict[str, 
 # -- a bus's settings and permissions --------------------------------------------------------------
 def update_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     bus = ctx.bridge.bus(str(params.get("Name") or "default"))
-    settings = ctx.store("bus-settings").setdefault(bus.name, {})
-    for key in ("KmsKeyIdentifier", "Description", "DeadLetterConfig", "LogConfig"):
+    settings = ctx.store("bus-settings").setdefault(bus.name, {"CreationTime": ctx.started})
+    for key in BUS_SETTINGS:
         if key in params:
             settings[key] = params[key]
-    return {"Arn": bus.arn, "Name": bus.name, **settings}
+    settings["LastModifiedTime"] = _now(ctx)
+    return {"Arn": bus.arn, "Name": bus.name, **{k: v for k, v in settings.items() if k in BUS_SETTINGS}}
 
 
 def put_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
