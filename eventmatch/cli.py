@@ -694,7 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
                    help="create a CloudFormation or SAM template's buses, rules and targets (repeatable)")
     p.add_argument("--forward", action="append", default=[], metavar="SERVICE=URL",
-                   help="forward targets of an AWS service (sqs, sns, lambda, states, kinesis, firehose) to this "
+                   help="forward targets of an AWS service (sqs, sns, lambda, states, kinesis, firehose, logs) to this "
                    "endpoint, an emulator say (repeatable; without it their deliveries are recorded)")
     p.add_argument("--state", metavar="FILE",
                    help="keep the server's state (buses, rules, targets, archives, accepted events...) in this "

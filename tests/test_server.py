@@ -813,6 +813,8 @@ class _FakeAws:
                     answer = {"MessageId": "m-1", "MD5OfMessageBody": hashlib.md5(sent.encode()).hexdigest()}
                 elif target.endswith("PutRecord"):
                     answer = {"ShardId": "shardId-000000000000", "SequenceNumber": "1"}
+                elif target.endswith("PutLogEvents"):
+                    answer = {"nextSequenceToken": "1"}
                 elif "/invocations" in self.path:
                     status = 202
                 data = json.dumps(answer).encode() if status != 202 else b""
@@ -833,7 +835,7 @@ class _FakeAws:
 def test_aws_service_targets_are_forwarded_in_aws_request_shapes() -> None:
     fake = _FakeAws()
     try:
-        forward = {"sqs": fake.url, "lambda": fake.url, "kinesis": fake.url}
+        forward = {"sqs": fake.url, "lambda": fake.url, "kinesis": fake.url, "logs": fake.url}
         with Server(EventBridge(clock=VirtualClock(START)), forward=forward) as server:
             client = boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
                                   aws_access_key_id="test", aws_secret_access_key="test")
@@ -845,11 +847,12 @@ def test_aws_service_targets_are_forwarded_in_aws_request_shapes() -> None:
                 {"Id": "stream", "Arn": "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
                  "KinesisParameters": {"PartitionKeyPath": "$.detail.user"}},
                 {"Id": "topic", "Arn": "arn:aws:sns:us-east-1:123456789012:alerts"},  # not configured: recorded
+                {"Id": "log", "Arn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/events/app:*"},
             ])
             answer = client.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": '{"user": "u-7"}'}])
             event_id = answer["Entries"][0]["EventId"]
             recorded = {d["targetId"] for d in server.deliveries()}
-        assert recorded == {"fifo", "fn", "stream", "topic"}
+        assert recorded == {"fifo", "fn", "stream", "topic", "log"}
         sent = next(json.loads(r["body"]) for r in fake.requests if r["target"].endswith("SendMessage"))
         assert sent["QueueUrl"].endswith("/123456789012/orders.fifo")
         assert sent["MessageGroupId"] == "group-1" and sent["MessageDeduplicationId"] == event_id
@@ -859,6 +862,12 @@ def test_aws_service_targets_are_forwarded_in_aws_request_shapes() -> None:
         assert invoke["headers"]["X-Amz-Invocation-Type"] == "Event" and json.loads(invoke["body"])["id"] == event_id
         record = next(json.loads(r["body"]) for r in fake.requests if r["target"].endswith("PutRecord"))
         assert record["PartitionKey"] == "u-7" and record["StreamName"] == "clicks"
+        stream = next(json.loads(r["body"]) for r in fake.requests if r["target"].endswith("CreateLogStream"))
+        assert stream == {"logGroupName": "/aws/events/app", "logStreamName": event_id}
+        logged = next(json.loads(r["body"]) for r in fake.requests if r["target"].endswith("PutLogEvents"))
+        assert logged["logGroupName"] == "/aws/events/app" and logged["logStreamName"] == event_id
+        (line,) = logged["logEvents"]
+        assert json.loads(line["message"])["id"] == event_id and isinstance(line["timestamp"], int)
     finally:
         fake.server.shutdown()
 

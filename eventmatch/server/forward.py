@@ -14,6 +14,9 @@ states      ``StartExecution`` of the state machine, the payload as input
 kinesis     ``PutRecord``; the partition key from ``KinesisParameters.PartitionKeyPath``, else the
             event's id
 firehose    ``PutRecord`` to the delivery stream
+logs        ``CreateLogStream`` named after the event's id (once), then ``PutLogEvents`` with the
+            event as the message at the event's time; a payload shaped ``{"timestamp": ...,
+            "message": ...}`` (what AWS requires of input transformers for log groups) gives both
 =========== =====================================================================================
 
 A service with no endpoint configured is not called: its deliveries are recorded, not lost and not an
@@ -23,15 +26,18 @@ other error goes to the dead-letter queue.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ..bus import PermanentDeliveryError, RetriableDeliveryError
 from ..bus.transform import MISSING, parse_json_path, resolve
 
-SERVICES = ("sqs", "sns", "lambda", "states", "kinesis", "firehose")
+SERVICES = ("sqs", "sns", "lambda", "states", "kinesis", "firehose", "logs")
 RETRIED = ("Throttling", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailable",
            "ServiceUnavailableException", "InternalFailure", "InternalError", "ProvisionedThroughputExceededException")
 
@@ -110,6 +116,13 @@ class Forwarder:
                     key = resolve(payload, key_path) if key_path is not None else MISSING
                     partition = event_id if key is MISSING or key is None else str(key)
                     client.put_record(StreamName=resource.split("/", 1)[-1], Data=body.encode(), PartitionKey=partition)
+                elif service == "logs":
+                    group = resource.split(":", 1)[1].removesuffix(":*") if ":" in resource else resource
+                    stream, timestamp, message = _log_event(payload, body, event_id)
+                    with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
+                        client.create_log_stream(logGroupName=group, logStreamName=stream)
+                    client.put_log_events(logGroupName=group, logStreamName=stream,
+                                          logEvents=[{"timestamp": timestamp, "message": message}])
                 else:  # firehose
                     client.put_record(DeliveryStreamName=resource.split("/", 1)[-1], Record={"Data": body.encode()})
             except Exception as exc:
@@ -125,6 +138,28 @@ class Forwarder:
             with self._lock:
                 self._queue_urls[resource] = url
         return url
+
+
+def _log_event(payload: Any, body: str, event_id: str) -> tuple[str, int, str]:
+    """(log stream, timestamp in ms, message) of a delivery to a log group: the stream is named after the
+    event's id, the time is the event's (now, for a payload without one)."""
+    if isinstance(payload, dict) and set(payload) == {"timestamp", "message"}:
+        message = payload["message"]
+        when = payload["timestamp"]
+        return event_id, _millis(when), message if isinstance(message, str) else json.dumps(message)
+    when = payload.get("time") if isinstance(payload, dict) else None
+    return event_id, _millis(when), body
+
+
+def _millis(when: Any) -> int:
+    if isinstance(when, (int, float)) and not isinstance(when, bool):
+        return int(when)
+    if isinstance(when, str):
+        try:
+            return int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1000)
+        except ValueError:
+            pass
+    return int(time.time() * 1000)
 
 
 def _raise_for(service: str, exc: Exception) -> None:
