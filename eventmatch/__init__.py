@@ -17,6 +17,7 @@ from typing import Any
 from .bus import EventBridge, EventBus, PermanentDeliveryError, RetryPolicy, VirtualClock
 from .errors import (
     BusError,
+    ConflictError,
     EventmatchError,
     IllegalStatusError,
     InvalidEventError,
@@ -55,6 +56,7 @@ test_event_pattern.__test__ = False  # type: ignore[attr-defined]  # not a pytes
 
 __all__ = [
     "BusError",
+    "ConflictError",
     "EventBridge",
     "EventBus",
     "EventmatchError",

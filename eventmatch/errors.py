@@ -110,6 +110,12 @@ class ResourceAlreadyExistsError(BusError):
     code = "ResourceAlreadyExistsException"
 
 
+class ConflictError(BusError):
+    """AWS's ``ConflictException`` (EventBridge Scheduler): the resource exists already, or is being changed."""
+
+    code = "ConflictException"
+
+
 class LimitExceededError(BusError):
     """AWS's ``LimitExceededException``: for example a sixth target on a rule."""
 

@@ -73,6 +73,9 @@ class EventBridge:
         self._buses: dict[str, EventBus] = {"default": EventBus(self, "default")}
         self._runner: threading.Thread | None = None
         self._stop = threading.Event()
+        #: other things that run on this bridge's clock (an EventBridge Scheduler): each has
+        #: ``next_due(now) -> (when, action) | None``, asked with the retries and scheduled rules
+        self.timers: list[Any] = []
 
     def __repr__(self) -> str:
         return f"<EventBridge {len(self._buses)} buses, clock={self.clock!r}>"
@@ -160,11 +163,11 @@ class EventBridge:
 
     def _next_due(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
         """The earliest retry or scheduled rule due by ``now``."""
-        retry = self.delivery.next_retry(now)
-        fire = self.schedules.next_due(now, self._buses)
-        if retry is None or (fire is not None and fire[0] < retry[0]):
-            return fire
-        return retry
+        best = self.delivery.next_retry(now)
+        for due in (self.schedules.next_due(now, self._buses), *(t.next_due(now) for t in self.timers)):
+            if due is not None and (best is None or due[0] < best[0]):
+                best = due
+        return best
 
     def run_pending(self) -> int:
         """Run the retries and scheduled rules that are due by the clock; returns how many ran."""

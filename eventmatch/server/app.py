@@ -31,6 +31,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..bus import EventBridge, VirtualClock
 from ..pattern import explain
+from ..scheduler import Scheduler
+from . import scheduler_api
 from .api_destinations import Caller
 from .events_api import Context
 from .forward import Forwarder
@@ -115,6 +117,10 @@ def create_app(
         forwarder = Forwarder(forward) if forward else None
         bridge.target_resolver = target_resolver(bridge, state, Caller(context.store), functions, forwarder)
     restore(context, state)  # the restored commands are in the log already: not logged again
+    scheduler = Scheduler(bridge, resolver=bridge.target_resolver,
+                          dead_letter=lambda arn, payload, attributes: state.record(
+                              "scheduler:dead-letter", arn, {"payload": payload, "attributes": attributes}))
+    scheduler_api.restore(scheduler, state)
     context.state = state
     waiting = state.waiting()
     if waiting:
@@ -213,8 +219,14 @@ def create_app(
             return JSONResponse({"now": virtual.now().isoformat(), "ran": ran})
         return JSONResponse({"now": bridge.clock.now().isoformat(), "virtual": isinstance(virtual, VirtualClock)})
 
+    async def scheduler_invocations(request: Request) -> Response:
+        return Response(json.dumps({"Invocations": scheduler.invocations[-10_000:]}, default=_json_default),
+                        media_type="application/json")
+
     routes = [
         Route("/", api, methods=["POST"]),
+        *scheduler_api.routes(scheduler, context.lock, state),
+        Route("/_eventmatch/scheduler/invocations", scheduler_invocations, methods=["GET"]),
         Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
         Route("/_eventmatch/metrics", metrics, methods=["GET"]),
         Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),
@@ -227,6 +239,7 @@ def create_app(
     app.state.bridge = bridge
     app.state.store = state
     app.state.inbox = inbox
+    app.state.scheduler = scheduler
     return app
 
 
@@ -278,6 +291,7 @@ class Server:
         self.app = create_app(bridge, self.state, functions, forward)
         self.bridge: EventBridge = self.app.state.bridge
         self.inbox: Inbox = self.app.state.inbox
+        self.scheduler: Scheduler = self.app.state.scheduler
         self.host = host
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

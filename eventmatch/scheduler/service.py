@@ -1,0 +1,469 @@
+"""EventBridge Scheduler in process: schedule groups, schedules that fire on the bridge's clock, their targets.
+
+A :class:`Scheduler` lives beside an :class:`~eventmatch.EventBridge` and runs on its clock (the virtual
+clock in tests, the system clock in applications): ``bridge.advance(...)`` and ``bridge.start()`` fire
+its schedules as they fire the bridge's scheduled rules and retries.
+
+>>> from datetime import datetime, UTC
+>>> from eventmatch import EventBridge, VirtualClock
+>>> bridge = EventBridge(clock=VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+>>> received = []
+>>> scheduler = Scheduler(bridge, functions={"arn:aws:lambda:us-east-1:123456789012:function:f": received.append})
+>>> _ = scheduler.create_schedule("hourly", "rate(1 hour)", {
+...     "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f", "RoleArn": "arn:aws:iam::123456789012:role/r",
+...     "Input": '{"at": "<aws.scheduler.scheduled-time>"}'})
+>>> bridge.advance(2 * 3600)
+2
+>>> received
+[{'at': '2026-01-01T01:00:00Z'}, {'at': '2026-01-01T02:00:00Z'}]
+
+What a target receives is the schedule's ``Input`` with Scheduler's context attributes put in
+(``<aws.scheduler.schedule-arn>``, ``<aws.scheduler.scheduled-time>``, ``<aws.scheduler.execution-id>``,
+``<aws.scheduler.attempt-number>``), as JSON when it is JSON, else as text; ``{}`` without an Input. A
+target on an event bus of the bridge (``EventBridgeParameters``) gets a PutEvents entry with the Input
+as its Detail. Other targets are reached through ``resolver`` (``eventmatch serve`` forwards, records
+or calls them), or ``functions`` by ARN.
+
+Timing: the next invocation of every schedule waits in one heap, so an invocation costs O(log n) in the
+number of schedules. A FLEXIBLE window moves each invocation to a random time inside the window (seeded
+by ``seed`` for tests). A failed invocation is retried with exponential backoff and jitter while the
+target's RetryPolicy allows (MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default
+86400), then goes to its DeadLetterConfig (``dead_letter``); the attempt number counts from 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+import json
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ConflictError, EventmatchError, ResourceNotFoundError, ValidationError
+from ..schedule import parse_schedule
+
+if TYPE_CHECKING:
+    from ..bus import EventBridge
+    from ..schedule.parse import Schedule as Timing
+
+NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
+DEFAULT_GROUP = "default"
+BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
+CONTEXT = ("<aws.scheduler.schedule-arn>", "<aws.scheduler.scheduled-time>", "<aws.scheduler.execution-id>",
+           "<aws.scheduler.attempt-number>")
+
+#: reaches a target given by its spec (Arn, Input...): a callable taking the payload
+Resolver = Callable[[Mapping[str, Any]], Callable[[Any], Any]]
+#: receives a dead letter: (the DLQ's ARN, the payload, AWS's attributes)
+DeadLetter = Callable[[str, Any, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class ScheduleGroup:
+    name: str
+    arn: str
+    created: datetime
+    modified: datetime
+    state: str = "ACTIVE"
+
+    def describe(self) -> dict[str, Any]:
+        return {"Arn": self.arn, "Name": self.name, "State": self.state, "CreationDate": self.created,
+                "LastModificationDate": self.modified}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One schedule, as GetSchedule describes it (``timing``: its expression parsed)."""
+
+    name: str
+    group: str
+    arn: str
+    expression: str
+    timing: Timing
+    target: dict[str, Any]
+    flexible_window: dict[str, Any]
+    timezone: str = "UTC"
+    state: str = "ENABLED"
+    start: datetime | None = None
+    end: datetime | None = None
+    description: str | None = None
+    kms_key_arn: str | None = None
+    action_after_completion: str = "NONE"
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    modified: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Arn": self.arn, "GroupName": self.group, "Name": self.name, "ScheduleExpression": self.expression,
+            "ScheduleExpressionTimezone": self.timezone, "State": self.state, "CreationDate": self.created,
+            "LastModificationDate": self.modified, "Target": self.target, "FlexibleTimeWindow": self.flexible_window,
+            "ActionAfterCompletion": self.action_after_completion,
+        }
+        for key, value in (("StartDate", self.start), ("EndDate", self.end), ("Description", self.description),
+                           ("KmsKeyArn", self.kms_key_arn)):
+            if value is not None:
+                out[key] = value
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """As ListSchedules lists it."""
+        return {"Arn": self.arn, "GroupName": self.group, "Name": self.name, "State": self.state,
+                "CreationDate": self.created, "LastModificationDate": self.modified,
+                "Target": {"Arn": self.target.get("Arn")}}
+
+
+@dataclass(order=True)
+class _Due:
+    """An invocation waiting in the heap: when it runs, then what it is."""
+
+    when: datetime
+    seq: int
+    key: tuple[str, str] = field(compare=False)
+    generation: int = field(compare=False)
+    nominal: datetime = field(compare=False)  # the schedule's own time (the window moves ``when``)
+    attempt: int = field(compare=False, default=1)
+    execution: str = field(compare=False, default="")
+    schedule: Schedule | None = field(compare=False, default=None)  # a retry keeps what it was invoked with
+
+
+class Scheduler:
+    """EventBridge Scheduler's resources and firing, on ``bridge``'s clock (see the module's docstring)."""
+
+    def __init__(
+        self,
+        bridge: EventBridge,
+        *,
+        resolver: Resolver | None = None,
+        functions: Mapping[str, Callable[[Any], Any]] | None = None,
+        dead_letter: DeadLetter | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.bridge = bridge
+        self.clock = bridge.clock
+        self.resolver = resolver
+        self.functions = dict(functions or {})
+        self.dead_letter = dead_letter
+        self._random = random.Random(seed)
+        now = self.clock.now()
+        self.groups: dict[str, ScheduleGroup] = {DEFAULT_GROUP: ScheduleGroup(
+            DEFAULT_GROUP, self._arn("schedule-group", DEFAULT_GROUP), now, now)}
+        self.schedules: dict[tuple[str, str], Schedule] = {}
+        self.tags: dict[str, dict[str, str]] = {}
+        #: invocations made: (schedule ARN, scheduled time, attempt, outcome) for inspection, newest last
+        self.invocations: list[dict[str, Any]] = []
+        self._tokens: dict[str, tuple[str, str, str]] = {}  # ClientToken -> (action, key, ARN)
+        self._heap: list[_Due] = []
+        self._generation: dict[tuple[str, str], int] = {}
+        self._seq = itertools.count()
+        self._lock = threading.RLock()
+        bridge.timers.append(self)
+
+    def __repr__(self) -> str:
+        return f"<Scheduler {len(self.schedules)} schedules in {len(self.groups)} groups>"
+
+    def _arn(self, kind: str, name: str) -> str:
+        return f"arn:aws:scheduler:{self.bridge.region}:{self.bridge.account}:{kind}/{name}"
+
+    # -- groups -----------------------------------------------------------------------------
+    def create_schedule_group(self, name: str, tags: Mapping[str, str] | None = None,
+                              client_token: str | None = None) -> str:
+        """CreateScheduleGroup; returns its ARN."""
+        _check_name(name, "name")
+        with self._lock:
+            if name in self.groups:
+                if client_token and self._tokens.get(client_token, ("",))[0] == f"group:{name}":
+                    return self.groups[name].arn
+                raise ConflictError(f"Schedule group {name} already exists.")
+            now = self.clock.now()
+            group = ScheduleGroup(name, self._arn("schedule-group", name), now, now)
+            self.groups[name] = group
+            if tags:
+                self.tags[group.arn] = dict(tags)
+            if client_token:
+                self._tokens[client_token] = (f"group:{name}", name, group.arn)
+            return group.arn
+
+    def get_schedule_group(self, name: str) -> dict[str, Any]:
+        return self._group(name).describe()
+
+    def delete_schedule_group(self, name: str) -> None:
+        """DeleteScheduleGroup: its schedules go with it (AWS deletes them in the background; here at once)."""
+        with self._lock:
+            group = self._group(name)
+            if name == DEFAULT_GROUP:
+                raise ValidationError("Cannot delete the default schedule group.")
+            for key in [k for k in self.schedules if k[0] == name]:
+                self._remove(key)
+            del self.groups[name]
+            self.tags.pop(group.arn, None)
+
+    def list_schedule_groups(self, name_prefix: str = "") -> list[dict[str, Any]]:
+        return [g.describe() for n, g in sorted(self.groups.items()) if n.startswith(name_prefix)]
+
+    def _group(self, name: str) -> ScheduleGroup:
+        group = self.groups.get(name)
+        if group is None:
+            raise ResourceNotFoundError(f"Schedule group {name} does not exist.")
+        return group
+
+    # -- schedules ---------------------------------------------------------------------------
+    def create_schedule(self, name: str, expression: str, target: Mapping[str, Any], *,
+                        flexible_time_window: Mapping[str, Any] | None = None, group: str | None = None,
+                        client_token: str | None = None, **options: Any) -> str:
+        """CreateSchedule; returns its ARN. ``options``: ScheduleExpressionTimezone, StartDate, EndDate,
+        State, Description, KmsKeyArn, ActionAfterCompletion (by their API names)."""
+        group = group or DEFAULT_GROUP
+        with self._lock:
+            key = (group, name)
+            if client_token and client_token in self._tokens and self._tokens[client_token][1] == f"{group}/{name}":
+                return self._tokens[client_token][2]  # a retried request: the same answer, nothing new
+            schedule = self._build(name, group, expression, target, flexible_time_window, options)
+            if key in self.schedules:
+                raise ConflictError(f"Schedule {name} already exists.")
+            self.schedules[key] = schedule
+            if client_token:
+                self._tokens[client_token] = ("schedule", f"{group}/{name}", schedule.arn)
+            self._arm(key, self.clock.now())
+            return schedule.arn
+
+    def update_schedule(self, name: str, expression: str, target: Mapping[str, Any], *,
+                        flexible_time_window: Mapping[str, Any] | None = None, group: str | None = None,
+                        **options: Any) -> str:
+        """UpdateSchedule: every setting is replaced (what is not given goes back to its default), as AWS does."""
+        group = group or DEFAULT_GROUP
+        with self._lock:
+            old = self._get(group, name)
+            schedule = self._build(name, group, expression, target, flexible_time_window, options)
+            self.schedules[(group, name)] = replace(schedule, created=old.created)
+            self._arm((group, name), self.clock.now())
+            return schedule.arn
+
+    def get_schedule(self, name: str, group: str | None = None) -> dict[str, Any]:
+        return self._get(group or DEFAULT_GROUP, name).describe()
+
+    def delete_schedule(self, name: str, group: str | None = None) -> None:
+        with self._lock:
+            self._get(group or DEFAULT_GROUP, name)
+            self._remove((group or DEFAULT_GROUP, name))
+
+    def list_schedules(self, group: str | None = None, name_prefix: str = "",
+                       state: str | None = None) -> list[dict[str, Any]]:
+        if group is not None:
+            self._group(group)
+        return [s.summary() for (g, n), s in sorted(self.schedules.items())
+                if (group is None or g == group) and n.startswith(name_prefix) and (state is None or s.state == state)]
+
+    def next_invocation(self, name: str, group: str | None = None) -> datetime | None:
+        """When the schedule is invoked next (UTC, the flexible window applied), or None."""
+        key = (group or DEFAULT_GROUP, name)
+        with self._lock:
+            times = [d.when for d in self._heap if d.key == key and d.schedule is None
+                     and d.generation == self._generation.get(key)]
+        return min(times) if times else None
+
+    def _get(self, group: str, name: str) -> Schedule:
+        schedule = self.schedules.get((group, name))
+        if schedule is None:
+            if group not in self.groups:
+                raise ResourceNotFoundError(f"Schedule group {group} does not exist.")
+            raise ResourceNotFoundError(f"Schedule {name} does not exist.")
+        return schedule
+
+    def _remove(self, key: tuple[str, str]) -> None:
+        schedule = self.schedules.pop(key)
+        self._generation[key] = self._generation.get(key, 0) + 1  # its waiting invocation is void
+        self.tags.pop(schedule.arn, None)
+
+    def _build(self, name: str, group: str, expression: str, target: Mapping[str, Any],
+               window: Mapping[str, Any] | None, options: Mapping[str, Any]) -> Schedule:
+        _check_name(name, "name")
+        self._group(group)
+        unknown = set(options) - {"ScheduleExpressionTimezone", "StartDate", "EndDate", "State", "Description",
+                                  "KmsKeyArn", "ActionAfterCompletion"}
+        if unknown:
+            raise ValidationError(f"Unknown schedule settings: {', '.join(sorted(unknown))}.")
+        timezone = options.get("ScheduleExpressionTimezone") or "UTC"
+        try:
+            ZoneInfo(str(timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"Invalid ScheduleExpressionTimezone {timezone}.") from None
+        if not isinstance(target, Mapping) or not target.get("Arn") or not target.get("RoleArn"):
+            raise ValidationError("Target must have an Arn and a RoleArn.")
+        window = dict(window or {"Mode": "OFF"})
+        mode = window.get("Mode")
+        if mode not in ("OFF", "FLEXIBLE"):
+            raise ValidationError(f"Invalid FlexibleTimeWindow Mode {mode}: OFF or FLEXIBLE.")
+        minutes = window.get("MaximumWindowInMinutes")
+        if mode == "FLEXIBLE" and not (isinstance(minutes, int) and 1 <= minutes <= 1440):
+            raise ValidationError("MaximumWindowInMinutes must be between 1 and 1440 when Mode is FLEXIBLE.")
+        if mode == "OFF" and minutes is not None:
+            raise ValidationError("MaximumWindowInMinutes can only be given when Mode is FLEXIBLE.")
+        state = options.get("State") or "ENABLED"
+        if state not in ("ENABLED", "DISABLED"):
+            raise ValidationError(f"Invalid State {state}: ENABLED or DISABLED.")
+        after = options.get("ActionAfterCompletion") or "NONE"
+        if after not in ("NONE", "DELETE"):
+            raise ValidationError(f"Invalid ActionAfterCompletion {after}: NONE or DELETE.")
+        start, end = _when(options.get("StartDate"), "StartDate"), _when(options.get("EndDate"), "EndDate")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("The EndDate must be after the StartDate.")
+        try:
+            timing = parse_schedule(str(expression), str(timezone), start=start, end=end, service="scheduler")
+        except EventmatchError:
+            raise ValidationError(f"Invalid Schedule Expression {expression}.") from None
+        retry = target.get("RetryPolicy") or {}
+        attempts, age = retry.get("MaximumRetryAttempts", 185), retry.get("MaximumEventAgeInSeconds", 86400)
+        if not (isinstance(attempts, int) and 0 <= attempts <= 185):
+            raise ValidationError("MaximumRetryAttempts must be between 0 and 185.")
+        if not (isinstance(age, int) and 60 <= age <= 86400):
+            raise ValidationError("MaximumEventAgeInSeconds must be between 60 and 86400.")
+        target = {**target, "RetryPolicy": {"MaximumEventAgeInSeconds": age, "MaximumRetryAttempts": attempts}}
+        now = self.clock.now()
+        return Schedule(
+            name=name, group=group, arn=self._arn("schedule", f"{group}/{name}"), expression=str(expression),
+            timing=timing, target=dict(target), flexible_window=window, timezone=str(timezone), state=state,
+            start=start, end=end, description=options.get("Description"), kms_key_arn=options.get("KmsKeyArn"),
+            action_after_completion=after, created=now, modified=now,
+        )
+
+    # -- time ------------------------------------------------------------------------------
+    def _arm(self, key: tuple[str, str], after: datetime) -> None:
+        """Queue the schedule's next invocation after ``after`` (none when disabled or finished)."""
+        generation = self._generation[key] = self._generation.get(key, 0) + 1
+        schedule = self.schedules[key]
+        if schedule.state != "ENABLED":
+            return
+        nominal = schedule.timing.next(after)
+        if nominal is None:
+            return
+        nominal = nominal.astimezone(UTC)
+        when = nominal
+        if schedule.flexible_window.get("Mode") == "FLEXIBLE":
+            when += timedelta(minutes=self._random.uniform(0, schedule.flexible_window["MaximumWindowInMinutes"]))
+        heapq.heappush(self._heap, _Due(when, next(self._seq), key, generation, nominal))
+
+    def next_due(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
+        """The earliest invocation due by ``now`` (the bridge asks, as its clock moves)."""
+        with self._lock:
+            while self._heap:
+                due = self._heap[0]
+                if due.schedule is None and due.generation != self._generation.get(due.key):
+                    heapq.heappop(self._heap)  # the schedule changed or went since this was queued
+                    continue
+                if due.when > now:
+                    return None
+                return due.when, functools.partial(self._run, due)
+        return None
+
+    def _run(self, due: _Due) -> None:
+        with self._lock:
+            if not self._heap or self._heap[0] is not due:
+                return
+            heapq.heappop(self._heap)
+            schedule = due.schedule or self.schedules.get(due.key)
+            if schedule is None:
+                return
+            if due.schedule is None:  # a first attempt: the next one is queued now
+                self._arm(due.key, due.nominal)
+                finished = self.next_invocation(due.key[1], due.key[0]) is None
+                if finished and schedule.action_after_completion == "DELETE":
+                    self._remove(due.key)
+        execution = due.execution or str(uuid.uuid4())
+        payload = _payload(schedule, due.nominal, execution, due.attempt)
+        try:
+            self._deliver(schedule, payload)
+        except Exception as exc:  # a failed invocation: retried while the RetryPolicy allows
+            self._failed(schedule, due, execution, payload, exc)
+            return
+        self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
+                                 "ExecutionId": execution, "Outcome": "SUCCEEDED", "Payload": payload})
+
+    def _failed(self, schedule: Schedule, due: _Due, execution: str, payload: Any, exc: Exception) -> None:
+        policy = schedule.target["RetryPolicy"]
+        now = self.clock.now()
+        delay = self._random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (due.attempt - 1)))
+        self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
+                                 "ExecutionId": execution, "Outcome": "FAILED",
+                                 "Error": f"{type(exc).__name__}: {exc}"})
+        age = (now - due.nominal).total_seconds() + delay
+        if due.attempt - 1 < policy["MaximumRetryAttempts"] and age < policy["MaximumEventAgeInSeconds"]:
+            retry = _Due(now + timedelta(seconds=delay), next(self._seq), due.key, 0, due.nominal, due.attempt + 1,
+                         execution, schedule)
+            with self._lock:
+                heapq.heappush(self._heap, retry)
+            return
+        dlq = (schedule.target.get("DeadLetterConfig") or {}).get("Arn")
+        if dlq and self.dead_letter is not None:
+            self.dead_letter(str(dlq), payload, {
+                "X-Amz-Scheduler-Attempt": str(due.attempt), "X-Amz-Scheduler-Schedule-Arn": schedule.arn,
+                "X-Amz-Scheduler-Group": schedule.group, "X-Amz-Scheduler-Error-Code": type(exc).__name__,
+                "X-Amz-Scheduler-Error-Message": str(exc)})
+
+    def _deliver(self, schedule: Schedule, payload: Any) -> None:
+        target = schedule.target
+        arn = str(target["Arn"])
+        if arn in self.functions:
+            self.functions[arn](payload)
+            return
+        bus_prefix = f"arn:aws:events:{self.bridge.region}:{self.bridge.account}:event-bus/"
+        if arn.startswith(bus_prefix):  # PutEvents into this bridge's bus, as Scheduler's templated target
+            params = target.get("EventBridgeParameters") or {}
+            detail = payload if isinstance(payload, str) else json.dumps(payload)
+            answer = self.bridge.put_events([{"Source": params.get("Source", "aws.scheduler"),
+                                              "DetailType": params.get("DetailType", "Scheduled Event"),
+                                              "Detail": detail, "EventBusName": arn[len(bus_prefix):],
+                                              "Resources": [schedule.arn]}])
+            if answer["FailedEntryCount"]:
+                raise ValidationError(str(answer["Entries"][0].get("ErrorMessage")))
+        if self.resolver is not None:
+            self.resolver({**target, "Id": f"{schedule.group}/{schedule.name}"})(payload)
+
+
+def _payload(schedule: Schedule, scheduled: datetime, execution: str, attempt: int) -> Any:
+    """What the target receives: the Input with the context attributes put in (JSON when it is JSON)."""
+    text = schedule.target.get("Input")
+    if text is None:
+        return {}
+    values = (schedule.arn, scheduled.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), execution, str(attempt))
+    for attribute, value in zip(CONTEXT, values, strict=True):
+        text = text.replace(attribute, value)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _check_name(name: Any, where: str) -> None:
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ValidationError(
+            f"1 validation error detected: Value '{name}' at '{where}' failed to satisfy constraint: Member must "
+            "satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$")
+
+
+def _when(value: Any, what: str) -> datetime | None:
+    """A date given as a datetime, epoch seconds (the wire) or ISO 8601 text."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValidationError(f"Invalid {what} {value!r}: a timestamp.")
+
+
+__all__ = ["DEFAULT_GROUP", "Schedule", "ScheduleGroup", "Scheduler"]

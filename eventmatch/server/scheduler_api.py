@@ -1,0 +1,212 @@
+"""EventBridge Scheduler's API on the same server: REST-JSON, as boto3's ``scheduler`` client speaks it.
+
+Routes: ``/schedules/{Name}`` (POST create, PUT update, GET, DELETE; ``groupName`` in the query for GET and
+DELETE), ``/schedules`` (GET list; the group as the query key ``ScheduleGroup``), ``/schedule-groups/{Name}``
+and ``/schedule-groups``, ``/tags/{ResourceArn}`` (GET, POST, DELETE with ``TagKeys``). Errors follow
+Scheduler's convention: the code in the ``x-amzn-ErrorType`` header, ``{"Message": ...}`` in the body, the
+status by code (ValidationException 400, ResourceNotFoundException 404, ConflictException 409,
+ServiceQuotaExceededException 402, ThrottlingException 429, InternalServerException 500).
+
+Every change is logged in the server's state (``scheduler:<Action>``) and played again on start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import EventmatchError
+from ..scheduler import Scheduler
+from .state import State
+from .validate import validator
+
+log = logging.getLogger("eventmatch.server")
+STATUS = {"ValidationException": 400, "ResourceNotFoundException": 404, "ConflictException": 409,
+          "ServiceQuotaExceededException": 402, "ThrottlingException": 429, "InternalServerException": 500}
+PREFIX = "scheduler:"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()  # REST-JSON's timestamps: epoch seconds
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _answer(payload: Any, status: int = 200, code: str | None = None) -> Response:
+    headers = {"x-amzn-ErrorType": code} if code else {}
+    return Response(json.dumps(payload, default=_json_default), status_code=status, headers=headers,
+                    media_type="application/json")
+
+
+def _error(code: str, message: str) -> Response:
+    return _answer({"Message": message}, STATUS.get(code, 400), code)
+
+
+def _page(items: list[Any], params: Mapping[str, Any], key: str) -> dict[str, Any]:
+    start = int(params.get("NextToken") or 0) if str(params.get("NextToken") or "0").isdigit() else 0
+    limit = int(params.get("MaxResults") or 100)
+    page = items[start:start + limit]
+    out: dict[str, Any] = {key: page}
+    if start + limit < len(items):
+        out["NextToken"] = str(start + limit)
+    return out
+
+
+def _schedule_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("ScheduleExpressionTimezone", "StartDate", "EndDate", "State", "Description", "KmsKeyArn",
+            "ActionAfterCompletion")
+    return {k: params[k] for k in keys if k in params}
+
+
+def _tags(given: Any) -> dict[str, str]:
+    return {str(t.get("Key")): str(t.get("Value")) for t in given or [] if isinstance(t, Mapping)}
+
+
+def _apply(scheduler: Scheduler, action: str, p: Mapping[str, Any]) -> Any:
+    """Run one action on ``scheduler`` with its parameters (path, query and body merged, by API names)."""
+    if action == "CreateSchedule":
+        arn = scheduler.create_schedule(p["Name"], str(p.get("ScheduleExpression")), p.get("Target") or {},
+                                        flexible_time_window=p.get("FlexibleTimeWindow"), group=p.get("GroupName"),
+                                        client_token=p.get("ClientToken"), **_schedule_options(p))
+        return {"ScheduleArn": arn}
+    if action == "UpdateSchedule":
+        arn = scheduler.update_schedule(p["Name"], str(p.get("ScheduleExpression")), p.get("Target") or {},
+                                        flexible_time_window=p.get("FlexibleTimeWindow"), group=p.get("GroupName"),
+                                        **_schedule_options(p))
+        return {"ScheduleArn": arn}
+    if action == "GetSchedule":
+        return scheduler.get_schedule(p["Name"], p.get("GroupName"))
+    if action == "DeleteSchedule":
+        scheduler.delete_schedule(p["Name"], p.get("GroupName"))
+        return {}
+    if action == "ListSchedules":
+        listed = scheduler.list_schedules(p.get("GroupName"), p.get("NamePrefix") or "", p.get("State"))
+        return _page(listed, p, "Schedules")
+    if action == "CreateScheduleGroup":
+        return {"ScheduleGroupArn": scheduler.create_schedule_group(p["Name"], _tags(p.get("Tags")),
+                                                                    p.get("ClientToken"))}
+    if action == "GetScheduleGroup":
+        return scheduler.get_schedule_group(p["Name"])
+    if action == "DeleteScheduleGroup":
+        scheduler.delete_schedule_group(p["Name"])
+        return {}
+    if action == "ListScheduleGroups":
+        return _page(scheduler.list_schedule_groups(p.get("NamePrefix") or ""), p, "ScheduleGroups")
+    arn = str(p.get("ResourceArn"))
+    if action == "TagResource":
+        _resource(scheduler, arn)
+        scheduler.tags.setdefault(arn, {}).update(_tags(p.get("Tags")))
+        return {}
+    if action == "UntagResource":
+        _resource(scheduler, arn)
+        for key in p.get("TagKeys") or []:
+            scheduler.tags.get(arn, {}).pop(key, None)
+        return {}
+    if action == "ListTagsForResource":
+        _resource(scheduler, arn)
+        return {"Tags": [{"Key": k, "Value": v} for k, v in scheduler.tags.get(arn, {}).items()]}
+    raise KeyError(action)
+
+
+def _resource(scheduler: Scheduler, arn: str) -> None:
+    """Tags are on schedule groups (AWS: "the schedule group" is the only taggable Scheduler resource)."""
+    from ..errors import ResourceNotFoundError
+
+    if not any(g.arn == arn for g in scheduler.groups.values()):
+        raise ResourceNotFoundError(f"Schedule group {arn.rsplit('/', 1)[-1]} does not exist.")
+
+
+CHANGES = frozenset({"CreateSchedule", "UpdateSchedule", "DeleteSchedule", "CreateScheduleGroup",
+                     "DeleteScheduleGroup", "TagResource", "UntagResource"})
+
+
+def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Route]:
+    """The Starlette routes of Scheduler's API, run one request at a time under ``lock`` (the server's)."""
+
+    def run(action: str, params: dict[str, Any]) -> Response:
+        problem = validator("scheduler").message(action, params)
+        if problem is not None:
+            return _error("ValidationException", problem)
+        try:
+            with lock:
+                answer = _apply(scheduler, action, params)
+                if action in CHANGES:
+                    state.log_command(PREFIX + action, params)
+        except EventmatchError as exc:
+            return _error(getattr(exc, "code", "ValidationException"), str(exc))
+        except Exception:
+            log.exception("internal error in scheduler %s", action)
+            return _error("InternalServerException", "An internal error occurred.")
+        return _answer(answer)
+
+    def endpoint(actions: Mapping[str, str], name_key: str | None) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> Response:
+            action = actions[request.method]
+            params: dict[str, Any] = {}
+            body = await request.body()
+            if body.strip():
+                try:
+                    loaded = json.loads(body)
+                except ValueError:
+                    return _error("ValidationException", "The request body is not valid JSON.")
+                if not isinstance(loaded, dict):
+                    return _error("ValidationException", "The request body must be a JSON object.")
+                params.update(loaded)
+            query = request.query_params
+            for wire, name in (("groupName", "GroupName"), ("ScheduleGroup", "GroupName"),
+                               ("clientToken", "ClientToken"), ("NamePrefix", "NamePrefix"), ("State", "State"),
+                               ("NextToken", "NextToken")):
+                if wire in query:
+                    params[name] = query[wire]
+            if "MaxResults" in query:
+                try:
+                    params["MaxResults"] = int(query["MaxResults"])
+                except ValueError:
+                    return _error("ValidationException", "MaxResults must be a number.")
+            if "TagKeys" in query:
+                params["TagKeys"] = query.getlist("TagKeys")
+            if name_key is not None:
+                params[name_key] = unquote(request.path_params[name_key])
+            return run(action, params)
+
+        return handle
+
+    return [
+        Route("/schedules", endpoint({"GET": "ListSchedules"}, None), methods=["GET"]),
+        Route("/schedules/{Name}", endpoint({"POST": "CreateSchedule", "PUT": "UpdateSchedule", "GET": "GetSchedule",
+                                             "DELETE": "DeleteSchedule"}, "Name"),
+              methods=["POST", "PUT", "GET", "DELETE"]),
+        Route("/schedule-groups", endpoint({"GET": "ListScheduleGroups"}, None), methods=["GET"]),
+        Route("/schedule-groups/{Name}", endpoint({"POST": "CreateScheduleGroup", "GET": "GetScheduleGroup",
+                                                   "DELETE": "DeleteScheduleGroup"}, "Name"),
+              methods=["POST", "GET", "DELETE"]),
+        Route("/tags/{ResourceArn:path}", endpoint({"GET": "ListTagsForResource", "POST": "TagResource",
+                                                    "DELETE": "UntagResource"}, "ResourceArn"),
+              methods=["GET", "POST", "DELETE"]),
+    ]
+
+
+def restore(scheduler: Scheduler, state: State) -> int:
+    """Play the Scheduler commands of ``state``'s log again (on start); returns how many ran."""
+    ran = 0
+    for action, params in state.commands():
+        if not action.startswith(PREFIX):
+            continue
+        try:
+            _apply(scheduler, action[len(PREFIX):], params)
+            ran += 1
+        except Exception:
+            log.exception("restoring %s failed", action)
+    return ran
+
+
+__all__ = ["STATUS", "restore", "routes"]
