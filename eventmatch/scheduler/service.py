@@ -335,20 +335,22 @@ class Scheduler:
         )
 
     # -- time ------------------------------------------------------------------------------
-    def _arm(self, key: tuple[str, str], after: datetime) -> None:
-        """Queue the schedule's next invocation after ``after`` (none when disabled or finished)."""
+    def _arm(self, key: tuple[str, str], after: datetime) -> bool:
+        """Queue the schedule's next invocation after ``after``; False when there is none (disabled, or
+        finished: no time left)."""
         generation = self._generation[key] = self._generation.get(key, 0) + 1
         schedule = self.schedules[key]
         if schedule.state != "ENABLED":
-            return
+            return False
         nominal = schedule.timing.next(after)
         if nominal is None:
-            return
+            return False
         nominal = nominal.astimezone(UTC)
         when = nominal
         if schedule.flexible_window.get("Mode") == "FLEXIBLE":
             when += timedelta(minutes=self._random.uniform(0, schedule.flexible_window["MaximumWindowInMinutes"]))
         heapq.heappush(self._heap, _Due(when, next(self._seq), key, generation, nominal))
+        return True
 
     def next_due(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
         """The earliest invocation due by ``now`` (the bridge asks, as its clock moves)."""
@@ -372,8 +374,7 @@ class Scheduler:
             if schedule is None:
                 return
             if due.schedule is None:  # a first attempt: the next one is queued now
-                self._arm(due.key, due.nominal)
-                finished = self.next_invocation(due.key[1], due.key[0]) is None
+                finished = not self._arm(due.key, due.nominal)
                 if finished and schedule.action_after_completion == "DELETE":
                     self._remove(due.key)
         execution = due.execution or str(uuid.uuid4())
