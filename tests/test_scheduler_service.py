@@ -294,3 +294,36 @@ def test_the_aws_cli_talks_to_the_scheduler(server: Server) -> None:
     assert [s["Name"] for s in json.loads(listed.stdout)["Schedules"]] == ["cli"]
     missing = cli("get-schedule", "--name", "nope")
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
+
+
+@pytest.mark.parametrize(("zone", "change", "before", "after"), [
+    ("America/New_York", datetime(2026, 3, 8, tzinfo=UTC), 14, 13),  # EST -> EDT
+    ("Europe/London", datetime(2026, 3, 29, tzinfo=UTC), 9, 8),  # GMT -> BST
+])
+def test_cron_keeps_its_wall_time_across_a_daylight_saving_change(zone: str, change: datetime, before: int,
+                                                                   after: int) -> None:
+    bridge = EventBridge(clock=VirtualClock(change - timedelta(days=2)))
+    times: list[Any] = []
+    scheduler = Scheduler(bridge, functions={FUNCTION: times.append})
+    scheduler.create_schedule("nine", "cron(0 9 * * ? *)", {"Arn": FUNCTION, "RoleArn": ROLE,
+                                                           "Input": '"<aws.scheduler.scheduled-time>"'},
+                              ScheduleExpressionTimezone=zone)
+    scheduler.create_schedule("hourly", "rate(6 hours)", {"Arn": FUNCTION, "RoleArn": ROLE, "Input": '"rate"'},
+                              ScheduleExpressionTimezone=zone)
+    bridge.advance(timedelta(days=4))
+    nine = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in times if t != "rate"]
+    assert [t.hour for t in nine] == [before, before, after, after]  # 09:00 local, each day
+    assert times.count("rate") == 16  # a rate counts absolute time: every 6 hours, the change or not
+
+
+def test_flexible_window_invocations_fall_inside_their_window_roughly_uniformly() -> None:
+    bridge = EventBridge(clock=VirtualClock(START))
+    scheduler = Scheduler(bridge, functions={FUNCTION: lambda payload: None}, seed=3)
+    for i in range(500):
+        scheduler.create_schedule(f"f{i}", "rate(1 hour)", {"Arn": FUNCTION, "RoleArn": ROLE},
+                                  flexible_time_window={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 10})
+    offsets = [(scheduler.next_invocation(f"f{i}") - (START + timedelta(hours=1))).total_seconds() / 60  # type: ignore[operator]
+               for i in range(500)]
+    assert all(0 <= o <= 10 for o in offsets)
+    bins = [sum(1 for o in offsets if b * 2 <= o < (b + 1) * 2) for b in range(5)]
+    assert all(60 <= n <= 140 for n in bins), bins  # 100 expected in each fifth of the window
