@@ -136,10 +136,9 @@ def test_groups_updates_conflicts_and_client_tokens() -> None:
 # -- over the wire ---------------------------------------------------------------------------------
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("starlette")
-from botocore.config import Config  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
-
 from eventmatch.server import Server  # noqa: E402
+from tests.aws_clients import aws_error as _error  # noqa: E402
+from tests.aws_clients import client as _client  # noqa: E402
 
 
 @pytest.fixture
@@ -150,16 +149,7 @@ def server() -> Iterator[Server]:
 
 @pytest.fixture
 def client(server: Server) -> Any:
-    return boto3.client("scheduler", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}))
-
-
-def _error(call: Any, **params: Any) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**params)
-    response = info.value.response
-    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+    return _client("scheduler", server.endpoint_url)
 
 
 def test_all_twelve_actions_with_boto3(server: Server, client: Any) -> None:
@@ -263,14 +253,13 @@ def test_recorded_tags_replayed(client: Any) -> None:
 
 def test_schedules_survive_a_restart(tmp_path: Path) -> None:
     state = str(tmp_path / "state.db")
-    options = {"region_name": "us-east-1", "aws_access_key_id": "test", "aws_secret_access_key": "test"}
     with Server(EventBridge(clock=VirtualClock(START)), state=state) as first:
-        client = boto3.client("scheduler", endpoint_url=first.endpoint_url, **options)
+        client = _client("scheduler", first.endpoint_url)
         client.create_schedule_group(Name="kept")
         client.create_schedule(Name="nightly", GroupName="kept", ScheduleExpression="cron(0 2 * * ? *)",
                                Target={"Arn": QUEUE, "RoleArn": ROLE}, FlexibleTimeWindow={"Mode": "OFF"})
     with Server(EventBridge(clock=VirtualClock(START)), state=state) as second:
-        client = boto3.client("scheduler", endpoint_url=second.endpoint_url, **options)
+        client = _client("scheduler", second.endpoint_url)
         assert client.get_schedule(Name="nightly", GroupName="kept")["ScheduleExpression"] == "cron(0 2 * * ? *)"
         second.bridge.advance(3 * 3600)
         assert [d["arn"] for d in second.deliveries()] == [QUEUE]

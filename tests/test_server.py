@@ -19,11 +19,12 @@ import pytest
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("starlette")
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 from eventmatch import EventBridge, VirtualClock  # noqa: E402
 from eventmatch.server import Server  # noqa: E402
+from tests.aws_clients import aws_error as _error  # noqa: E402
+from tests.aws_clients import client as _client  # noqa: E402
 
 RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "aws-recorded"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -38,16 +39,7 @@ def server() -> Iterator[Server]:
 
 @pytest.fixture
 def events(server: Server) -> Any:
-    return boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}))
-
-
-def _error(call: Any, **params: Any) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**params)
-    response = info.value.response
-    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+    return _client("events", server.endpoint_url)
 
 
 def _get(server: Server, path: str) -> Any:
@@ -204,8 +196,7 @@ def test_a_scheduled_rule_fires_when_the_virtual_clock_is_advanced_over_http(ser
 
 
 def test_the_pytest_fixture_gives_an_endpoint(eventmatch_server: Any, eventbridge: EventBridge) -> None:
-    client = boto3.client("events", endpoint_url=eventmatch_server.endpoint_url, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
+    client = _client("events", eventmatch_server.endpoint_url)
     client.put_rule(Name="from-boto3", EventPattern='{"source": ["a"]}')
     assert eventbridge.bus().describe_rule("from-boto3")["Name"] == "from-boto3"  # the same bridge, in process
 
@@ -245,8 +236,7 @@ def test_eventmatch_serve_as_a_process() -> None:
         line = process.stderr.readline()
         assert "EventBridge API at http://127.0.0.1:" in line, line
         url = line.split(" at ", 1)[1].split()[0]
-        client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                              aws_secret_access_key="test")
+        client = _client("events", url)
         client.put_rule(Name="p", EventPattern='{"source": ["a"]}')
         assert [r["Name"] for r in client.list_rules()["Rules"]] == ["p"]
         with urllib.request.urlopen(url + "/_eventmatch/clock", timeout=10) as answer:
@@ -525,8 +515,7 @@ def test_serve_with_a_template(tmp_path: Path) -> None:
         assert process.stderr is not None
         line = process.stderr.readline()
         url = line.split(" at ", 1)[1].split()[0]
-        client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                              aws_secret_access_key="test")
+        client = _client("events", url)
         assert [r["Name"] for r in client.list_rules()["Rules"]] == ["ConsumerFunctionTrigger"]
         client.put_events(Entries=[{"Source": "custom.myApp", "DetailType": "transaction",
                                     "Detail": '{"location": "EUR-VIE"}'}])
@@ -556,8 +545,7 @@ def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: 
     state = tmp_path / "state.sqlite"
     process, url = _spawn_server(state)
     sink = "arn:aws:sqs:us-east-1:123456789012:sink"
-    client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                          aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+    client = _client("events", url)
     client.create_event_bus(Name="orders", Tags=[{"Key": "team", "Value": "shop"}])
     client.put_rule(Name="all", EventBusName="orders", EventPattern='{"source": ["load"]}')
     client.put_targets(Rule="all", EventBusName="orders", Targets=[{"Id": "sink", "Arn": sink}])
@@ -602,8 +590,7 @@ def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: 
 
     process, url = _spawn_server(state)
     try:
-        client = boto3.client("events", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                              aws_secret_access_key="test")
+        client = _client("events", url)
         assert [r["Name"] for r in client.list_rules(EventBusName="orders")["Rules"]] == ["all"] + [
             f"busy{i}" for i in range(8)]
         assert client.list_tags_for_resource(ResourceARN=client.describe_event_bus(Name="orders")["Arn"])["Tags"] == [
@@ -777,8 +764,7 @@ def test_python_callables_by_arn() -> None:
     got: list[Any] = []
     function = "arn:aws:lambda:us-east-1:123456789012:function:handler"
     with Server(EventBridge(clock=VirtualClock(START)), functions={function: got.append}) as server:
-        client = boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                              aws_access_key_id="test", aws_secret_access_key="test")
+        client = _client("events", server.endpoint_url)
         client.put_rule(Name="r", EventPattern='{"source": ["app"]}')
         client.put_targets(Rule="r", Targets=[{"Id": "fn", "Arn": function, "Input": '{"hello": "world"}'}])
         client.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": "{}"}])
@@ -837,8 +823,7 @@ def test_aws_service_targets_are_forwarded_in_aws_request_shapes() -> None:
     try:
         forward = {"sqs": fake.url, "lambda": fake.url, "kinesis": fake.url, "logs": fake.url}
         with Server(EventBridge(clock=VirtualClock(START)), forward=forward) as server:
-            client = boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                                  aws_access_key_id="test", aws_secret_access_key="test")
+            client = _client("events", server.endpoint_url)
             client.put_rule(Name="r", EventPattern='{"source": ["app"]}')
             client.put_targets(Rule="r", Targets=[
                 {"Id": "fifo", "Arn": "arn:aws:sqs:us-east-1:123456789012:orders.fifo",
@@ -925,8 +910,7 @@ def test_the_app_mounts_inside_a_users_asgi_app() -> None:
             time.sleep(0.01)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
             assert answer.read() == b"the user's own app"
-        client = boto3.client("events", endpoint_url=f"http://127.0.0.1:{port}/events/", region_name="us-east-1",
-                              aws_access_key_id="test", aws_secret_access_key="test")
+        client = _client("events", f"http://127.0.0.1:{port}/events/")
         client.put_rule(Name="mounted", EventPattern='{"source": ["a"]}')
         assert [r["Name"] for r in client.list_rules()["Rules"]] == ["mounted"]
         assert client.put_events(Entries=[{"Source": "a", "DetailType": "t", "Detail": "{}"}])["FailedEntryCount"] == 0
@@ -940,9 +924,7 @@ def test_the_app_mounts_inside_a_users_asgi_app() -> None:
 
 def _unchecked_client(server: Server) -> Any:
     """boto3 without its own parameter validation: what SDKs that check less send."""
-    return boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}, parameter_validation=False))
+    return _client("events", server.endpoint_url, validate=False)
 
 
 def test_parameters_are_validated_as_aws_validates_them(server: Server) -> None:

@@ -19,10 +19,9 @@ import pytest
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("starlette")
-from botocore.config import Config  # noqa: E402
-
 from eventmatch import EventBridge  # noqa: E402
 from eventmatch.server import Server  # noqa: E402
+from tests.aws_clients import client  # noqa: E402
 
 RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "aws-recorded"
 ACCOUNT = "123456789012"
@@ -40,9 +39,7 @@ def server() -> Iterator[Server]:
 
 @pytest.fixture
 def events(server: Server) -> Any:
-    return boto3.client("events", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}))
+    return client("events", server.endpoint_url)
 
 
 def _recorded(snapshot: str, test: str) -> dict[str, Any]:

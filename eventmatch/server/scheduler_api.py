@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import EventmatchError
+from ..errors import EventmatchError, ResourceNotFoundError
 from ..scheduler import Scheduler
+from .events_api import _listing
 from .state import State
 from .validate import validator
 
@@ -52,13 +53,9 @@ def _error(code: str, message: str) -> Response:
 
 
 def _page(items: list[Any], params: Mapping[str, Any], key: str) -> dict[str, Any]:
-    start = int(params.get("NextToken") or 0) if str(params.get("NextToken") or "0").isdigit() else 0
-    limit = int(params.get("MaxResults") or 100)
-    page = items[start:start + limit]
-    out: dict[str, Any] = {key: page}
-    if start + limit < len(items):
-        out["NextToken"] = str(start + limit)
-    return out
+    """One page by MaxResults and NextToken: the EventBridge API's paging, under Scheduler's names."""
+    return _listing(key, items, {k: v for k, v in (("Limit", params.get("MaxResults")),
+                                                   ("NextToken", params.get("NextToken"))) if v is not None})
 
 
 def _schedule_options(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,8 +116,6 @@ def _apply(scheduler: Scheduler, action: str, p: Mapping[str, Any]) -> Any:
 
 def _resource(scheduler: Scheduler, arn: str) -> None:
     """Tags are on schedule groups (AWS: "the schedule group" is the only taggable Scheduler resource)."""
-    from ..errors import ResourceNotFoundError
-
     if not any(g.arn == arn for g in scheduler.groups.values()):
         raise ResourceNotFoundError(f"Schedule group {arn.rsplit('/', 1)[-1]} does not exist.")
 
