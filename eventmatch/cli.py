@@ -594,7 +594,7 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         from .template import load_template
 
         for path in args.template:
-            load_template(path, _parameters(args.parameter)).install(bridge)
+            load_template(path, _parameters(args.parameter)).install(bridge, server.scheduler)
     if clock is None:
         bridge.start()  # retries and scheduled rules on the system clock
     server.start()

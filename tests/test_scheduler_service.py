@@ -96,6 +96,7 @@ def test_retries_then_the_dead_letter_queue_with_the_attempt_number() -> None:
     ((arn, payload, attributes),) = dead
     assert arn == QUEUE and payload == {"attempt": "3"}
     assert attributes["X-Amz-Scheduler-Attempt"] == "3" and "down" in attributes["X-Amz-Scheduler-Error-Message"]
+    assert attributes["X-Amz-Scheduler-Target-Arn"] == FUNCTION and attributes["X-Amz-Scheduler-Group"] == "default"
 
 
 def test_a_target_on_an_event_bus_puts_an_event() -> None:
@@ -131,6 +132,69 @@ def test_groups_updates_conflicts_and_client_tokens() -> None:
     assert received == []  # disabled
     scheduler.delete_schedule_group("team")
     assert scheduler.list_schedules() == []
+
+
+TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Jobs:
+    Type: AWS::Scheduler::ScheduleGroup
+    Properties:
+      Name: jobs
+  Queue:
+    Type: AWS::SQS::Queue
+  Nightly:
+    Type: AWS::Scheduler::Schedule
+    Properties:
+      Name: nightly
+      GroupName: !Ref Jobs
+      ScheduleExpression: cron(0 2 * * ? *)
+      ScheduleExpressionTimezone: Europe/Paris
+      FlexibleTimeWindow:
+        Mode: FLEXIBLE
+        MaximumWindowInMinutes: 10
+      Target:
+        Arn: !GetAtt Queue.Arn
+        RoleArn: arn:aws:iam::123456789012:role/scheduler
+        Input: '{"job": "nightly"}'
+        RetryPolicy:
+          MaximumRetryAttempts: 3
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Every5:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: rate(5 minutes)
+            Input: '{"job": "sweep"}'
+            RetryPolicy:
+              MaximumRetryAttempts: 0
+"""
+
+
+def test_a_templates_schedules_load_into_the_scheduler_with_their_settings() -> None:
+    from eventmatch.template import load_template
+
+    bridge = EventBridge(clock=VirtualClock(START))
+    received: list[tuple[str, Any]] = []
+    scheduler = Scheduler(bridge, resolver=lambda spec: lambda payload: received.append((spec["Arn"], payload)))
+    template = load_template("template.yaml", text=TEMPLATE)
+    assert template.schedule_groups == ("jobs",)
+    template.install(bridge, scheduler)
+    nightly = scheduler.get_schedule("nightly", "jobs")
+    assert nightly["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 10}
+    assert nightly["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert nightly["Target"]["Arn"] == "arn:aws:sqs:us-east-1:123456789012:Queue"
+    assert nightly["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    sweep = scheduler.get_schedule("WorkerEvery5")
+    assert sweep["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    bridge.advance(timedelta(hours=2))  # 02:00 in Paris is 01:00Z in winter, inside a 10-minute window
+    payloads = [p for _, p in received]
+    assert payloads.count({"job": "sweep"}) == 24 and payloads.count({"job": "nightly"}) == 1
+    assert bridge.bus().list_rules() == []  # in the Scheduler, not as rules on the bus
 
 
 # -- over the wire ---------------------------------------------------------------------------------

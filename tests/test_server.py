@@ -508,9 +508,10 @@ def test_serve_with_a_template(tmp_path: Path) -> None:
 
     from tests.test_cli import COMMAND
 
-    template = Path(__file__).parent / "data" / "templates" / "serverless-patterns" / "eventbridge-lambda.yaml"
-    process = subprocess.Popen([*COMMAND, "serve", "--port", "0", "--virtual-clock", "--template", str(template)],
-                               stderr=subprocess.PIPE, text=True)
+    folder = Path(__file__).parent / "data" / "templates" / "serverless-patterns"
+    template, schedules = folder / "eventbridge-lambda.yaml", folder / "eventbridge-schedule-to-lambda.yaml"
+    process = subprocess.Popen([*COMMAND, "serve", "--port", "0", "--virtual-clock", "--template", str(template),
+                                "--template", str(schedules)], stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None
         line = process.stderr.readline()
@@ -522,6 +523,9 @@ def test_serve_with_a_template(tmp_path: Path) -> None:
         with urllib.request.urlopen(url + "/_eventmatch/deliveries", timeout=10) as answer:
             delivered = json.loads(answer.read())["Deliveries"]
         assert [d["targetId"] for d in delivered] == ["ConsumerFunctionTriggerLambdaTarget"]
+        # the AWS::Scheduler::Schedule went to the server's Scheduler, not to a bus
+        scheduler = _client("scheduler", url)
+        assert scheduler.get_schedule(Name="MySchedule")["ScheduleExpression"] == "rate(5 minute)"
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0

@@ -405,6 +405,7 @@ class Scheduler:
         if dlq and self.dead_letter is not None:
             self.dead_letter(str(dlq), payload, {
                 "X-Amz-Scheduler-Attempt": str(due.attempt), "X-Amz-Scheduler-Schedule-Arn": schedule.arn,
+                "X-Amz-Scheduler-Target-Arn": str(schedule.target.get("Arn")),
                 "X-Amz-Scheduler-Group": schedule.group, "X-Amz-Scheduler-Error-Code": type(exc).__name__,
                 "X-Amz-Scheduler-Error-Message": str(exc)})
 

@@ -11,7 +11,10 @@ Recognised resources:
   (ScheduleExpression, ScheduleExpressionTimezone, Input, State, Name). The
   function (or state machine) is the target.
 * ``AWS::Scheduler::Schedule``: ScheduleExpression,
-  ScheduleExpressionTimezone, State, Target (Arn, Input).
+  ScheduleExpressionTimezone, State, Target (Arn, Input, and the rest kept for
+  :meth:`Template.install` into a Scheduler), GroupName, FlexibleTimeWindow,
+  StartDate, EndDate, ActionAfterCompletion, KmsKeyArn.
+* ``AWS::Scheduler::ScheduleGroup``: a schedule group.
 * ``AWS::Events::EventBus``: a custom bus.
 
 :func:`load_template` validates everything it reads with the same checks the
@@ -104,6 +107,9 @@ class TemplateRule:
     schedule: str | None = None
     timezone: str = "UTC"
     description: str = ""
+    #: an EventBridge Scheduler schedule's own settings, resolved (GroupName, FlexibleTimeWindow, StartDate,
+    #: EndDate, ActionAfterCompletion, KmsKeyArn, and the whole Target: RoleArn, RetryPolicy, DeadLetterConfig...)
+    scheduler: Mapping[str, Any] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -135,6 +141,8 @@ class Template:
     source: str
     rules: tuple[TemplateRule, ...]
     buses: tuple[str, ...]
+    #: the template's ``AWS::Scheduler::ScheduleGroup`` names
+    schedule_groups: tuple[str, ...] = ()
     _bridge: Any = field(default=None, repr=False)
     _received: list[Firing] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -167,15 +175,25 @@ class Template:
             _install(bridge, rule, deliver)
         return bridge
 
-    def install(self, bridge: Any) -> None:
+    def install(self, bridge: Any, scheduler: Any = None) -> None:
         """Create this template's buses, rules and targets in a running ``bridge`` (``eventmatch serve
-        --template``): targets are reached by their ARNs, through the bridge's target resolver."""
+        --template``): targets are reached by their ARNs, through the bridge's target resolver. With a
+        ``scheduler`` (:class:`eventmatch.scheduler.Scheduler`), the template's schedule groups and its
+        EventBridge Scheduler schedules (``AWS::Scheduler::Schedule``, SAM's ``ScheduleV2``) are created
+        there, with all their settings; without one they run as rules on the default bus."""
         existing = {b["Name"] for b in bridge.list_event_buses()}
         for bus in self.buses:
             if bus not in existing:
                 bridge.create_event_bus(bus)
+        if scheduler is not None:
+            for group in self.schedule_groups:
+                if group not in scheduler.groups:
+                    scheduler.create_schedule_group(group)
         for rule in self.rules:
-            _install(bridge, rule, None, by_arn=True)
+            if scheduler is not None and rule.scheduler is not None:
+                _install_schedule(scheduler, rule, bridge.account)
+            else:
+                _install(bridge, rule, None, by_arn=True)
 
     def _ready(self) -> Any:
         """The template's own bridge (made once), whose deliveries are collected for :meth:`fire`."""
@@ -259,6 +277,21 @@ def _install(bridge: Any, rule: TemplateRule, deliver: Any, *, by_arn: bool = Fa
         bus.put_targets(rule.name, specs)
 
 
+def _install_schedule(scheduler: Any, rule: TemplateRule, account: str) -> None:
+    """One Scheduler schedule of a template, created in ``scheduler`` (a RoleArn the template leaves to
+    SAM's generated role is given a role of that name)."""
+    settings = dict(rule.scheduler or {})
+    target = dict(settings.pop("Target", {}))
+    target.setdefault("Arn", rule.targets[0].arn if rule.targets else "")
+    target.setdefault("RoleArn", f"arn:aws:iam::{account}:role/{rule.name}-role")
+    if rule.targets and rule.targets[0].input is not None:
+        target.setdefault("Input", rule.targets[0].input)
+    options = {k: v for k, v in settings.items() if k in ("StartDate", "EndDate", "ActionAfterCompletion", "KmsKeyArn")}
+    scheduler.create_schedule(rule.name, rule.schedule, target, flexible_time_window=settings.get("FlexibleTimeWindow"),
+                              group=settings.get("GroupName"), ScheduleExpressionTimezone=rule.timezone,
+                              State=rule.state, Description=rule.description or None, **options)
+
+
 def _scheduler_input(target: TemplateTarget) -> str:
     """A Scheduler target's Input as the bus takes it (JSON text). Scheduler sends no event envelope, and
     its Input need be JSON only for Lambda, Step Functions and EventBridge targets ("For all other target
@@ -287,6 +320,7 @@ class _Reader:
         self.problems: list[tuple[str, str]] = []
         self.rules: list[TemplateRule] = []
         self.buses: list[str] = ["default"]
+        self.schedule_groups: list[str] = []
 
     def resolve(self, value: Any, where: str, *, lenient: bool = False) -> Any:
         try:
@@ -326,6 +360,8 @@ class _Reader:
                     self.sam_events(logical_id, where, kind, props)
                 elif kind == "AWS::Scheduler::Schedule":
                     self.scheduler(logical_id, where, props)
+                elif kind == "AWS::Scheduler::ScheduleGroup":
+                    self.schedule_groups.append(self.text(props.get("Name", logical_id), f"{where}.Properties.Name"))
             except _Problem as p:
                 self.problems.append((p.where, p.message))
 
@@ -416,6 +452,13 @@ class _Reader:
                     )
                 else:
                     key = "Schedule" if etype == "Schedule" else "ScheduleExpression"
+                    if etype == "ScheduleV2":  # SAM's target: the function, with the event's Scheduler settings
+                        settings: dict[str, Any] = {k: ep[k] for k in ("RoleArn", "RetryPolicy", "DeadLetterConfig")
+                                                    if k in ep}
+                        dlq = settings.get("DeadLetterConfig")
+                        if isinstance(dlq, Mapping):  # SAM's form (Arn, QueueLogicalId, Type): the Arn is AWS's
+                            settings["DeadLetterConfig"] = {k: v for k, v in dlq.items() if k == "Arn"}
+                        common["scheduler"] = self.scheduler_settings(ep, at, {"Arn": function_name, **settings})
                     self.add(
                         **common,
                         bus="default",
@@ -451,7 +494,17 @@ class _Reader:
             timezone=self.text(props.get("ScheduleExpressionTimezone", "UTC"), f"{at}.ScheduleExpressionTimezone"),
             description=self.text(props.get("Description", ""), f"{at}.Description"),
             require="schedule",
+            scheduler=self.scheduler_settings(props, at, dict(raw)),
         )
+
+    def scheduler_settings(self, props: Mapping[str, Any], at: str, target: dict[str, Any]) -> dict[str, Any]:
+        """A Scheduler schedule's own settings, resolved (ARNs of the template's resources as they would be)."""
+        out: dict[str, Any] = {}
+        for key in ("GroupName", "FlexibleTimeWindow", "StartDate", "EndDate", "ActionAfterCompletion", "KmsKeyArn"):
+            if props.get(key) is not None:
+                out[key] = self.resolve(props[key], f"{at}.{key}", lenient=True)
+        out["Target"] = {k: self.resolve(v, f"{at}.Target.{k}", lenient=True) for k, v in target.items()}
+        return out
 
     # -- pieces --------------------------------------------------------------------------
     def text(self, value: Any, where: str) -> str:
@@ -510,6 +563,7 @@ class _Reader:
         description: str = "",
         require: str = "",
         failed: bool = False,
+        scheduler: Mapping[str, Any] | None = None,
     ) -> None:
         """Check the pattern and the schedule (every problem noted) and keep the rule if all is well."""
         compiled = None
@@ -542,7 +596,7 @@ class _Reader:
         if problems or failed:
             return
         self.rules.append(
-            TemplateRule(name, kind, where, bus, state, targets, compiled, expression, timezone, description)
+            TemplateRule(name, kind, where, bus, state, targets, compiled, expression, timezone, description, scheduler)
         )
 
 
@@ -575,7 +629,8 @@ def load_template(
     reader = _Reader(name, data, resolver)
     reader.problems.extend(resolver.problems)
     reader.read()
-    template = Template(name, tuple(reader.rules), tuple(dict.fromkeys(reader.buses)))
+    template = Template(name, tuple(reader.rules), tuple(dict.fromkeys(reader.buses)),
+                        tuple(dict.fromkeys(reader.schedule_groups)))
     seen: dict[tuple[str, str], str] = {}
     for rule in template.rules:
         key = (rule.bus, rule.name)
