@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs redis-server bench bench-redis bench-server perf clean
+.PHONY: demo test lint docs redis-server bench bench-redis bench-server bench-scheduler perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-redis: $(STAMP) redis-server
 bench-server: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m benchmarks.server_bench
+
+# 100,000 EventBridge Scheduler schedules: creation, one virtual day of invocations; rewrites a section of docs/scheduler.md
+bench-scheduler: $(STAMP)
+	$(PY) -m benchmarks.scheduler_bench
 
 # one interleaved run against the Java and Go anchors (when ../shared/anchors exists); rewrites docs/performance.md
 ANCHORS ?= ../shared/anchors

@@ -380,3 +380,19 @@ def test_flexible_window_invocations_fall_inside_their_window_roughly_uniformly(
     assert all(0 <= o <= 10 for o in offsets)
     bins = [sum(1 for o in offsets if b * 2 <= o < (b + 1) * 2) for b in range(5)]
     assert all(60 <= n <= 140 for n in bins), bins  # 100 expected in each fifth of the window
+
+
+def test_the_skipped_and_the_repeated_hour_as_scheduler_runs_them() -> None:
+    """New York, 2026: 02:30 does not exist on 8 March (no invocation that day); 01:30 happens twice on
+    1 November (one invocation, at the first)."""
+    bridge = EventBridge(clock=VirtualClock(datetime(2026, 3, 7, tzinfo=UTC)))
+    times: list[Any] = []
+    scheduler = Scheduler(bridge, functions={FUNCTION: times.append})
+    target = {"Arn": FUNCTION, "RoleArn": ROLE, "Input": '"<aws.scheduler.scheduled-time>"'}
+    scheduler.create_schedule("gap", "cron(30 2 * * ? *)", target, ScheduleExpressionTimezone="America/New_York",
+                              EndDate=datetime(2026, 3, 10, tzinfo=UTC))
+    scheduler.create_schedule("twice", "cron(30 1 * * ? *)", target, ScheduleExpressionTimezone="America/New_York",
+                              StartDate=datetime(2026, 10, 31, tzinfo=UTC), EndDate=datetime(2026, 11, 2, 12, tzinfo=UTC))
+    bridge.advance(timedelta(days=245))
+    assert times == ["2026-03-07T07:30:00Z", "2026-03-09T06:30:00Z",  # 8 March skipped
+                     "2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"]  # once on 1 November

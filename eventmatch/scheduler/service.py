@@ -41,6 +41,7 @@ import random
 import re
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
 NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
 DEFAULT_GROUP = "default"
 BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
+#: how many invocations a Scheduler remembers for inspection
+RECENT = 10_000
 CONTEXT = ("<aws.scheduler.schedule-arn>", "<aws.scheduler.scheduled-time>", "<aws.scheduler.execution-id>",
            "<aws.scheduler.attempt-number>")
 
@@ -157,8 +160,8 @@ class Scheduler:
             DEFAULT_GROUP, self._arn("schedule-group", DEFAULT_GROUP), now, now)}
         self.schedules: dict[tuple[str, str], Schedule] = {}
         self.tags: dict[str, dict[str, str]] = {}
-        #: invocations made: (schedule ARN, scheduled time, attempt, outcome) for inspection, newest last
-        self.invocations: list[dict[str, Any]] = []
+        #: the latest invocations made (schedule ARN, scheduled time, attempt, outcome) for inspection, newest last
+        self.invocations: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self._tokens: dict[str, tuple[str, str, str]] = {}  # ClientToken -> (action, key, ARN)
         self._heap: list[_Due] = []
         self._generation: dict[tuple[str, str], int] = {}

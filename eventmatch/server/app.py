@@ -220,7 +220,7 @@ def create_app(
         return JSONResponse({"now": bridge.clock.now().isoformat(), "virtual": isinstance(virtual, VirtualClock)})
 
     async def scheduler_invocations(request: Request) -> Response:
-        return Response(json.dumps({"Invocations": scheduler.invocations[-10_000:]}, default=_json_default),
+        return Response(json.dumps({"Invocations": list(scheduler.invocations)}, default=_json_default),
                         media_type="application/json")
 
     routes = [
