@@ -396,3 +396,23 @@ def test_the_skipped_and_the_repeated_hour_as_scheduler_runs_them() -> None:
     bridge.advance(timedelta(days=245))
     assert times == ["2026-03-07T07:30:00Z", "2026-03-09T06:30:00Z",  # 8 March skipped
                      "2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"]  # once on 1 November
+
+
+def test_a_universal_target_calls_its_api_action_on_the_forwarded_endpoint() -> None:
+    from tests.test_server import _FakeAws
+
+    fake = _FakeAws()
+    try:
+        with Server(EventBridge(clock=VirtualClock(START)), forward={"sqs": fake.url}) as server:
+            client = _client("scheduler", server.endpoint_url)
+            client.create_schedule(
+                Name="universal", ScheduleExpression="at(2026-01-01T00:05:00)", FlexibleTimeWindow={"Mode": "OFF"},
+                Target={"Arn": "arn:aws:scheduler:::aws-sdk:sqs:sendMessage", "RoleArn": ROLE,
+                        "Input": json.dumps({"QueueUrl": f"{fake.url}/123456789012/jobs",
+                                             "MessageBody": "<aws.scheduler.scheduled-time>"})})
+            server.bridge.advance(600)
+            assert [d["arn"] for d in server.deliveries()] == ["arn:aws:scheduler:::aws-sdk:sqs:sendMessage"]
+        (sent,) = [json.loads(r["body"]) for r in fake.requests if r["target"].endswith("SendMessage")]
+        assert sent == {"QueueUrl": f"{fake.url}/123456789012/jobs", "MessageBody": "2026-01-01T00:05:00Z"}
+    finally:
+        fake.server.shutdown()

@@ -19,6 +19,10 @@ logs        ``CreateLogStream`` named after the event's id (once), then ``PutLog
             "message": ...}`` (what AWS requires of input transformers for log groups) gives both
 =========== =====================================================================================
 
+EventBridge Scheduler's universal targets (``arn:aws:scheduler:::aws-sdk:<service>:<apiAction>``) call
+that action of a service given with ``--forward`` (any service botocore knows), the Input as its
+parameters.
+
 A service with no endpoint configured is not called: its deliveries are recorded, not lost and not an
 error. A throttled or unavailable service (or no answer) is retried by the target's RetryPolicy; any
 other error goes to the dead-letter queue.
@@ -42,15 +46,30 @@ RETRIED = ("Throttling", "ThrottlingException", "TooManyRequestsException", "Ser
            "ServiceUnavailableException", "InternalFailure", "InternalError", "ProvisionedThroughputExceededException")
 
 
+#: EventBridge Scheduler's universal targets: ``arn:aws:scheduler:::aws-sdk:<service>:<apiAction>``
+UNIVERSAL = "arn:aws:scheduler:::aws-sdk:"
+
+
 def parse_forward(items: list[str]) -> dict[str, str]:
-    """``SERVICE=URL`` items (the CLI's ``--forward``) as a mapping; ValueError naming a bad one."""
+    """``SERVICE=URL`` items (the CLI's ``--forward``) as a mapping; ValueError naming a bad one. SERVICE is
+    one of SERVICES (targets of rules and templated Scheduler targets), or any other service botocore knows
+    (for Scheduler's universal targets, which call any API action)."""
     out = {}
     for item in items:
         service, sep, url = item.partition("=")
-        if not sep or service not in SERVICES or not url.startswith(("http://", "https://")):
-            raise ValueError(f"--forward {item!r}: expected SERVICE=URL, SERVICE one of {', '.join(SERVICES)}")
+        if not sep or not url.startswith(("http://", "https://")) or service not in SERVICES + _known_services():
+            raise ValueError(f"--forward {item!r}: expected SERVICE=URL, SERVICE one of {', '.join(SERVICES)} "
+                             "(or another AWS service botocore knows, for Scheduler's universal targets)")
         out[service] = url
     return out
+
+
+def _known_services() -> tuple[str, ...]:
+    try:
+        import botocore.session
+    except ImportError:  # pragma: no cover - the server extra installs botocore
+        return ()
+    return tuple(botocore.session.get_session().get_available_services())
 
 
 class Forwarder:
@@ -63,11 +82,36 @@ class Forwarder:
         self._lock = threading.Lock()
 
     def service(self, arn: str) -> str | None:
-        """The configured service an ARN names, or None."""
+        """The configured service an ARN names (a target's, or a universal target's), or None."""
+        if arn.startswith(UNIVERSAL):
+            service = arn[len(UNIVERSAL):].split(":", 1)[0]
+            return service if service in self.endpoints else None
         parts = arn.split(":")
         if len(parts) < 6 or parts[0] != "arn":
             return None
-        return parts[2] if parts[2] in self.endpoints else None
+        return parts[2] if parts[2] in self.endpoints and parts[2] in SERVICES else None
+
+    def universal(self, arn: str) -> Callable[[Any], None]:
+        """A Scheduler universal target: its API action called with the Input as the request's parameters."""
+        from botocore import xform_name
+
+        service, _, action = arn[len(UNIVERSAL):].partition(":")
+        method = xform_name(action[:1].upper() + action[1:])
+
+        def call(payload: Any) -> None:
+            params = json.loads(payload) if isinstance(payload, str) else payload
+            if not isinstance(params, dict):
+                raise PermanentDeliveryError(f"{service}:{action}: the Input must be a JSON object of the "
+                                             "action's parameters", "NO_RESOURCE")
+            client = self._client(service, "us-east-1")
+            try:
+                getattr(client, method)(**params)
+            except AttributeError:
+                raise PermanentDeliveryError(f"{service} has no action {action}", "NO_RESOURCE") from None
+            except Exception as exc:
+                _raise_for(service, exc)
+
+        return call
 
     def _client(self, service: str, region: str) -> Any:
         with self._lock:
@@ -87,6 +131,8 @@ class Forwarder:
 
     def target(self, spec: Mapping[str, Any]) -> Callable[[Any], None]:
         arn = str(spec.get("Arn"))
+        if arn.startswith(UNIVERSAL):
+            return self.universal(arn)
         service = self.service(arn)
         assert service is not None
         region, account, resource = arn.split(":")[3], arn.split(":")[4], arn.split(":", 5)[5]
