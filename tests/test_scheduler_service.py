@@ -269,6 +269,19 @@ def test_errors_follow_schedulers_convention(server: Server, client: Any) -> Non
     assert json.loads(info.value.read()) == {"Message": "Schedule missing does not exist."}
 
 
+def test_malformed_scheduler_requests_get_schedulers_error_shape(server: Server) -> None:
+    for method, path, body in (("POST", "/schedules/x", b"{not json"), ("POST", "/schedules/x", b"[1]"),
+                               ("GET", "/schedules?MaxResults=lots", b""), ("PUT", "/schedule-groups/x", b"{}")):
+        request = urllib.request.Request(server.endpoint_url + path, data=body or None, method=method)
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=10)
+        if method == "PUT":  # no such action on a group
+            assert info.value.code == 404 and info.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+        else:
+            assert info.value.code == 400 and info.value.headers["x-amzn-ErrorType"] == "ValidationException"
+        assert set(json.loads(info.value.read())) == {"Message"}
+
+
 def test_client_token_makes_a_retried_create_idempotent(client: Any) -> None:
     options = {"Name": "once", "ScheduleExpression": "rate(1 day)", "Target": {"Arn": QUEUE, "RoleArn": ROLE},
                "FlexibleTimeWindow": {"Mode": "OFF"}, "ClientToken": "retry-1"}
@@ -380,6 +393,10 @@ def test_flexible_window_invocations_fall_inside_their_window_roughly_uniformly(
     assert all(0 <= o <= 10 for o in offsets)
     bins = [sum(1 for o in offsets if b * 2 <= o < (b + 1) * 2) for b in range(5)]
     assert all(60 <= n <= 140 for n in bins), bins  # 100 expected in each fifth of the window
+    bridge.advance(timedelta(hours=3, minutes=11))  # each invocation made inside its own window
+    made = list(scheduler.invocations)
+    assert len(made) == 1500
+    assert all(timedelta(0) <= i["InvokedTime"] - i["ScheduledTime"] <= timedelta(minutes=10) for i in made)
 
 
 def test_the_skipped_and_the_repeated_hour_as_scheduler_runs_them() -> None:

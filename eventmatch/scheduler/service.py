@@ -388,14 +388,15 @@ class Scheduler:
             self._failed(schedule, due, execution, payload, exc)
             return
         self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
-                                 "ExecutionId": execution, "Outcome": "SUCCEEDED", "Payload": payload})
+                                 "InvokedTime": due.when, "ExecutionId": execution, "Outcome": "SUCCEEDED",
+                                 "Payload": payload})
 
     def _failed(self, schedule: Schedule, due: _Due, execution: str, payload: Any, exc: Exception) -> None:
         policy = schedule.target["RetryPolicy"]
         now = self.clock.now()
         delay = self._random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (due.attempt - 1)))
         self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
-                                 "ExecutionId": execution, "Outcome": "FAILED",
+                                 "InvokedTime": due.when, "ExecutionId": execution, "Outcome": "FAILED",
                                  "Error": f"{type(exc).__name__}: {exc}"})
         age = (now - due.nominal).total_seconds() + delay
         if due.attempt - 1 < policy["MaximumRetryAttempts"] and age < policy["MaximumEventAgeInSeconds"]:

@@ -11,8 +11,8 @@ sqs         ``SendMessage`` (the queue's URL from ``GetQueueUrl``; FIFO queues g
 sns         ``Publish`` to the topic
 lambda      ``Invoke`` with ``InvocationType=Event`` (asynchronous, as EventBridge invokes)
 states      ``StartExecution`` of the state machine, the payload as input
-kinesis     ``PutRecord``; the partition key from ``KinesisParameters.PartitionKeyPath``, else the
-            event's id
+kinesis     ``PutRecord``; the partition key from ``KinesisParameters.PartitionKeyPath`` (a rule's) or
+            ``KinesisParameters.PartitionKey`` (a schedule's), else the event's id
 firehose    ``PutRecord`` to the delivery stream
 logs        ``CreateLogStream`` named after the event's id (once), then ``PutLogEvents`` with the
             event as the message at the event's time; a payload shaped ``{"timestamp": ...,
@@ -160,6 +160,8 @@ class Forwarder:
                     client.start_execution(stateMachineArn=arn, input=body)
                 elif service == "kinesis":
                     key = resolve(payload, key_path) if key_path is not None else MISSING
+                    if kinesis.get("PartitionKey"):  # Scheduler's KinesisParameters: a fixed key
+                        key = kinesis["PartitionKey"]
                     partition = event_id if key is MISSING or key is None else str(key)
                     client.put_record(StreamName=resource.split("/", 1)[-1], Data=body.encode(), PartitionKey=partition)
                 elif service == "logs":

@@ -5,7 +5,8 @@ DELETE), ``/schedules`` (GET list; the group as the query key ``ScheduleGroup``)
 and ``/schedule-groups``, ``/tags/{ResourceArn}`` (GET, POST, DELETE with ``TagKeys``). Errors follow
 Scheduler's convention: the code in the ``x-amzn-ErrorType`` header, ``{"Message": ...}`` in the body, the
 status by code (ValidationException 400, ResourceNotFoundException 404, ConflictException 409,
-ServiceQuotaExceededException 402, ThrottlingException 429, InternalServerException 500).
+ServiceQuotaExceededException 402, ThrottlingException 429, InternalServerException 500); a method a path
+has no action for is UnknownOperationException, 404.
 
 Every change is logged in the server's state (``scheduler:<Action>``) and played again on start.
 """
@@ -34,6 +35,8 @@ log = logging.getLogger("eventmatch.server")
 STATUS = {"ValidationException": 400, "ResourceNotFoundException": 404, "ConflictException": 409,
           "ServiceQuotaExceededException": 402, "ThrottlingException": 429, "InternalServerException": 500}
 PREFIX = "scheduler:"
+#: every route takes every method: one it has no action for gets Scheduler's error shape, not the HTTP stack's
+ALL = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 
 def _json_default(value: Any) -> Any:
@@ -145,7 +148,10 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
 
     def endpoint(actions: Mapping[str, str], name_key: str | None) -> Callable[[Request], Any]:
         async def handle(request: Request) -> Response:
-            action = actions[request.method]
+            action = actions.get(request.method)
+            if action is None:
+                return _answer({"Message": f"No operation {request.method} {request.url.path}."}, 404,
+                               "UnknownOperationException")
             params: dict[str, Any] = {}
             body = await request.body()
             if body.strip():
@@ -176,17 +182,17 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
         return handle
 
     return [
-        Route("/schedules", endpoint({"GET": "ListSchedules"}, None), methods=["GET"]),
+        Route("/schedules", endpoint({"GET": "ListSchedules"}, None), methods=ALL),
         Route("/schedules/{Name}", endpoint({"POST": "CreateSchedule", "PUT": "UpdateSchedule", "GET": "GetSchedule",
                                              "DELETE": "DeleteSchedule"}, "Name"),
-              methods=["POST", "PUT", "GET", "DELETE"]),
-        Route("/schedule-groups", endpoint({"GET": "ListScheduleGroups"}, None), methods=["GET"]),
+              methods=ALL),
+        Route("/schedule-groups", endpoint({"GET": "ListScheduleGroups"}, None), methods=ALL),
         Route("/schedule-groups/{Name}", endpoint({"POST": "CreateScheduleGroup", "GET": "GetScheduleGroup",
                                                    "DELETE": "DeleteScheduleGroup"}, "Name"),
-              methods=["POST", "GET", "DELETE"]),
+              methods=ALL),
         Route("/tags/{ResourceArn:path}", endpoint({"GET": "ListTagsForResource", "POST": "TagResource",
                                                     "DELETE": "UntagResource"}, "ResourceArn"),
-              methods=["GET", "POST", "DELETE"]),
+              methods=ALL),
     ]
 
 
