@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs redis-server bench bench-redis bench-server bench-scheduler perf clean
+.PHONY: demo test lint docs redis-server chromium screenshots bench bench-redis bench-server bench-scheduler perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,8 +33,21 @@ redis-server:
 	  $$SUDO apt-get install -y -qq redis-server >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server; }; }
 
-test: lint docs redis-server
+# the console's tests drive a real browser: Debian's Chromium, installed here when missing
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian's package)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
+
+test: lint docs redis-server chromium
 	$(PY) -m pytest
+
+# the console's pages as they are: screenshots into docs/images/console/, taken by its browser tests
+screenshots: $(STAMP) chromium
+	EVENTMATCH_SCREENSHOTS=docs/images/console $(PY) -m pytest tests/test_console.py -q
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-only

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..bus import EventBridge, VirtualClock
+from ..console import routes as console_routes
 from ..pattern import explain
 from ..scheduler import Scheduler
 from . import scheduler_api
@@ -227,6 +228,7 @@ def create_app(
         Route("/", api, methods=["POST"]),
         *scheduler_api.routes(scheduler, context.lock, state),
         Route("/_eventmatch/scheduler/invocations", scheduler_invocations, methods=["GET"]),
+        *console_routes(context, inbox),
         Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
         Route("/_eventmatch/metrics", metrics, methods=["GET"]),
         Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),
@@ -299,7 +301,8 @@ class Server:
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False,
-                                proxy_headers=False)  # a local endpoint: no proxy in front to trust
+                                proxy_headers=False,  # a local endpoint: no proxy in front to trust
+                                timeout_graceful_shutdown=2)  # a console's live tail never ends by itself
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

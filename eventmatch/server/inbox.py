@@ -35,6 +35,8 @@ class Inbox:
         self._lock = threading.Lock()
         #: the most recent events routed, with the rules each triggered: (bus, event, rule names)
         self.recent: deque[tuple[str, dict[str, Any], list[str]]] = deque(maxlen=RECENT)
+        #: how many events were routed since the start (the console's live tail follows it)
+        self.routed_count = 0
         self._thread = threading.Thread(target=self._run, name="eventmatch-inbox", daemon=True)
         self._thread.start()
 
@@ -67,6 +69,7 @@ class Inbox:
         """Route one event; False if a defect stopped it (it stays in the inbox, routed again on the next start)."""
         try:
             self.recent.append((bus_name, event, self.bridge.bus(bus_name).publish(event)))
+            self.routed_count += 1
         except ResourceNotFoundError:
             pass  # AWS accepts events for a bus that does not exist, and drops them
         except Exception:  # a defect

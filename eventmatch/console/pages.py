@@ -1,0 +1,230 @@
+"""The web console of ``eventmatch serve``: server-rendered pages, a little JavaScript, every asset in the package.
+
+Pages (``GET``):
+
+* ``/``: the buses, their rules and where to go next;
+* ``/sandbox``: sample events (AWS's common ones and the server's recent events), a pattern editor that
+  shows AWS's validation error at its line and column as you type, the answer with ``explain`` field by
+  field, and "create rule from this pattern";
+* ``/rules``: the rules of every bus, searchable, paginated; create, enable, disable, delete;
+* ``/rules/{bus}/{name}``: a rule's pattern or schedule, targets, metrics and recent matches;
+* ``/tail``: events as they arrive (server-sent events), each with the rules it matched.
+
+The pages call the console's JSON endpoints under ``/_eventmatch/console/`` (``test``, ``rules``,
+``tail``); changes go through the same handlers as the API, so their validation and messages are the API's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import EventmatchError, InvalidEventPatternError
+from ..event import load_event
+from ..pattern import compile_pattern, explain
+from .samples import SAMPLES
+
+STATIC = Path(__file__).parent / "static"
+PAGE_SIZE = 100
+TAIL_BATCH, TAIL_EVERY = 50, 0.2
+CURRENT = ' aria-current="page"'
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _layout(title: str, body: str, current: str) -> HTMLResponse:
+    links = [("/", "Overview"), ("/sandbox", "Sandbox"), ("/rules", "Rules"), ("/tail", "Live tail")]
+    nav = "".join(f'<a href="{href}"{CURRENT if href == current else ""}>{name}</a>' for href, name in links)
+    return HTMLResponse(f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)} · eventmatch</title><link rel="stylesheet" href="/_eventmatch/console/static/console.css">
+</head><body><a class="skip" href="#main">Skip to content</a>
+<header><strong>eventmatch</strong><nav aria-label="Console">{nav}</nav></header>
+<main id="main"><h1>{_e(title)}</h1>{body}</main>
+<script src="/_eventmatch/console/static/console.js" defer></script></body></html>""")
+
+
+def _rule_row(bus: str, rule: dict[str, Any]) -> str:
+    name, enabled = rule["Name"], rule["State"] == "ENABLED"
+    toggle = "DisableRule" if enabled else "EnableRule"
+    data = f'data-bus="{_e(bus)}" data-rule="{_e(name)}"'
+    shown = rule.get("EventPattern") or rule.get("ScheduleExpression", "")
+    return (f'<tr><td><a href="/rules/{quote(bus)}/{quote(name)}">{_e(name)}</a></td><td>{_e(bus)}</td>'
+            f'<td>{_e(rule["State"])}</td><td><code>{_e(shown)}'
+            f'</code></td><td><button type="button" data-action="{toggle}" {data}>{"Disable" if enabled else "Enable"}'
+            f'</button> <button type="button" data-action="DeleteRule" {data}>Delete</button></td></tr>')
+
+
+def routes(context: Any, inbox: Any) -> list[Route | Mount]:
+    """The console's pages and endpoints, on the API ``context`` (its bridge, handlers and lock) and the
+    server's ``inbox`` (its recent events)."""
+    from ..server.wire import handle
+
+    bridge = context.bridge
+
+    def call(action: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """An API action, as the wire runs it (validation, messages and the state's log included)."""
+        with context.lock:
+            return handle(context, f"AWSEvents.{action}", json.dumps(params).encode())
+
+    async def overview(request: Request) -> Response:
+        rows = "".join(
+            f"<tr><td>{_e(b['Name'])}</td><td>{len(bridge.bus(b['Name']).rules_by_name)}</td>"
+            f'<td><a href="/rules?bus={quote(b["Name"])}">rules</a></td></tr>'
+            for b in bridge.list_event_buses())
+        body = (f"<p>{len(inbox.recent)} recent events. Try a pattern in the <a href=\"/sandbox\">sandbox</a>, or "
+                f"watch the <a href=\"/tail\">live tail</a>.</p><table><caption>Event buses</caption><thead><tr>"
+                f"<th scope=\"col\">Bus</th><th scope=\"col\">Rules</th><th scope=\"col\"></th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>")
+        return _layout("Overview", body, "/")
+
+    async def sandbox(request: Request) -> Response:
+        recent = [(f"recent: {e.get('source')} / {e.get('detail-type')} ({e.get('id')})", e)
+                  for _, e, _ in list(inbox.recent)[-20:]]
+        options = "".join(f'<option value="{i}">{_e(name)}</option>' for i, (name, _) in enumerate(SAMPLES + recent))
+        # JSON in a script element is not HTML-decoded: only "</" must not appear in it
+        samples = json.dumps([event for _, event in SAMPLES + recent], default=str).replace("</", "<\\/")
+        buses = "".join(f'<option>{_e(b["Name"])}</option>' for b in bridge.list_event_buses())
+        body = f"""
+<form id="sandbox" class="sandbox" onsubmit="return false">
+  <label for="sample">Sample event</label>
+  <select id="sample">{options}</select>
+  <label for="event">Event</label>
+  <textarea id="event" rows="16" spellcheck="false"></textarea>
+  <label for="pattern">Event pattern</label>
+  <textarea id="pattern" rows="10" spellcheck="false">{{"source": ["aws.ec2"]}}</textarea>
+  <p id="pattern-error" role="alert" class="error"></p>
+  <button id="test" type="button">Test pattern</button>
+  <output id="result" for="event pattern" aria-live="polite"></output>
+  <ol id="explanation" aria-label="Explanation"></ol>
+  <fieldset><legend>Create a rule from this pattern</legend>
+    <label for="rule-name">Rule name</label><input id="rule-name" autocomplete="off">
+    <label for="rule-bus">Bus</label><select id="rule-bus">{buses}</select>
+    <button id="create-rule" type="button">Create rule</button>
+    <p id="create-result" role="status"></p>
+  </fieldset>
+</form>
+<script type="application/json" id="samples">{samples}</script>"""
+        return _layout("Sandbox", body, "/sandbox")
+
+    async def rules(request: Request) -> Response:
+        query = request.query_params
+        search, bus_filter = query.get("q", "").strip(), query.get("bus")
+        page = max(int(query.get("page", "1")) if query.get("page", "1").isdigit() else 1, 1)
+        found = [(b["Name"], r) for b in bridge.list_event_buses() if bus_filter in (None, "", b["Name"])
+                 for r in bridge.bus(b["Name"]).list_rules() if search.lower() in r["Name"].lower()]
+        shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        rows = "".join(_rule_row(bus, r) for bus, r in shown)
+        pages = (len(found) + PAGE_SIZE - 1) // PAGE_SIZE
+        links = [f'<a href="/rules?q={quote(search)}&amp;bus={quote(bus_filter or "")}&amp;page={n}"'
+                 f'{CURRENT if n == page else ""}>{n}</a>' for n in range(1, pages + 1)]
+        more = " ".join(links) if pages > 1 else ""
+        body = f"""
+<form method="get" action="/rules" role="search"><label for="q">Search rules</label>
+<input id="q" name="q" value="{_e(search)}"><input type="hidden" name="bus" value="{_e(bus_filter or "")}">
+<button>Search</button></form>
+<p>{len(found)} rules{f", page {page} of {pages}" if pages > 1 else ""}.</p>
+<table id="rules"><caption>Rules</caption><thead><tr><th scope="col">Name</th><th scope="col">Bus</th>
+<th scope="col">State</th><th scope="col">Pattern or schedule</th><th scope="col">Actions</th></tr></thead>
+<tbody>{rows}</tbody></table><nav aria-label="Pages">{more}</nav>
+<p id="rule-status" role="status"></p>"""
+        return _layout("Rules", body, "/rules")
+
+    async def rule_page(request: Request) -> Response:
+        bus_name, name = request.path_params["bus"], request.path_params["name"]
+        status, described = call("DescribeRule", {"Name": name, "EventBusName": bus_name})
+        if status != 200:
+            return _layout("No such rule", f"<p role=\"alert\">{_e(described.get('message'))}</p>", "/rules")
+        _, targets = call("ListTargetsByRule", {"Rule": name, "EventBusName": bus_name})
+        metrics = {k: v for k, v in bridge.metrics.snapshot().items() if f"/{name}" in k or name in k}
+        recent = [e for b, e, matched in list(inbox.recent) if b == bus_name and name in matched][-20:]
+        shown = described.get("EventPattern") or described.get("ScheduleExpression")
+        matches = "".join(f"<li>{_e(e.get('id'))}: {_e(e.get('source'))}</li>" for e in recent)
+        body = (f"<dl><dt>Bus</dt><dd>{_e(bus_name)}</dd><dt>State</dt><dd>{_e(described.get('State'))}</dd>"
+                f"<dt>Pattern or schedule</dt><dd><pre>{_e(shown)}</pre></dd></dl>"
+                f"<h2>Targets</h2><pre>{_e(json.dumps(targets.get('Targets', []), indent=2))}</pre>"
+                f"<h2>Metrics</h2><pre>{_e(json.dumps(metrics, indent=2, default=str))}</pre>"
+                f"<h2>Recent matches</h2><ul>{matches}</ul>")
+        return _layout(f"Rule {name}", body, "/rules")
+
+    async def tail(request: Request) -> Response:
+        body = """<p>Events as they arrive, with the rules each matched.
+<span id="tail-status" role="status"></span></p>
+<table id="tail"><caption>Live events</caption><thead><tr><th scope="col">Time</th><th scope="col">Bus</th>
+<th scope="col">Source</th><th scope="col">Detail type</th><th scope="col">Matched rules</th></tr></thead>
+<tbody></tbody></table>"""
+        return _layout("Live tail", body, "/tail")
+
+    async def test_api(request: Request) -> Response:
+        """``{"event": text, "pattern": text}`` -> the pattern's error (with line and column), or the answer and
+        its explanation: the same as TestEventPattern and ``explain``."""
+        given = await request.json()
+        try:
+            pattern = compile_pattern(str(given.get("pattern", "")))
+        except InvalidEventPatternError as exc:
+            return JSONResponse({"valid": False, "message": str(exc), "line": exc.line, "column": exc.column})
+        try:
+            event = dict(load_event(str(given.get("event", ""))))
+        except EventmatchError as exc:
+            return JSONResponse({"valid": True, "eventError": str(exc)})
+        explanation = explain(pattern, event).to_dict()
+        return JSONResponse({"valid": True, "matched": explanation["matched"], "explanation": explanation})
+
+    async def rules_api(request: Request) -> Response:
+        """``{"action": "PutRule" | "EnableRule" | "DisableRule" | "DeleteRule", "params": {...}}``: the API's."""
+        given = await request.json()
+        action = given.get("action")
+        if action not in ("PutRule", "EnableRule", "DisableRule", "DeleteRule"):
+            return JSONResponse({"message": f"not a rule action: {action}"}, status_code=400)
+        status, answer = call(action, dict(given.get("params") or {}))
+        return JSONResponse(answer, status_code=status)
+
+    async def tail_stream(request: Request) -> Response:
+        """Server-sent events: each new routed event (bus, time, source, detail-type, rules), at most TAIL_BATCH
+        every TAIL_EVERY seconds (250 a second); past that the stream says how many it skipped (sampling, shown
+        as such: a tail stays usable at 10,000 events a second)."""
+
+        async def events() -> Any:
+            last = inbox.routed_count
+            yield "retry: 1000\n\n"
+            while True:  # until the client goes (the response then cancels this)
+                total = inbox.routed_count
+                if total != last:
+                    fresh = list(inbox.recent)[-min(total - last, len(inbox.recent)):]
+                    shown = fresh[-TAIL_BATCH:]
+                    for bus_name, event, matched in shown:
+                        data = {"bus": bus_name, "time": event.get("time"), "source": event.get("source"),
+                                "detail-type": event.get("detail-type"), "id": event.get("id"), "rules": matched}
+                        yield f"data: {json.dumps(data, default=str)}\n\n"
+                    if total - last > len(shown):
+                        yield f"event: skipped\ndata: {total - last - len(shown)}\n\n"
+                    last = total
+                await asyncio.sleep(TAIL_EVERY)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return [
+        Route("/", overview, methods=["GET"]),
+        Route("/sandbox", sandbox, methods=["GET"]),
+        Route("/rules", rules, methods=["GET"]),
+        Route("/rules/{bus}/{name}", rule_page, methods=["GET"]),
+        Route("/tail", tail, methods=["GET"]),
+        Route("/_eventmatch/console/test", test_api, methods=["POST"]),
+        Route("/_eventmatch/console/rules", rules_api, methods=["POST"]),
+        Route("/_eventmatch/console/tail", tail_stream, methods=["GET"]),
+        Mount("/_eventmatch/console/static", StaticFiles(directory=STATIC), name="console-static"),
+    ]
+
+
+__all__ = ["routes"]
