@@ -134,3 +134,60 @@ def test_the_live_tail_shows_events_sent_with_boto3_and_their_rules(page: Any, s
     assert "ec2-terminated" in texts[0] or "ec2-terminated" in texts[1]
     assert sum("none" in t for t in texts) == 1
     _shot(page, "tail")
+
+
+def test_a_failing_targets_attempts_and_its_dead_letter(browser: Any) -> None:
+    from datetime import UTC, datetime
+
+    from eventmatch import VirtualClock
+
+    failing_arn = "arn:aws:lambda:us-east-1:123456789012:function:broken"
+
+    def broken(payload: Any) -> None:
+        raise RuntimeError("the function is down")
+
+    with Server(EventBridge(clock=VirtualClock(datetime(2026, 1, 1, tzinfo=UTC))),
+                functions={failing_arn: broken}) as running:
+        events = client("events", running.endpoint_url)
+        events.put_rule(Name="to-broken", EventPattern='{"source": ["app"]}')
+        events.put_targets(Rule="to-broken", Targets=[{
+            "Id": "broken", "Arn": failing_arn, "RetryPolicy": {"MaximumRetryAttempts": 2},
+            "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:123456789012:dlq"}}])
+        events.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": '{"n": 1}'}])
+        running.inbox.wait_idle()
+        running.bridge.advance(600)  # the retries, then the dead letter
+        page = browser.new_page(base_url=running.endpoint_url)
+        page.goto("/deliveries")
+        attempts = page.locator("#attempts tbody tr[data-outcome=FAILED]")
+        playwright.expect(attempts).to_have_count(3)
+        playwright.expect(attempts.first).to_contain_text("RuntimeError: the function is down")
+        letters = page.locator("#dead-letters tbody tr")
+        playwright.expect(letters).to_have_count(1)
+        playwright.expect(letters.first).to_contain_text("arn:aws:sqs:us-east-1:123456789012:dlq")
+        playwright.expect(letters.first).to_contain_text("EXHAUSTED_RETRY_CONDITION")
+        _shot(page, "deliveries")
+        page.close()
+
+
+def test_advancing_the_virtual_clock_in_the_page_fires_a_schedule(browser: Any) -> None:
+    from datetime import UTC, datetime
+
+    from eventmatch import VirtualClock
+
+    with Server(EventBridge(clock=VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))) as running:
+        scheduler = client("scheduler", running.endpoint_url)
+        scheduler.create_schedule(Name="hourly", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+                                  ScheduleExpressionTimezone="Asia/Tokyo",
+                                  Target={"Arn": "arn:aws:sqs:us-east-1:123456789012:jobs",
+                                          "RoleArn": "arn:aws:iam::123456789012:role/r"})
+        page = browser.new_page(base_url=running.endpoint_url)
+        page.goto("/timeline")
+        row = page.locator('#scheduler-schedules tr[data-schedule="hourly"]')
+        playwright.expect(row.locator(".next")).to_have_text("2026-01-01T10:00:00+09:00")  # in its own zone
+        page.get_by_role("button", name="Advance 1 hour").click()
+        playwright.expect(page.locator("#invocations li")).to_have_count(1)
+        playwright.expect(page.locator("#invocations li").first).to_contain_text("hourly, attempt 1, SUCCEEDED")
+        playwright.expect(row.locator(".next")).to_have_text("2026-01-01T11:00:00+09:00")
+        assert [d["arn"] for d in running.deliveries()] == ["arn:aws:sqs:us-east-1:123456789012:jobs"]
+        _shot(page, "schedules")
+        page.close()

@@ -8,7 +8,10 @@ Pages (``GET``):
   field, and "create rule from this pattern";
 * ``/rules``: the rules of every bus, searchable, paginated; create, enable, disable, delete;
 * ``/rules/{bus}/{name}``: a rule's pattern or schedule, targets, metrics and recent matches;
-* ``/tail``: events as they arrive (server-sent events), each with the rules it matched.
+* ``/tail``: events as they arrive (server-sent events), each with the rules it matched;
+* ``/deliveries``: the latest attempts to reach targets (outcome, latency, error) and the dead letters;
+* ``/timeline``: scheduled rules and Scheduler schedules with their next times in their own zones, and on
+  a virtual clock, buttons that move it.
 
 The pages call the console's JSON endpoints under ``/_eventmatch/console/`` (``test``, ``rules``,
 ``tail``); changes go through the same handlers as the API, so their validation and messages are the API's.
@@ -19,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -44,7 +49,8 @@ def _e(value: Any) -> str:
 
 
 def _layout(title: str, body: str, current: str) -> HTMLResponse:
-    links = [("/", "Overview"), ("/sandbox", "Sandbox"), ("/rules", "Rules"), ("/tail", "Live tail")]
+    links = [("/", "Overview"), ("/sandbox", "Sandbox"), ("/rules", "Rules"), ("/tail", "Live tail"),
+             ("/deliveries", "Deliveries"), ("/timeline", "Schedules")]
     nav = "".join(f'<a href="{href}"{CURRENT if href == current else ""}>{name}</a>' for href, name in links)
     return HTMLResponse(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -53,6 +59,14 @@ def _layout(title: str, body: str, current: str) -> HTMLResponse:
 <header><strong>eventmatch</strong><nav aria-label="Console">{nav}</nav></header>
 <main id="main"><h1>{_e(title)}</h1>{body}</main>
 <script src="/_eventmatch/console/static/console.js" defer></script></body></html>""")
+
+
+def _iso(when: datetime | None) -> str:
+    return when.isoformat() if when is not None else "none"
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
 def _rule_row(bus: str, rule: dict[str, Any]) -> str:
@@ -66,9 +80,9 @@ def _rule_row(bus: str, rule: dict[str, Any]) -> str:
             f'</button> <button type="button" data-action="DeleteRule" {data}>Delete</button></td></tr>')
 
 
-def routes(context: Any, inbox: Any) -> list[Route | Mount]:
-    """The console's pages and endpoints, on the API ``context`` (its bridge, handlers and lock) and the
-    server's ``inbox`` (its recent events)."""
+def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
+    """The console's pages and endpoints, on the API ``context`` (its bridge, handlers, lock and state), the
+    server's ``inbox`` (its recent events) and its EventBridge ``scheduler``."""
     from ..server.wire import handle
 
     bridge = context.bridge
@@ -166,6 +180,65 @@ def routes(context: Any, inbox: Any) -> list[Route | Mount]:
 <tbody></tbody></table>"""
         return _layout("Live tail", body, "/tail")
 
+    async def deliveries(request: Request) -> Response:
+        state = context.state
+        await asyncio.to_thread(inbox.wait_idle, 2.0)
+        wanted = request.query_params.get("arn")
+        attempts = [a for a in reversed(state.attempts) if wanted in (None, "", a["arn"])][:200]
+        rows = "".join(
+            f"<tr data-outcome=\"{a['outcome']}\"><td>{_e(_when(a['time']))}</td><td>{_e(a['targetId'])}</td>"
+            f"<td><code>{_e(a['arn'])}</code></td><td>{_e(a['outcome'])}</td><td>{a['ms']:.1f} ms</td>"
+            f"<td>{_e(a['error'] or '')}</td></tr>" for a in attempts)
+        dead = [d for d in state.deliveries() if d["targetId"].endswith(":dead-letter")][-100:]
+        letters = "".join(
+            f"<tr><td>{_e(d['time'])}</td><td>{_e(d['targetId'].removesuffix(':dead-letter'))}</td>"
+            f"<td><code>{_e(d['arn'])}</code></td><td><pre>{_e(json.dumps(d['payload'], indent=1, default=str))}</pre>"
+            f"</td></tr>" for d in reversed(dead))
+        body = f"""<p>The latest attempts to reach targets, newest first, and the dead letters.</p>
+<table id="attempts"><caption>Attempts</caption><thead><tr><th scope="col">Time</th><th scope="col">Target</th>
+<th scope="col">ARN</th><th scope="col">Outcome</th><th scope="col">Latency</th><th scope="col">Error</th></tr>
+</thead><tbody>{rows}</tbody></table>
+<table id="dead-letters"><caption>Dead letters</caption><thead><tr><th scope="col">Time</th>
+<th scope="col">Target</th><th scope="col">Queue</th><th scope="col">Payload and attributes</th></tr></thead>
+<tbody>{letters}</tbody></table>"""
+        return _layout("Deliveries", body, "/deliveries")
+
+    async def schedules(request: Request) -> Response:
+        from ..bus import VirtualClock
+
+        now = bridge.clock.now()
+        rule_rows = "".join(
+            f"<tr><td>{_e(b['Name'])}/{_e(r['Name'])}</td><td><code>{_e(r['ScheduleExpression'])}</code></td>"
+            f"<td>UTC</td><td>{_e(_iso(bridge.schedules.next_fire(b['Name'], r['Name'])))}</td></tr>"
+            for b in bridge.list_event_buses() for r in bridge.bus(b["Name"]).list_rules()
+            if r.get("ScheduleExpression"))
+        schedule_rows = []
+        for summary in scheduler.list_schedules():
+            got = scheduler.get_schedule(summary["Name"], summary["GroupName"])
+            zone = got["ScheduleExpressionTimezone"]
+            upcoming = scheduler.next_invocation(summary["Name"], summary["GroupName"])
+            local = upcoming.astimezone(ZoneInfo(zone)).isoformat() if upcoming else "none"
+            schedule_rows.append(
+                f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
+                f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
+                f"<td class=\"next\">{_e(local)}</td></tr>")
+        made = "".join(f"<li>{_e(_iso(i['ScheduledTime']))}: {_e(i['ScheduleArn'].rsplit('/', 1)[-1])}, "
+                       f"attempt {i['Attempt']}, {_e(i['Outcome'])}</li>" for i in list(scheduler.invocations)[-20:])
+        virtual = isinstance(bridge.clock, VirtualClock)
+        steps = ((60, "1 minute"), (3600, "1 hour"), (86400, "1 day")) if virtual else ()
+        buttons = "".join(f'<button type="button" data-advance="{seconds}">Advance {label}</button> '
+                          for seconds, label in steps)
+        body = f"""<p>Now: <time id="now">{_e(now.isoformat())}</time>{" (a virtual clock)" if virtual else ""}</p>
+<div role="group" aria-label="Virtual clock">{buttons}</div>
+<table id="rule-schedules"><caption>Scheduled rules</caption><thead><tr><th scope="col">Rule</th>
+<th scope="col">Expression</th><th scope="col">Time zone</th><th scope="col">Next</th></tr></thead>
+<tbody>{rule_rows}</tbody></table>
+<table id="scheduler-schedules"><caption>EventBridge Scheduler schedules (next invocation in their own zone)
+</caption><thead><tr><th scope="col">Schedule</th><th scope="col">Expression</th><th scope="col">Time zone</th>
+<th scope="col">Next</th></tr></thead><tbody>{"".join(schedule_rows)}</tbody></table>
+<h2>Latest invocations</h2><ul id="invocations">{made}</ul>"""
+        return _layout("Schedules", body, "/timeline")
+
     async def test_api(request: Request) -> Response:
         """``{"event": text, "pattern": text}`` -> the pattern's error (with line and column), or the answer and
         its explanation: the same as TestEventPattern and ``explain``."""
@@ -220,6 +293,8 @@ def routes(context: Any, inbox: Any) -> list[Route | Mount]:
         Route("/rules", rules, methods=["GET"]),
         Route("/rules/{bus}/{name}", rule_page, methods=["GET"]),
         Route("/tail", tail, methods=["GET"]),
+        Route("/deliveries", deliveries, methods=["GET"]),
+        Route("/timeline", schedules, methods=["GET"]),  # /schedules is Scheduler's API
         Route("/_eventmatch/console/test", test_api, methods=["POST"]),
         Route("/_eventmatch/console/rules", rules_api, methods=["POST"]),
         Route("/_eventmatch/console/tail", tail_stream, methods=["GET"]),

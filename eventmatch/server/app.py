@@ -49,51 +49,46 @@ def target_resolver(
     functions: Mapping[str, Any] | None = None,
     forwarder: Forwarder | None = None,
 ) -> Any:
-    """How the server reaches a target given by ARN: an API destination of this server is called over HTTP
-    (``caller``); another bus of this server gets the event (as EventBridge forwards between buses, the
-    event unchanged); every delivery is recorded in ``state``."""
+    """How the server reaches a target given by ARN: a Python callable of ``functions``, a service forwarded
+    (``forwarder``), an API destination of this server called over HTTP (``caller``), another bus of this
+    server (the event unchanged, as EventBridge forwards between buses), or nothing to call. Every delivery
+    is recorded in ``state``, and every attempt kept with its outcome and latency (``State.attempts``)."""
 
-    def resolve(spec: Mapping[str, Any]) -> Any:
-        arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
-
-        def record(payload: Any) -> None:
-            state.record(target_id, arn, payload)
-
+    def sender(spec: Mapping[str, Any]) -> Any:
+        """What calls the target (None: nothing to call, the delivery is only recorded)."""
+        arn = str(spec.get("Arn"))
         if functions and arn in functions:  # a Python callable, when the server runs in a Python process
-            function = functions[arn]
-
-            def call_function(payload: Any) -> None:
-                function(payload)
-                record(payload)
-
-            return call_function
+            return functions[arn]
         if forwarder is not None and forwarder.service(arn) is not None:
-            send = forwarder.target(spec)
-
-            def forward(payload: Any) -> None:
-                send(payload)
-                record(payload)
-
-            return forward
+            return forwarder.target(spec)
         if caller is not None and ":api-destination/" in arn:
-            call = caller.target(spec)
-
-            def invoke(payload: Any) -> None:
-                call(payload)
-                record(payload)
-
-            return invoke
-
+            return caller.target(spec)
         if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
             bus_name = arn.split(":event-bus/", 1)[1]
 
             def forward(payload: Any) -> None:
-                record(payload)
                 if isinstance(payload, dict):
                     bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
 
             return forward
-        return record
+        return None
+
+    def resolve(spec: Mapping[str, Any]) -> Any:
+        arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
+        send = sender(spec)
+
+        def deliver(payload: Any) -> None:
+            started = time.perf_counter()
+            try:
+                if send is not None:
+                    send(payload)
+            except Exception as exc:  # the attempt is kept; the bus retries it, or dead-letters it
+                state.attempt(target_id, arn, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}")
+                raise
+            state.record(target_id, arn, payload)
+            state.attempt(target_id, arn, (time.perf_counter() - started) * 1000, None)
+
+        return deliver
 
     return resolve
 
@@ -228,7 +223,7 @@ def create_app(
         Route("/", api, methods=["POST"]),
         *scheduler_api.routes(scheduler, context.lock, state),
         Route("/_eventmatch/scheduler/invocations", scheduler_invocations, methods=["GET"]),
-        *console_routes(context, inbox),
+        *console_routes(context, inbox, scheduler),
         Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
         Route("/_eventmatch/metrics", metrics, methods=["GET"]),
         Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),

@@ -29,6 +29,9 @@ import msgspec
 NOT_LOGGED = frozenset({"PutEvents", "PutPartnerEvents", "TestEventPattern", "StartReplay", "CancelReplay"})
 
 
+#: how many attempts a State remembers
+ATTEMPTS = 10_000
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -60,6 +63,8 @@ class State:
         self._lock = threading.Lock()
         # deliveries not written yet: appended without a lock (deque's append and popleft are atomic)
         self._pending: deque[tuple[str, str, str, float]] = deque()
+        #: the latest attempts to reach targets, successful or not (see ``attempt``)
+        self.attempts: deque[dict[str, Any]] = deque(maxlen=ATTEMPTS)
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             # a commit is in the log file before it returns: it survives the process being killed (SIGKILL);
@@ -133,6 +138,11 @@ class State:
     def record(self, target_id: str, arn: str, payload: Any) -> None:
         """Keep a delivery; written with the next routed batch (or the next read, or ``flush``)."""
         self._pending.append((target_id, arn, _encode(payload), time.time()))  # (formatted when read)
+
+    def attempt(self, target_id: str, arn: str, milliseconds: float, error: str | None) -> None:
+        """Keep one attempt to reach a target (in memory, the latest ATTEMPTS): its outcome and latency."""
+        self.attempts.append({"targetId": target_id, "arn": arn, "time": time.time(), "ms": round(milliseconds, 3),
+                              "outcome": "FAILED" if error else "SUCCEEDED", "error": error})
 
     def _flush(self) -> None:
         if self._pending:

@@ -84,4 +84,13 @@ function tail() {
   });
 }
 
-sandbox(); ruleActions(); tail();
+function clock() {
+  for (const button of document.querySelectorAll("button[data-advance]")) {
+    button.addEventListener("click", async () => {
+      await post("/_eventmatch/clock", {advance: Number(button.dataset.advance)});
+      location.reload();
+    });
+  }
+}
+
+sandbox(); ruleActions(); tail(); clock();
