@@ -20,45 +20,59 @@ The pages call the console's JSON endpoints under ``/_eventmatch/console/`` (``t
 from __future__ import annotations
 
 import asyncio
-import html
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import EventmatchError, InvalidEventPatternError
 from ..event import load_event
 from ..pattern import compile_pattern, explain
+from .charts import dst_moments, timeline
+from .layout import CURRENT, _e, _layout
+from .manage import routes as manage_routes
 from .samples import SAMPLES
 
 STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 100
+#: the API actions the pages may call (through the API's handlers: its validation, messages and log)
+ACTIONS = frozenset({
+    "PutRule", "EnableRule", "DisableRule", "DeleteRule", "PutTargets", "RemoveTargets", "CreateEventBus",
+    "DeleteEventBus", "CreateArchive", "DeleteArchive", "StartReplay", "CancelReplay", "DescribeReplay",
+})
+#: the schedules page's timeline: its length, how many schedules it draws, and how many times per schedule
+TIMELINE_HOURS, TIMELINE_ROWS, TIMELINE_FIRES = 24, 50, 300
 TAIL_BATCH, TAIL_EVERY = 50, 0.2
-CURRENT = ' aria-current="page"'
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+def _fires(timing: Any, first: datetime, end: datetime) -> list[datetime]:
+    """A schedule's times from ``first`` (its next, as the service holds it) until ``end``, at most
+    TIMELINE_FIRES of them."""
+    out = [first]
+    for when in timing.iter(first):
+        if when >= end or len(out) >= TIMELINE_FIRES:
+            break
+        out.append(when)
+    return [t for t in out if t < end]
 
 
-def _layout(title: str, body: str, current: str) -> HTMLResponse:
-    links = [("/", "Overview"), ("/sandbox", "Sandbox"), ("/rules", "Rules"), ("/tail", "Live tail"),
-             ("/deliveries", "Deliveries"), ("/timeline", "Schedules")]
-    nav = "".join(f'<a href="{href}"{CURRENT if href == current else ""}>{name}</a>' for href, name in links)
-    return HTMLResponse(f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)} · eventmatch</title><link rel="stylesheet" href="/_eventmatch/console/static/console.css">
-</head><body><a class="skip" href="#main">Skip to content</a>
-<header><strong>eventmatch</strong><nav aria-label="Console">{nav}</nav></header>
-<main id="main"><h1>{_e(title)}</h1>{body}</main>
-<script src="/_eventmatch/console/static/console.js" defer></script></body></html>""")
+def _offset(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _iso_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _iso(when: datetime | None) -> str:
@@ -86,6 +100,7 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
     from ..server.wire import handle
 
     bridge = context.bridge
+    redriven: dict[int, str] = {}  # dead letter seq -> the outcome of its redrive
 
     def call(action: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """An API action, as the wire runs it (validation, messages and the state's log included)."""
@@ -122,6 +137,26 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
   <button id="test" type="button">Test pattern</button>
   <output id="result" for="event pattern" aria-live="polite"></output>
   <ol id="explanation" aria-label="Explanation"></ol>
+  <fieldset id="target-input"><legend>Target input: what a target of the rule receives</legend>
+    <label for="input-kind">Configure target input</label>
+    <select id="input-kind">
+      <option value="event">Matched event</option>
+      <option value="InputPath">Part of the matched event (InputPath)</option>
+      <option value="Input">Constant (JSON text)</option>
+      <option value="InputTransformer">Input transformer</option>
+    </select>
+    <label for="input-value">InputPath or constant</label>
+    <input id="input-value" autocomplete="off" spellcheck="false" value="$.detail">
+    <label for="input-paths">InputPathsMap (JSON)</label>
+    <textarea id="input-paths" rows="3" spellcheck="false"
+      >{{"instance": "$.detail.instance-id", "state": "$.detail.state"}}</textarea>
+    <label for="input-template">InputTemplate</label>
+    <textarea id="input-template" rows="3" spellcheck="false"
+      >"Instance &lt;instance&gt; is now &lt;state&gt;."</textarea>
+    <button id="show-input" type="button">Show target input</button>
+    <p id="input-error" role="alert" class="error"></p>
+    <pre id="received" aria-label="What the target receives" tabindex="0"></pre>
+  </fieldset>
   <fieldset><legend>Create a rule from this pattern</legend>
     <label for="rule-name">Rule name</label><input id="rule-name" autocomplete="off">
     <label for="rule-bus">Bus</label><select id="rule-bus">{buses}</select>
@@ -160,24 +195,59 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
         status, described = call("DescribeRule", {"Name": name, "EventBusName": bus_name})
         if status != 200:
             return _layout("No such rule", f"<p role=\"alert\">{_e(described.get('message'))}</p>", "/rules")
-        _, targets = call("ListTargetsByRule", {"Rule": name, "EventBusName": bus_name})
-        metrics = {k: v for k, v in bridge.metrics.snapshot().items() if f"/{name}" in k or name in k}
+        _, listed = call("ListTargetsByRule", {"Rule": name, "EventBusName": bus_name})
+        metrics = {k: v for k, v in bridge.metrics.snapshot().items() if k.startswith(f"{bus_name}/{name}/")}
         recent = [e for b, e, matched in list(inbox.recent) if b == bus_name and name in matched][-20:]
-        shown = described.get("EventPattern") or described.get("ScheduleExpression")
+        pattern, expression = described.get("EventPattern", ""), described.get("ScheduleExpression", "")
         matches = "".join(f"<li>{_e(e.get('id'))}: {_e(e.get('source'))}</li>" for e in recent)
-        body = (f"<dl><dt>Bus</dt><dd>{_e(bus_name)}</dd><dt>State</dt><dd>{_e(described.get('State'))}</dd>"
-                f"<dt>Pattern or schedule</dt><dd><pre>{_e(shown)}</pre></dd></dl>"
-                f"<h2>Targets</h2><pre>{_e(json.dumps(targets.get('Targets', []), indent=2))}</pre>"
-                f"<h2>Metrics</h2><pre>{_e(json.dumps(metrics, indent=2, default=str))}</pre>"
-                f"<h2>Recent matches</h2><ul>{matches}</ul>")
+        data = f'data-bus="{_e(bus_name)}" data-rule="{_e(name)}"'
+        targets = "".join(
+            f"<tr><td>{_e(t['Id'])}</td><td><code>{_e(t['Arn'])}</code></td>"
+            f"<td><pre>{_e(json.dumps({k: v for k, v in t.items() if k not in ('Id', 'Arn')}, indent=1))}</pre></td>"
+            f'<td><button type="button" data-action="RemoveTargets" data-target="{_e(t["Id"])}" {data}>Remove'
+            f"</button></td></tr>" for t in listed.get("Targets", []))
+        enabled = described.get("State") == "ENABLED"
+        states = "".join(f"<option{' selected' if (s == 'ENABLED') == enabled else ''}>{s}</option>"
+                         for s in ("ENABLED", "DISABLED"))
+        metric_rows = "".join(f"<tr><th scope=\"row\">{_e(k.rsplit('/', 1)[-1])}</th><td>{v}</td></tr>"
+                              for k, v in metrics.items())
+        body = f"""<dl><dt>Bus</dt><dd>{_e(bus_name)}</dd><dt>ARN</dt><dd><code>{_e(described.get("Arn"))}</code></dd>
+<dt>State</dt><dd>{_e(described.get("State"))}</dd></dl>
+<form id="edit-rule" onsubmit="return false" {data}><fieldset><legend>Edit the rule</legend>
+<label for="edit-pattern">Event pattern</label>
+<textarea id="edit-pattern" rows="8" spellcheck="false">{_e(pattern)}</textarea>
+<label for="edit-schedule">Schedule expression</label>
+<input id="edit-schedule" value="{_e(expression)}" autocomplete="off" spellcheck="false">
+<label for="edit-description">Description</label>
+<input id="edit-description" value="{_e(described.get("Description", ""))}" autocomplete="off">
+<label for="edit-state">State</label><select id="edit-state">{states}</select>
+<button type="submit">Save rule</button></fieldset></form>
+<h2>Targets</h2>
+<table id="targets"><caption>Targets of {_e(name)}</caption><thead><tr><th scope="col">Id</th><th scope="col">ARN</th>
+<th scope="col">Settings</th><th scope="col">Actions</th></tr></thead><tbody>{targets}</tbody></table>
+<form id="add-target" onsubmit="return false" {data}><fieldset><legend>Add or replace a target</legend>
+<label for="target-id">Id</label><input id="target-id" autocomplete="off" required>
+<label for="target-arn">ARN</label><input id="target-arn" autocomplete="off" required
+ placeholder="arn:aws:sqs:{_e(bridge.region)}:{_e(bridge.account)}:my-queue">
+<label for="target-settings">Other settings (JSON: Input, InputPath, InputTransformer, RetryPolicy,
+DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="false">{{}}</textarea>
+<button type="submit">Save target</button></fieldset></form>
+<p id="rule-status" role="status"></p>
+<h2>Metrics</h2><table id="rule-metrics"><caption>Counts since the server started</caption>
+<tbody>{metric_rows}</tbody></table>
+<h2>Recent matches</h2><ul id="recent-matches">{matches}</ul>"""
         return _layout(f"Rule {name}", body, "/rules")
 
     async def tail(request: Request) -> Response:
         body = """<p>Events as they arrive, with the rules each matched.
 <span id="tail-status" role="status"></span></p>
 <table id="tail"><caption>Live events</caption><thead><tr><th scope="col">Time</th><th scope="col">Bus</th>
-<th scope="col">Source</th><th scope="col">Detail type</th><th scope="col">Matched rules</th></tr></thead>
-<tbody></tbody></table>"""
+<th scope="col">Source</th><th scope="col">Detail type</th><th scope="col">Matched rules</th>
+<th scope="col">Details</th></tr></thead><tbody></tbody></table>
+<section id="why" aria-live="polite" hidden><h2 id="why-title" tabindex="-1">Why</h2>
+<table id="why-rules"><caption>Each rule of the bus, and why it matched or not</caption><thead><tr>
+<th scope="col">Rule</th><th scope="col">Matched</th><th scope="col">Why not</th></tr></thead><tbody></tbody></table>
+</section>"""
         return _layout("Live tail", body, "/tail")
 
     async def deliveries(request: Request) -> Response:
@@ -189,18 +259,22 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
             f"<tr data-outcome=\"{a['outcome']}\"><td>{_e(_when(a['time']))}</td><td>{_e(a['targetId'])}</td>"
             f"<td><code>{_e(a['arn'])}</code></td><td>{_e(a['outcome'])}</td><td>{a['ms']:.1f} ms</td>"
             f"<td>{_e(a['error'] or '')}</td></tr>" for a in attempts)
-        dead = [d for d in state.deliveries() if d["targetId"].endswith(":dead-letter")][-100:]
+        dead = state.dead_letters(100)
         letters = "".join(
-            f"<tr><td>{_e(d['time'])}</td><td>{_e(d['targetId'].removesuffix(':dead-letter'))}</td>"
+            f"<tr data-seq=\"{d['seq']}\"><td>{_e(d['time'])}</td>"
+            f"<td>{_e(d['targetId'].removesuffix(':dead-letter'))}</td>"
             f"<td><code>{_e(d['arn'])}</code></td><td><pre>{_e(json.dumps(d['payload'], indent=1, default=str))}</pre>"
-            f"</td></tr>" for d in reversed(dead))
+            f"</td><td class=\"redrive\">"
+            + (_e(f"redriven: {redriven[d['seq']]}") if d["seq"] in redriven else "")
+            + f' <button type="button" data-redrive="{d["seq"]}">Redrive</button></td></tr>' for d in reversed(dead))
         body = f"""<p>The latest attempts to reach targets, newest first, and the dead letters.</p>
 <table id="attempts"><caption>Attempts</caption><thead><tr><th scope="col">Time</th><th scope="col">Target</th>
 <th scope="col">ARN</th><th scope="col">Outcome</th><th scope="col">Latency</th><th scope="col">Error</th></tr>
 </thead><tbody>{rows}</tbody></table>
 <table id="dead-letters"><caption>Dead letters</caption><thead><tr><th scope="col">Time</th>
-<th scope="col">Target</th><th scope="col">Queue</th><th scope="col">Payload and attributes</th></tr></thead>
-<tbody>{letters}</tbody></table>"""
+<th scope="col">Target</th><th scope="col">Queue</th><th scope="col">Payload and attributes</th>
+<th scope="col">Redrive to the target</th></tr></thead><tbody>{letters}</tbody></table>
+<p id="redrive-status" role="status"></p>"""
         return _layout("Deliveries", body, "/deliveries")
 
     async def schedules(request: Request) -> Response:
@@ -222,6 +296,29 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
                 f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
                 f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
                 f"<td class=\"next\">{_e(local)}</td></tr>")
+        end = now + timedelta(hours=TIMELINE_HOURS)
+        strips: list[tuple[str, list[datetime], list[datetime]]] = []
+        changes: list[str] = []
+        for b in bridge.list_event_buses():
+            for rule in sorted(bridge.bus(b["Name"]).rules_by_name.values(), key=lambda r: r.name):
+                first = bridge.schedules.next_fire(b["Name"], rule.name)
+                if rule.schedule is not None and first is not None:
+                    strips.append((f"{b['Name']}/{rule.name}", _fires(rule.schedule, first, end), []))
+        seen_zones: set[str] = set()
+        for summary in scheduler.list_schedules():
+            kept = scheduler.schedules.get((summary["GroupName"], summary["Name"]))
+            first = scheduler.next_invocation(summary["Name"], summary["GroupName"])
+            if kept is None or first is None:
+                continue
+            moments = dst_moments(kept.timezone, now, end)
+            strips.append((f"{summary['GroupName']}/{summary['Name']}", _fires(kept.timing, first, end),
+                           [m for m, _, _ in moments]))
+            if kept.timezone not in seen_zones:
+                seen_zones.add(kept.timezone)
+                changes += [f"<li>{_e(kept.timezone)}: {_e(m.isoformat())}, UTC offset {_offset(old)} to "
+                            f"{_offset(new)} (local {_e(m.astimezone(ZoneInfo(kept.timezone)).strftime('%H:%M'))})"
+                            f"</li>" for m, old, new in moments]
+        strip = timeline(now, TIMELINE_HOURS, strips[:TIMELINE_ROWS]) if strips else "<p>Nothing scheduled.</p>"
         made = "".join(f"<li>{_e(_iso(i['ScheduledTime']))}: {_e(i['ScheduleArn'].rsplit('/', 1)[-1])}, "
                        f"attempt {i['Attempt']}, {_e(i['Outcome'])}</li>" for i in list(scheduler.invocations)[-20:])
         virtual = isinstance(bridge.clock, VirtualClock)
@@ -230,6 +327,9 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
                           for seconds, label in steps)
         body = f"""<p>Now: <time id="now">{_e(now.isoformat())}</time>{" (a virtual clock)" if virtual else ""}</p>
 <div role="group" aria-label="Virtual clock">{buttons}</div>
+<h2>The next {TIMELINE_HOURS} hours</h2>{strip}
+<h3>Daylight-saving changes in the next {TIMELINE_HOURS} hours</h3>
+<ul id="dst">{"".join(changes) or "<li>None in these schedules' time zones.</li>"}</ul>
 <table id="rule-schedules"><caption>Scheduled rules</caption><thead><tr><th scope="col">Rule</th>
 <th scope="col">Expression</th><th scope="col">Time zone</th><th scope="col">Next</th></tr></thead>
 <tbody>{rule_rows}</tbody></table>
@@ -254,14 +354,15 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
         explanation = explain(pattern, event).to_dict()
         return JSONResponse({"valid": True, "matched": explanation["matched"], "explanation": explanation})
 
-    async def rules_api(request: Request) -> Response:
-        """``{"action": "PutRule" | "EnableRule" | "DisableRule" | "DeleteRule", "params": {...}}``: the API's."""
+    async def actions_api(request: Request) -> Response:
+        """``{"action": <one of ACTIONS>, "params": {...}}``: the API's action, its answer and status."""
         given = await request.json()
         action = given.get("action")
-        if action not in ("PutRule", "EnableRule", "DisableRule", "DeleteRule"):
-            return JSONResponse({"message": f"not a rule action: {action}"}, status_code=400)
+        if action not in ACTIONS:
+            return JSONResponse({"message": f"not a console action: {action}"}, status_code=400)
         status, answer = call(action, dict(given.get("params") or {}))
-        return JSONResponse(answer, status_code=status)
+        # times as ISO 8601 text, for the pages (the API's wire form is epoch seconds)
+        return Response(json.dumps(answer, default=_iso_default), status_code=status, media_type="application/json")
 
     async def tail_stream(request: Request) -> Response:
         """Server-sent events: each new routed event (bus, time, source, detail-type, rules), at most TAIL_BATCH
@@ -296,7 +397,8 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
         Route("/deliveries", deliveries, methods=["GET"]),
         Route("/timeline", schedules, methods=["GET"]),  # /schedules is Scheduler's API
         Route("/_eventmatch/console/test", test_api, methods=["POST"]),
-        Route("/_eventmatch/console/rules", rules_api, methods=["POST"]),
+        Route("/_eventmatch/console/api", actions_api, methods=["POST"]),
+        *manage_routes(context, inbox, call, redriven),
         Route("/_eventmatch/console/tail", tail_stream, methods=["GET"]),
         Mount("/_eventmatch/console/static", StaticFiles(directory=STATIC), name="console-static"),
     ]

@@ -168,6 +168,20 @@ class State:
             rows = self._db.execute(query, (*args, limit)).fetchall()
         return [{"targetId": t, "arn": a, "payload": json.loads(p), "time": _iso(w)} for t, a, p, w in reversed(rows)]
 
+    def dead_letters(self, limit: int = 100, seq: int | None = None) -> list[dict[str, Any]]:
+        """The latest dead letters (deliveries to a target's dead-letter queue), newest last, each with its
+        ``seq``; only the one numbered ``seq`` when given."""
+        query = "SELECT seq, target_id, arn, payload, time FROM deliveries WHERE target_id LIKE '%:dead-letter'"
+        args: tuple[Any, ...] = ()
+        if seq is not None:
+            query += " AND seq = ?"
+            args = (seq,)
+        with self._lock:
+            self._flush()
+            rows = self._db.execute(query + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
+        return [{"seq": s, "targetId": t, "arn": a, "payload": json.loads(p), "time": _iso(w)}
+                for s, t, a, p, w in reversed(rows)]
+
     def close(self) -> None:
         with self._lock:
             self._flush()
