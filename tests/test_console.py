@@ -421,3 +421,37 @@ def test_every_page_is_labelled_keyboard_reachable_and_fits_a_narrow_window(brow
         # nothing wider than the window
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
     page.close()
+
+
+def test_the_tail_samples_a_flood_and_says_so(page: Any, server: Server) -> None:
+    """Events faster than the tail shows (250 a second): it shows a sample, says how many it skipped, keeps at
+    most 500 rows, and the page still answers."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    client("events", server.endpoint_url).put_rule(Name="all", EventPattern='{"source": ["load"]}')
+    page.goto("/tail")
+    playwright.expect(page.locator("#tail-status")).to_have_text("Connected.")
+    where = urlsplit(server.endpoint_url)
+    body = json.dumps({"Entries": [{"Source": "load", "DetailType": "t", "Detail": "{}"}] * 10})
+    sent = [0]
+
+    def flood() -> None:
+        connection = http.client.HTTPConnection(where.hostname, where.port)
+        ends = time.monotonic() + 2.0
+        while time.monotonic() < ends:
+            connection.request("POST", "/", body, {"X-Amz-Target": "AWSEvents.PutEvents",
+                                                   "Content-Type": "application/x-amz-json-1.1"})
+            assert connection.getresponse().read()
+            sent[0] += 10
+        connection.close()
+
+    thread = threading.Thread(target=flood)
+    thread.start()
+    thread.join()
+    playwright.expect(page.locator("#tail-status")).to_contain_text("Sampling:")
+    assert sent[0] > 1000
+    assert page.locator("#tail tbody tr").count() <= 500
+    page.get_by_role("link", name="Rules").click()  # the page still answers
+    playwright.expect(page.locator("h1")).to_have_text("Rules")
