@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 
 _MASK = re.compile(r"[+-]?[0-9]+")
+_inet_pton, _AF_INET = socket.inet_pton, socket.AF_INET
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,10 @@ def ip_to_hex(text: str) -> str | None:
     if not text or len(text) > 45:
         return None
     if ":" not in text:
+        try:  # the C parser takes plain dotted quads (no leading zeros), which the loop below reads alike
+            return _inet_pton(_AF_INET, text).hex().upper()
+        except (OSError, ValueError):
+            pass
         parts = text.split(".")
         if len(parts) != 4:
             return None

@@ -340,9 +340,9 @@ class _Builder:
         """FieldIndex.lookup written out for the tables in use, for a value the caller has found to be of
         ``kind`` (see _leaf). Hits of the common tables are filed inline (as the machine's ``note`` would);
         the rest go through ``found``, filed after."""
-        exists, exact_str, literal, exact_num, affixes, but, shape, checked, ranges = (
+        exists, exact_str, literal, exact_num, affixes, but, shape, checked, ranges, cidr, wild = (
             kinds.exists, kinds.exact_str, kinds.literal, kinds.exact_num, kinds.affixes, kinds.but, kinds.shape,
-            kinds.checked, kinds.ranges,
+            kinds.checked, kinds.ranges, kinds.cidr, kinds.wild,
         )
 
         def file(pids: str, at: str) -> None:
@@ -367,7 +367,7 @@ class _Builder:
                 lines.append(f"{pad}hit = {index}.exact_str.get({v})")
                 lines.append(f"{pad}if hit:")
                 file("hit", pad + " ")
-            if affixes or but or shape or checked:  # remembered per value: FieldIndex.str_lookup
+            if affixes or but or shape or checked or cidr or wild:  # remembered per value: FieldIndex.str_lookup
                 lines.append(f"{pad}if {index}.memoize:")
                 lines.append(f"{pad} hit = {index}.memo.get({v})")
                 lines.append(f"{pad} if hit is None: hit = {index}.str_lookup({v}, single)")
@@ -384,6 +384,10 @@ class _Builder:
                 at = pad + " "
                 if affixes:
                     lines.append(f"{at}{index}.affix_lookup({v}, found)")
+                if cidr:
+                    lines.append(f"{at}{index}.cidr_lookup({v}, found)")
+                if wild:
+                    lines.append(f"{at}{index}.wild_lookup({v}, found)")
                 if but:
                     lines.append(f"{at}excluded = {index}.but_excluded.get({v})")
                     lines.append(f"{at}if excluded is None:")

@@ -1,0 +1,210 @@
+"""Properties of the per-field indexes for many rules of one operator on one field (numeric ranges, CIDR
+blocks, wildcards, the anything-but forms): the RuleSet agrees with the reference evaluator, for dict
+events and their JSON text, with the stabbing index as a flat table and as a segment tree."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import eventmatch
+from eventmatch.pattern import intervals
+from eventmatch.pattern import machine as machine_module
+from eventmatch.pattern.compile import clear_cache
+from eventmatch.pattern.fragments import FragmentIndex
+from eventmatch.pattern.intervals import Stabber
+from eventmatch.pattern.wildcard import parse_wildcard
+from tests import reference
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# numbers: small integers (bounds are shared often, values land on them), decimals that are not floats,
+# and numbers near the documented limits
+NUMBERS = st.one_of(
+    st.integers(-20, 20),
+    st.sampled_from([0.1, 0.3, 2.5, -1.75, 4999999999.5]),  # written as JSON text: "0.1" is the decimal 0.1
+)
+OPS = st.sampled_from([">", ">=", "<", "<="])
+
+
+@st.composite
+def numeric_condition(draw: Any) -> dict[str, Any]:
+    if draw(st.booleans()):
+        low, high = sorted([draw(NUMBERS), draw(NUMBERS)])
+        return {"numeric": [draw(st.sampled_from([">", ">="])), low, draw(st.sampled_from(["<", "<="])), high]}
+    return {"numeric": [draw(OPS), draw(NUMBERS)]}
+
+
+NUMERIC_VALUES = st.one_of(NUMBERS,
+                           st.floats(-25, 25), st.sampled_from([0.1, 0.30000000000000004, 2.5, 5e9, -5e9]))
+
+OCTETS = st.integers(0, 3)
+IPV4 = st.builds(lambda a, b, c, d: f"10.{a}.{b}.{c * 64 + d}", OCTETS, OCTETS, OCTETS, st.integers(0, 63))
+IPV6 = st.sampled_from(["::", "::1", "2001:db8::1", "2001:db8:ffff::", "a00:1::", "ffff::", "::a00:1"])
+
+
+@st.composite
+def cidr_condition(draw: Any) -> dict[str, Any]:
+    if draw(st.integers(0, 5)) == 0:
+        return {"cidr": draw(st.sampled_from(["::/0", "2001:db8::/32", "a00::/8", "::/96", "0.0.0.0/0"]))}
+    address = draw(IPV4)
+    return {"cidr": f"{address}/{draw(st.sampled_from([8, 16, 20, 24, 26, 30, 31]))}"}
+
+
+CIDR_VALUES = st.one_of(IPV4, IPV6, st.sampled_from(["10.0.0", "not an ip", "10.0.0.256", ""]))
+
+WILD_TEXT = st.text(alphabet="ab/.*", min_size=0, max_size=7).filter(lambda t: "**" not in t)
+WILD_VALUES = st.text(alphabet="ab/.", min_size=0, max_size=9)
+
+
+@st.composite
+def wildcard_condition(draw: Any) -> dict[str, Any]:
+    return {"wildcard": draw(WILD_TEXT)}
+
+
+@st.composite
+def anything_but_condition(draw: Any) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["wildcard", "prefix", "suffix", "equals-ignore-case"]))
+    if kind == "wildcard":
+        values = draw(st.lists(WILD_TEXT, min_size=1, max_size=2))
+    else:
+        values = draw(st.lists(st.text(alphabet="abAB/", min_size=1, max_size=3), min_size=1, max_size=2))
+    return {"anything-but": {kind: values if len(values) > 1 else values[0]}}
+
+
+FAMILIES = {
+    "numeric": (numeric_condition(), NUMERIC_VALUES),
+    "cidr": (cidr_condition(), CIDR_VALUES),
+    "wildcard": (wildcard_condition(), WILD_VALUES),
+    "anything-but": (anything_but_condition(), WILD_VALUES),
+}
+
+
+def _valid(pattern: dict[str, Any]) -> bool:
+    try:
+        eventmatch.compile_pattern(pattern)
+    except eventmatch.EventmatchError:
+        return False
+    return True
+
+
+CHECKED = {"rules": 0, "events": 0}
+
+
+def _check(conditions: list[dict[str, Any]], values: list[Any]) -> None:
+    patterns = [p for p in ({"f": [c]} for c in conditions) if _valid(p)]
+    CHECKED["rules"] += len(patterns)
+    CHECKED["events"] += len(values)
+    rules = eventmatch.RuleSet()
+    rules.update((f"r{i}", p) for i, p in enumerate(patterns))
+    with mock.patch.object(machine_module, "build_extractor", lambda *args: None):  # no generated code
+        general = eventmatch.RuleSet()
+        general.update((f"r{i}", p) for i, p in enumerate(patterns))
+        for value in values:
+            expected = sorted(f"r{i}" for i, p in enumerate(patterns) if reference.matches(p, {"f": value}))
+            assert sorted(general.matching({"f": value})) == expected, value
+        assert general._machine._extractor is None
+    for value in values:
+        event = {"f": value}
+        expected = sorted(f"r{i}" for i, p in enumerate(patterns) if reference.matches(p, event))
+        assert sorted(rules.matching(event)) == expected, value
+        assert sorted(rules.matching(json.dumps(event))) == expected, value
+        # the value in an array, beside another field: the general and the generated paths alike
+        event = {"f": [value, "x"], "g": 1}
+        expected = sorted(f"r{i}" for i, p in enumerate(patterns) if reference.matches(p, event))
+        assert sorted(rules.matching(event)) == expected, value
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+@pytest.mark.parametrize("layout", ["flat", "tree"])
+def test_many_rules_of_one_operator_on_one_field_agree_with_the_reference(
+    family: str, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if layout == "tree":  # every stabbing index a segment tree
+        monkeypatch.setattr(intervals, "FLAT_PER_INTERVAL", 0)
+        monkeypatch.setattr(intervals, "FLAT_SLACK", 0)
+    clear_cache()
+    conditions, values = FAMILIES[family]
+
+    @SETTINGS
+    @given(st.lists(conditions, min_size=20, max_size=150), st.lists(values, min_size=1, max_size=12))
+    def run(drawn: list[dict[str, Any]], event_values: list[Any]) -> None:
+        _check(drawn, event_values)
+
+    CHECKED.update(rules=0, events=0)
+    run()
+    assert CHECKED["rules"] > 1000 and CHECKED["events"] > 100, CHECKED  # many rules per field were tried
+
+
+def test_rules_added_and_removed_keep_the_indexes_in_step() -> None:
+    """The boxes are rebuilt after every change: a removed range, block or wildcard stops matching."""
+    rules = eventmatch.RuleSet()
+    for i in range(200):
+        rules.add(f"n{i}", {"f": [{"numeric": [">=", i, "<", i + 3]}]})
+        rules.add(f"c{i}", {"f": [{"cidr": f"10.0.{i}.0/24"}]})
+        rules.add(f"w{i}", {"f": [{"wildcard": f"k{i}/*"}]})
+    assert sorted(rules.matching({"f": 100.5})) == ["n100", "n98", "n99"]
+    assert rules.matching({"f": "10.0.7.9"}) == ["c7"]
+    assert rules.matching({"f": "k7/x"}) == ["w7"]
+    rules.remove("n99")
+    rules.remove("c7")
+    rules.remove("w7")
+    assert sorted(rules.matching({"f": 100.5})) == ["n100", "n98"]
+    assert rules.matching({"f": "10.0.7.9"}) == []
+    assert rules.matching({"f": "k7/x"}) == []
+
+
+def test_a_stabber_as_a_tree_and_as_a_flat_table_agree() -> None:
+    import random
+
+    rnd = random.Random(5)
+    bounds = sorted({rnd.randrange(100) for _ in range(60)})
+    spans = []
+    for k in range(300):
+        a, b = sorted([rnd.randrange(2 * len(bounds) + 1) for _ in range(2)])
+        spans.append((a, b, k))
+    saved = intervals.FLAT_PER_INTERVAL, intervals.FLAT_SLACK
+    try:
+        intervals.FLAT_PER_INTERVAL, intervals.FLAT_SLACK = 0, 10**9
+        flat = Stabber(bounds, spans, {})
+        intervals.FLAT_PER_INTERVAL, intervals.FLAT_SLACK = 0, 0
+        tree = Stabber(bounds, spans, {})
+    finally:
+        intervals.FLAT_PER_INTERVAL, intervals.FLAT_SLACK = saved
+    assert flat.flat is not None
+    assert tree.flat is None
+    for value in [x / 2 for x in range(-2, 204)]:
+        a: list[int] = []
+        b: list[int] = []
+        flat.stab(value, a)
+        tree.stab(value, b)
+        assert sorted(a) == sorted(b)
+
+
+def test_a_fragment_index_finds_what_each_pattern_finds() -> None:
+    import random
+
+    rnd = random.Random(9)
+    texts = {"".join(rnd.choice("ab/*") for _ in range(rnd.randrange(8))) for _ in range(400)}
+    patterns = [t for t in texts if "**" not in t]
+    compiled = [(parse_wildcard(t), t) for t in patterns]
+    index = FragmentIndex([(pieces, _tester(pieces), t) for pieces, t in compiled])
+    for _ in range(2000):
+        value = "".join(rnd.choice("ab/") for _ in range(rnd.randrange(10)))
+        found: list[str] = []
+        index.lookup(value, found)
+        assert sorted(found) == sorted(t for pieces, t in compiled if _tester(pieces)(value))
+
+
+def _tester(pieces: Any) -> Any:
+    import re
+
+    from eventmatch.pattern.wildcard import wildcard_regex
+
+    regex = re.compile(wildcard_regex(pieces), re.DOTALL)
+    return lambda value: regex.fullmatch(value) is not None
