@@ -131,52 +131,158 @@ def measure_eventmatch(patterns: list[dict[str, Any]], lines: list[bytes], round
     return best, matches
 
 
+def event_count(operator: str, n_rules: int, n_events: int) -> int:
+    """How many events a pass of ``operator`` with ``n_rules`` takes: ``n_events``, but for the anything-but
+    forms, whose every event matches nearly every rule, about two million matches' worth (at least 200)."""
+    if operator.startswith("anything-but"):
+        return max(200, min(n_events, 2_000_000 // n_rules))
+    return n_events
+
+
 def measure(sizes: tuple[int, ...], n_events: int, anchors: Path | None, rounds: int = 3,
             log: Callable[[str], None] | None = None) -> dict[str, dict[int, dict[str, Any]]]:
-    """{operator: {rules: {"eventmatch": (events/s, matches), "event-ruler": ..., "quamina": ...}}}: the
-    anchors' entries are (events/s or None, matches or "unsupported")."""
+    """{operator: {rules: {"eventmatch": (events/s, matches), "event-ruler": ..., "quamina": ..., "events": n}}}:
+    the anchors' entries are (events/s or None, matches or "unsupported"). Each size's operators that take
+    the same number of events share one events file and one run of the anchors."""
     from benchmarks.citylots import write_events, write_rule_set
     from benchmarks.report import run_anchors
 
     out: dict[str, dict[int, dict[str, Any]]] = {op: {} for op in OPERATORS}
     for n in sizes:
-        lines = events(n_events, n)
-        with tempfile.TemporaryDirectory() as tmp:
-            rules_dir, events_file = Path(tmp) / "rules", Path(tmp) / "events.jsonl"
-            rules_dir.mkdir()
-            write_events(events_file, lines)
-            for op in OPERATORS:
-                patterns = rules(op, n)
-                if log:
-                    log(f"operators: {op}, {n} rules")
-                out[op][n] = {"eventmatch": measure_eventmatch(patterns, lines, rounds)}
-                write_rule_set(rules_dir / f"{op.upper().replace('-', '_')}.jsonl", "r", patterns)
-            if anchors is not None:
-                if log:
-                    log(f"operators: anchors on {n} rules")
-                for (engine, kind), (speed, matches) in run_anchors(anchors, rules_dir, events_file).items():
-                    op = kind.lower().replace("_", "-")
-                    if op in out:
-                        out[op][n][engine] = (speed, matches)
+        groups: dict[int, list[str]] = {}
+        for op in OPERATORS:
+            groups.setdefault(event_count(op, n, n_events), []).append(op)
+        for count, ops in groups.items():
+            lines = events(count, n)
+            with tempfile.TemporaryDirectory() as tmp:
+                rules_dir, events_file = Path(tmp) / "rules", Path(tmp) / "events.jsonl"
+                rules_dir.mkdir()
+                write_events(events_file, lines)
+                for op in ops:
+                    patterns = rules(op, n)
+                    if log:
+                        log(f"operators: {op}, {n} rules, {count} events")
+                    out[op][n] = {"eventmatch": measure_eventmatch(patterns, lines, rounds), "events": count}
+                    write_rule_set(rules_dir / f"{op.upper().replace('-', '_')}.jsonl", "r", patterns)
+                if anchors is not None:
+                    if log:
+                        log(f"operators: anchors on {n} rules ({', '.join(ops)})")
+                    for (engine, kind), (speed, matches) in run_anchors(anchors, rules_dir, events_file).items():
+                        op = kind.lower().replace("_", "-")
+                        if op in out and n in out[op]:
+                            out[op][n][engine] = (speed, matches)
     return out
+
+
+TARGET_RULES = 1000
+START, END = "<!-- operators:start -->", "<!-- operators:end -->"
+CHART = "images/operators.svg"
+
+
+def _rate(cell: tuple[float | None, str] | None) -> float | None:
+    return None if cell is None else cell[0]
+
+
+def render(result: dict[str, dict[int, dict[str, Any]]], anchors: bool, docs: Path) -> str:
+    """The markdown section (between START and END) for docs/performance.md; writes the chart into
+    ``docs / CHART``."""
+    from datetime import date
+
+    from benchmarks.chart import operators_chart
+
+    rates = {op: {engine: {n: cell[engine][0] for n, cell in by_n.items()
+                           if engine in cell and cell[engine][0]}
+                  for engine in ("eventmatch", "event-ruler", "quamina")}
+             for op, by_n in result.items()}
+    (docs / CHART).parent.mkdir(parents=True, exist_ok=True)
+    (docs / CHART).write_text(operators_chart(rates))
+    sizes = sorted({n for by_n in result.values() for n in by_n})
+    lines = [
+        START,
+        f"Measured by `make perf` (`python -m benchmarks.operators`) on {date.today().isoformat()}: for each "
+        "operator, N rules on one field of small JSON events (about 150 bytes; `benchmarks/operators.py`), "
+        "eventmatch's `RuleSet.matching_set` on the JSON text (best of three passes) and the anchors on the "
+        "same rules and events in the same run. The events' values are as distinct at every size, so a "
+        "change with N is the rules' doing. The anything-but forms match nearly every rule, so a pass of them "
+        "takes about two million matches' worth of events (the `events` column); every other operator takes "
+        "20,000. *matches* says whether eventmatch's match count equals event-ruler's.",
+        "",
+        f"![Events per second against the number of rules, per operator]({CHART})",
+        "",
+        "| operator | rules | events | eventmatch | vs its rate at 10 | event-ruler | vs event-ruler | quamina "
+        "| matches |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    targets: list[tuple[str, bool, str]] = []
+    for op, by_n in result.items():
+        at_10 = _rate(by_n.get(10, {}).get("eventmatch"))
+        for n in sizes:
+            cell = by_n.get(n)
+            if cell is None:
+                continue
+            ours, ours_count = cell["eventmatch"]
+            ruler = _rate(cell.get("event-ruler"))
+            quamina = cell.get("quamina")
+            same = "" if "event-ruler" not in cell else ("equal" if str(ours_count) == cell["event-ruler"][1]
+                                                         else f"differ ({ours_count} vs {cell['event-ruler'][1]})")
+            row = f"| {op} | {n:,} | {cell['events']:,} | {ours / 1000:,.1f}k | "
+            row += f"{ours / at_10:.2f}x | " if at_10 else "- | "
+            row += f"{ruler / 1000:,.1f}k | {ours / ruler:.2f}x | " if ruler else "- | - | "
+            if quamina and quamina[0]:
+                row += f"{quamina[0] / 1000:,.1f}k | "
+            else:
+                row += "unsupported | " if quamina else "- | "
+            lines.append(row + f"{same} |")
+            if n == TARGET_RULES and ruler:
+                targets.append((f"{op}: at {n:,} rules >= 1.0x event-ruler", ours >= ruler, f"{ours / ruler:.2f}x"))
+            if n == TARGET_RULES and at_10 and not op.startswith("anything-but"):
+                targets.append((f"{op}: rate at {n:,} rules >= half its rate at 10", ours >= at_10 / 2,
+                                f"{ours / at_10:.2f}x"))
+    lines += ["", "| target | result | figure |", "|---|---|---|"]
+    lines += [f"| {name} | {'met' if ok else 'NOT met'} | {figure} |" for name, ok, figure in targets]
+    lines += [
+        "",
+        "The anything-but forms are left out of the second target: each event matches nearly every rule, so the "
+        "answer itself (a set of N rule names) grows with N, for every engine.",
+    ]
+    if not anchors:
+        lines += ["", "The anchors were not run (no `--anchors` folder)."]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_section(page: Path, section: str) -> None:
+    """Put ``section`` into ``page`` between START and END (appended when the page has none)."""
+    text = page.read_text() if page.exists() else "# Performance\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n## Many rules of one operator on one field\n\n" + section + "\n"
+    page.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.operators", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10,100,1000", help="rule counts, comma-separated")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="rule counts, comma-separated")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--anchors", type=Path, default=None)
     parser.add_argument("--only", default="", help="operators, comma-separated (default all)")
+    parser.add_argument("--write", type=Path, default=None,
+                        help="write the section and chart into this page (docs/performance.md)")
     args = parser.parse_args(argv)
     global OPERATORS
     if args.only:
         OPERATORS = tuple(args.only.split(","))
     sizes = tuple(int(s) for s in args.sizes.split(","))
     result = measure(sizes, args.events, args.anchors, log=lambda m: print(m, file=sys.stderr, flush=True))
+    if args.write is not None:
+        write_section(args.write, render(result, args.anchors is not None, args.write.parent))
+        print(f"wrote {args.write}", file=sys.stderr)
+        return 0
     for op, by_size in result.items():
         for n, engines in by_size.items():
             cells = "  ".join(f"{engine} {speed / 1000 if speed else 0:,.0f}k ({matches})"
-                              for engine, (speed, matches) in engines.items())
+                              for engine, (speed, matches) in engines.items() if engine != "events")
             print(f"{op:26} {n:6}  {cells}")
     return 0
 

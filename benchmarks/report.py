@@ -608,6 +608,11 @@ def main(argv: list[str] | None = None) -> int:
     schedules = measure_schedules()
     bus = measure_bus()
     text = render(types, scaling, schedules, anchors is not None, bus)
+    from benchmarks import operators
+
+    by_operator = operators.measure(operators.SIZES, 20_000, anchors, log=log)
+    section = operators.render(by_operator, anchors is not None, args.out.parent)
+    text = text.rstrip("\n") + "\n\n## Many rules of one operator on one field\n\n" + section + "\n"
     args.out.write_text(keep_section(args.out, text, "server-bench"))
     log(f"wrote {args.out}")
     return 0

@@ -388,13 +388,14 @@ class _Builder:
                     lines.append(f"{at}{index}.cidr_lookup({v}, found)")
                 if wild:
                     lines.append(f"{at}{index}.wild_lookup({v}, found)")
-                if but:
-                    lines.append(f"{at}excluded = {index}.but_excluded.get({v})")
-                    lines.append(f"{at}if excluded is None:")
-                    file(f"{index}.but", at + " ")
-                    # a method, not a comprehension here: that would make its two names cells, and the
-                    # function would build both cells on every call, whichever branch runs
-                    lines.append(f"{at}else: found.append({index}.but_left(excluded))")
+                if but:  # resolved in one go: nearly every predicate of an anything-but list matches
+                    lines.append(f"{at}rules, pids = {index}.but_resolved({index}.but_excluded.get({v}), single)")
+                    lines.append(f"{at}if rules: matched.update(rules)")
+                    lines.append(f"{at}if pids:")
+                    lines.append(f"{at} for pid in pids:")
+                    lines.append(f"{at}  trails = hits.get(pid)")
+                    lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
+                    lines.append(f"{at}  else: trails.append({trail})")
                 if shape:
                     lines.append(f"{at}{index}.shape_lookup({v}, found)")
                 if checked:

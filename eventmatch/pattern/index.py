@@ -164,6 +164,9 @@ class FieldIndex:
     # how many anything-but wildcard matchers ``shape`` holds, and their fragment index (see shape_lookup)
     shape_wild_n: int = 0
     shape_wild_box: list[FragmentIndex] = _NO_LIST
+    # the anything-but lists' predicates resolved for the fused matchers (see but_resolved), in a box
+    # that every change replaces, as range_box is
+    but_box: list[tuple[frozenset[Any], tuple[int, ...], dict[Any, int]]] = _NO_LIST
     # matchers checked one by one, shared by all the predicates that use them
     checked: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     # how many keys of each length an affix table holds (its *_lengths list has each length once)
@@ -334,6 +337,7 @@ class FieldIndex:
         self.wild_box = [] if self.wilds else _NO_LIST
         self.shape_wild_box = [] if self.shape_wild_n else _NO_LIST
         self.fused_range_box = [] if self.ranges else _NO_LIST
+        self.but_box = [] if self.but else _NO_LIST
         self.memoize = True
         self.memo = _NO_DICT  # last, after every table is changed: see str_lookup
 
@@ -449,6 +453,49 @@ class FieldIndex:
         predicate listing the string: how many of its values it is, see insert)."""
         counts = self.but_n
         return [p for p in self.but if excluded.get(p, 0) < counts[p]]
+
+    def but_resolved(self, excluded: dict[int, int] | None, single: dict[int, Any]) -> tuple[Any, tuple[int, ...]]:
+        """The anything-but lists' predicates a string leaves standing (``excluded`` as in but_left), resolved
+        as str_lookup resolves: (the rule keys of the one-field sub-rules, as a set; the other predicate ids).
+
+        For the fused matchers when the memo is off: with every rule of the field an anything-but, nearly all
+        of them match each value, and a set's copy and update (in C) are cheaper than filing each predicate.
+        The resolution of all of them is kept in ``but_box`` until the next change (see str_lookup)."""
+        box = self.but_box
+        if box:
+            rules, others, shared = box[0]
+        else:
+            rule_list: list[Any] = []
+            other_list: list[int] = []
+            counts: dict[Any, int] = {}
+            for pid in self.but:
+                rule = single.get(pid, single)
+                if rule is single:
+                    other_list.append(pid)
+                else:
+                    rule_list.append(rule)
+                    counts[rule] = counts.get(rule, 0) + 1
+            rules, others = frozenset(rule_list), tuple(other_list)
+            shared = {rule: n for rule, n in counts.items() if n > 1}  # rules with more than one predicate here
+            if box is not _NO_LIST:
+                box.append((rules, others, shared))
+        if excluded is None:
+            return rules, others
+        counts_of = self.but_n
+        shut = [p for p, n in excluded.items() if n >= counts_of.get(p, 0) and p in counts_of]
+        if not shut:
+            return rules, others
+        left = set(rules)
+        shut_others: set[int] = set()
+        for pid in shut:
+            rule = single.get(pid, single)
+            if rule is single:
+                shut_others.add(pid)
+            elif rule not in shared or all(p in shut for p in self.but if single.get(p, single) == rule):
+                left.discard(rule)
+        if shut_others:
+            others = tuple(p for p in others if p not in shut_others)
+        return left, others
 
     def other_lookup(self, value: Any, is_str: bool, out: list[list[int]]) -> None:
         """Anything-but (all its forms) and the matchers checked one by one."""
