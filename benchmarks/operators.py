@@ -133,9 +133,12 @@ def measure_eventmatch(patterns: list[dict[str, Any]], lines: list[bytes], round
 
 def event_count(operator: str, n_rules: int, n_events: int) -> int:
     """How many events a pass of ``operator`` with ``n_rules`` takes: ``n_events``, but for the anything-but
-    forms, whose every event matches nearly every rule, about two million matches' worth (at least 200)."""
+    forms, whose every event matches nearly every rule, about two million matches' worth (at least 200),
+    and 2,000 at 10,000 rules."""
     if operator.startswith("anything-but"):
         return max(200, min(n_events, 2_000_000 // n_rules))
+    if n_rules >= 10_000:  # the anchors' wildcards take minutes a pass there (quamina's most)
+        return min(n_events, 2_000)
     return n_events
 
 
@@ -158,11 +161,13 @@ def measure(sizes: tuple[int, ...], n_events: int, anchors: Path | None, rounds:
                 rules_dir, events_file = Path(tmp) / "rules", Path(tmp) / "events.jsonl"
                 rules_dir.mkdir()
                 write_events(events_file, lines)
+                kept: dict[str, list[dict[str, Any]]] = {}
                 for op in ops:
                     patterns = rules(op, n)
                     if log:
                         log(f"operators: {op}, {n} rules, {count} events")
                     out[op][n] = {"eventmatch": measure_eventmatch(patterns, lines, rounds), "events": count}
+                    kept[op] = patterns
                     write_rule_set(rules_dir / f"{op.upper().replace('-', '_')}.jsonl", "r", patterns)
                 if anchors is not None:
                     if log:
@@ -171,12 +176,22 @@ def measure(sizes: tuple[int, ...], n_events: int, anchors: Path | None, rounds:
                         op = kind.lower().replace("_", "-")
                         if op in out and n in out[op]:
                             out[op][n][engine] = (speed, matches)
+                    # eventmatch again after the anchors, keeping its best: the machine's speed swings over
+                    # minutes, and every engine should have had its chance at the same ones
+                    for op in ops:
+                        again = measure_eventmatch(kept[op], lines, rounds)
+                        if again[0] > out[op][n]["eventmatch"][0]:
+                            out[op][n]["eventmatch"] = again
     return out
 
 
 TARGET_RULES = 1000
 START, END = "<!-- operators:start -->", "<!-- operators:end -->"
 CHART = "images/operators.svg"
+
+
+def _k(rate: float) -> str:
+    return f"{rate / 1000:,.1f}k" if rate >= 10_000 else f"{rate / 1000:,.2f}k"
 
 
 def _rate(cell: tuple[float | None, str] | None) -> float | None:
@@ -201,11 +216,13 @@ def render(result: dict[str, dict[int, dict[str, Any]]], anchors: bool, docs: Pa
         START,
         f"Measured by `make perf` (`python -m benchmarks.operators`) on {date.today().isoformat()}: for each "
         "operator, N rules on one field of small JSON events (about 150 bytes; `benchmarks/operators.py`), "
-        "eventmatch's `RuleSet.matching_set` on the JSON text (best of three passes) and the anchors on the "
-        "same rules and events in the same run. The events' values are as distinct at every size, so a "
-        "change with N is the rules' doing. The anything-but forms match nearly every rule, so a pass of them "
+        "eventmatch's `RuleSet.matching_set` on the JSON text (best of three passes before the anchors and "
+        "three after) and the anchors on the same rules and events in the same run. The events' values are "
+        "as distinct at every size, so a change with N is the rules' doing. The anything-but forms match "
+        "nearly every rule, so a pass of them "
         "takes about two million matches' worth of events (the `events` column); every other operator takes "
-        "20,000. *matches* says whether eventmatch's match count equals event-ruler's.",
+        "20,000, and 2,000 at 10,000 rules (where the anchors' wildcards take minutes a pass). *matches* says "
+        "whether eventmatch's match count equals event-ruler's.",
         "",
         f"![Events per second against the number of rules, per operator]({CHART})",
         "",
@@ -225,11 +242,11 @@ def render(result: dict[str, dict[int, dict[str, Any]]], anchors: bool, docs: Pa
             quamina = cell.get("quamina")
             same = "" if "event-ruler" not in cell else ("equal" if str(ours_count) == cell["event-ruler"][1]
                                                          else f"differ ({ours_count} vs {cell['event-ruler'][1]})")
-            row = f"| {op} | {n:,} | {cell['events']:,} | {ours / 1000:,.1f}k | "
+            row = f"| {op} | {n:,} | {cell['events']:,} | {_k(ours)} | "
             row += f"{ours / at_10:.2f}x | " if at_10 else "- | "
-            row += f"{ruler / 1000:,.1f}k | {ours / ruler:.2f}x | " if ruler else "- | - | "
+            row += f"{_k(ruler)} | {ours / ruler:.2f}x | " if ruler else "- | - | "
             if quamina and quamina[0]:
-                row += f"{quamina[0] / 1000:,.1f}k | "
+                row += f"{_k(quamina[0])} | "
             else:
                 row += "unsupported | " if quamina else "- | "
             lines.append(row + f"{same} |")
@@ -282,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     for op, by_size in result.items():
         for n, engines in by_size.items():
             cells = "  ".join(f"{engine} {speed / 1000 if speed else 0:,.0f}k ({matches})"
-                              for engine, (speed, matches) in engines.items() if engine != "events")
+                              for engine, (speed, matches) in
+                              ((e, c) for e, c in engines.items() if e != "events"))
             print(f"{op:26} {n:6}  {cells}")
     return 0
 

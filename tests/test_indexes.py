@@ -100,7 +100,11 @@ FAMILIES = {
     "numeric": (numeric_condition(), NUMERIC_VALUES),
     "cidr": (cidr_condition(), CIDR_VALUES),
     "wildcard": (wildcard_condition(), WILD_VALUES),
-    "anything-but": (anything_but_condition(), WILD_VALUES),
+    "anything-but": (st.one_of(
+        anything_but_condition(),
+        st.lists(anything_but_condition(), min_size=2, max_size=2),  # two on one field
+        st.builds(lambda a, b: {"$or": [{"f": [a]}, {"f": [b]}]}, anything_but_condition(), anything_but_condition()),
+    ), WILD_VALUES),
     "anything-but-list": (anything_but_list_condition(), st.one_of(BUT_VALUES, st.integers(0, 2))),
 }
 

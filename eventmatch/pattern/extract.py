@@ -396,8 +396,14 @@ class _Builder:
                     lines.append(f"{at}  trails = hits.get(pid)")
                     lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
                     lines.append(f"{at}  else: trails.append({trail})")
-                if shape:
-                    lines.append(f"{at}{index}.shape_lookup({v}, found)")
+                if shape:  # resolved in one go, as the anything-but lists
+                    lines.append(f"{at}rules, pids = {index}.shape_resolved({v}, single)")
+                    lines.append(f"{at}if rules: matched.update(rules)")
+                    lines.append(f"{at}if pids:")
+                    lines.append(f"{at} for pid in pids:")
+                    lines.append(f"{at}  trails = hits.get(pid)")
+                    lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
+                    lines.append(f"{at}  else: trails.append({trail})")
                 if checked:
                     lines.append(f"{at}for m, pids in {index}.checked.items():")
                     lines.append(f"{at} if m.test({v}):")

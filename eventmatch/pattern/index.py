@@ -167,6 +167,11 @@ class FieldIndex:
     # the anything-but lists' predicates resolved for the fused matchers (see but_resolved), in a box
     # that every change replaces, as range_box is
     but_box: list[tuple[frozenset[Any], tuple[int, ...], dict[Any, int]]] = _NO_LIST
+    # the shapes' predicate lists and each matcher's position among them (see shape_lookup), in a box that
+    # every change replaces, as range_box is
+    shape_box: list[tuple[list[list[int]], dict[op.Matcher, int]]] = _NO_LIST
+    # the shapes' predicates resolved (see shape_resolved), in a box that every change replaces
+    shape_resolved_box: list[tuple[frozenset[Any], tuple[int, ...], dict[op.Matcher, Any]]] = _NO_LIST
     # matchers checked one by one, shared by all the predicates that use them
     checked: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     # how many keys of each length an affix table holds (its *_lengths list has each length once)
@@ -338,6 +343,8 @@ class FieldIndex:
         self.shape_wild_box = [] if self.shape_wild_n else _NO_LIST
         self.fused_range_box = [] if self.ranges else _NO_LIST
         self.but_box = [] if self.but else _NO_LIST
+        self.shape_box = [] if self.shape else _NO_LIST
+        self.shape_resolved_box = [] if self.shape else _NO_LIST
         self.memoize = True
         self.memo = _NO_DICT  # last, after every table is changed: see str_lookup
 
@@ -385,6 +392,67 @@ class FieldIndex:
         if type(value) is not str:
             out.extend(self.shape.values())
             return
+        shut = self.shape_shut(value)
+        if shut is None:
+            out.extend(self.shape.values())
+            return
+        # every list but the excluded matchers': a copy with a few deletions, in C, rather than testing each
+        # matcher's membership in ``shut`` (a frozen dataclass hashes its fields at every test)
+        positions_box = self.shape_box
+        lists, position = positions_box[0] if positions_box else self.build_shape_positions(positions_box)
+        left = lists.copy()
+        for at in sorted((position[m] for m in shut), reverse=True):
+            del left[at]
+        out.extend(left)
+
+    def shape_resolved(self, value: str, single: dict[int, Any]) -> tuple[Any, tuple[int, ...]]:
+        """What shape_lookup finds for a string, resolved as str_lookup resolves: (the rule keys of the
+        one-field sub-rules, as a set; the other predicate ids). For the fused matchers when the memo is off,
+        as but_resolved is: nearly every anything-but shape matches, and sets copy and update in C. The
+        resolution of all of them is kept in ``shape_resolved_box`` until the next change."""
+        box = self.shape_resolved_box
+        if box:
+            rules, others, rules_of = box[0]
+        else:
+            rule_list: list[Any] = []
+            other_list: list[int] = []
+            given: dict[op.Matcher, list[Any]] = {}  # matcher -> the rules its predicates give
+            owners: dict[Any, set[op.Matcher]] = {}  # rule -> the matchers giving it
+            for matcher, pids in self.shape.items():
+                mine = given[matcher] = []
+                for pid in pids:
+                    rule = single.get(pid, single)
+                    if rule is single:
+                        other_list.append(pid)
+                    else:
+                        rule_list.append(rule)
+                        mine.append(rule)
+                        owners.setdefault(rule, set()).add(matcher)
+            rules, others = frozenset(rule_list), tuple(other_list)
+            # a rule more than one matcher gives stays unless all of them exclude the value
+            rules_of = {m: (mine, {r: frozenset(owners[r]) for r in mine if len(owners[r]) > 1})
+                        for m, mine in given.items()}
+            if box is not _NO_LIST:
+                box.append((rules, others, rules_of))
+        shut = self.shape_shut(value)
+        if shut is None:
+            return rules, others
+        left = set(rules)
+        shut_others: set[int] = set()
+        for matcher in shut:
+            mine, shared = rules_of[matcher]
+            for rule in mine:
+                owned_by = shared.get(rule)
+                if owned_by is None or owned_by <= shut:
+                    left.discard(rule)
+            if others:
+                shut_others.update(p for p in self.shape[matcher] if single.get(p, single) is single)
+        if shut_others:
+            others = tuple(p for p in others if p not in shut_others)
+        return left, others
+
+    def shape_shut(self, value: str) -> set[op.Matcher] | None:
+        """The anything-but shapes that exclude a string (None: none do)."""
         shut: set[op.Matcher] | None = None
         if self.shape_prefix:
             affixes = self.shape_prefix
@@ -413,12 +481,16 @@ class FieldIndex:
             wild_index.lookup(value, excluding)
             if excluding:
                 shut = set(excluding) if shut is None else shut.union(excluding)
-        if shut is None:
-            out.extend(self.shape.values())
-        else:
-            for matcher, pids in self.shape.items():
-                if matcher not in shut:
-                    out.append(pids)
+        return shut
+
+    def build_shape_positions(
+        self, box: list[tuple[list[list[int]], dict[op.Matcher, int]]]
+    ) -> tuple[list[list[int]], dict[op.Matcher, int]]:
+        """The anything-but shapes' predicate lists in order, and each matcher's position among them."""
+        built = (list(self.shape.values()), {m: i for i, m in enumerate(self.shape)})
+        if box is not _NO_LIST:
+            box.append(built)
+        return built
 
     def lookup(self, value: Any, out: list[list[int]]) -> None:
         """Append to ``out`` the lists of predicate ids that ``value`` satisfies."""
