@@ -44,6 +44,11 @@ from ..event import Fields, walk_element, walk_value
 from .index import NO_KINDS, FieldIndex, Kinds
 from .numbers import FLOAT_EXACT
 
+#: past this many anything-but predicates (lists) or matchers (shapes) on a field, a string the memo did not
+#: hold is resolved in one go (FieldIndex.but_resolved, shape_resolved: set copies and updates in C); below
+#: it, filing each predicate is cheaper (citylots' five anything-but rules: 9% slower resolved)
+RESOLVE_AT = 16
+
 #: A generated extractor gives up above these sizes and the caller flattens in full. Past about 64
 #: leaf paths the general path is the better one: the generated code tests each path the rules name
 #: (64 under one object: about the 2 µs of the general path, which costs what the event holds), a
@@ -276,6 +281,7 @@ class _Builder:
             "single": fused.single,
             "bisect_left": bisect_left,
             "FLOAT_EXACT": FLOAT_EXACT,
+            "RESOLVE_AT": RESOLVE_AT,
         }
         for path, name in self.lookup_names.items():
             env[name] = fused.indexes[path]
@@ -354,6 +360,14 @@ class _Builder:
             lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
             lines.append(f"{at}  else: trails.append({trail})")
 
+        def resolved(at: str) -> None:  # what but_resolved and shape_resolved give, filed
+            lines.append(f"{at}if rules: matched.update(rules)")
+            lines.append(f"{at}if pids:")
+            lines.append(f"{at} for pid in pids:")
+            lines.append(f"{at}  trails = hits.get(pid)")
+            lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
+            lines.append(f"{at}  else: trails.append({trail})")
+
         def file_found(at: str) -> None:  # note() written out
             lines.append(f"{at}if found:")
             lines.append(f"{at} for pids in found:")
@@ -388,22 +402,22 @@ class _Builder:
                     lines.append(f"{at}{index}.cidr_lookup({v}, found)")
                 if wild:
                     lines.append(f"{at}{index}.wild_lookup({v}, found)")
-                if but:  # resolved in one go: nearly every predicate of an anything-but list matches
-                    lines.append(f"{at}rules, pids = {index}.but_resolved({index}.but_excluded.get({v}), single)")
-                    lines.append(f"{at}if rules: matched.update(rules)")
-                    lines.append(f"{at}if pids:")
-                    lines.append(f"{at} for pid in pids:")
-                    lines.append(f"{at}  trails = hits.get(pid)")
-                    lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
-                    lines.append(f"{at}  else: trails.append({trail})")
-                if shape:  # resolved in one go, as the anything-but lists
-                    lines.append(f"{at}rules, pids = {index}.shape_resolved({v}, single)")
-                    lines.append(f"{at}if rules: matched.update(rules)")
-                    lines.append(f"{at}if pids:")
-                    lines.append(f"{at} for pid in pids:")
-                    lines.append(f"{at}  trails = hits.get(pid)")
-                    lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
-                    lines.append(f"{at}  else: trails.append({trail})")
+                if but:
+                    lines.append(f"{at}excluded = {index}.but_excluded.get({v})")
+                    # many: resolved in one go (nearly every predicate of an anything-but list matches)
+                    lines.append(f"{at}if len({index}.but) > RESOLVE_AT:")
+                    lines.append(f"{at} rules, pids = {index}.but_resolved(excluded, single)")
+                    resolved(at + " ")
+                    lines.append(f"{at}elif excluded is None:")
+                    file(f"{index}.but", at + " ")
+                    # a method, not a comprehension here: that would make its two names cells, and the
+                    # function would build both cells on every call, whichever branch runs
+                    lines.append(f"{at}else: found.append({index}.but_left(excluded))")
+                if shape:  # many: resolved in one go, as the anything-but lists
+                    lines.append(f"{at}if len({index}.shape) > RESOLVE_AT:")
+                    lines.append(f"{at} rules, pids = {index}.shape_resolved({v}, single)")
+                    resolved(at + " ")
+                    lines.append(f"{at}else: {index}.shape_lookup({v}, found)")
                 if checked:
                     lines.append(f"{at}for m, pids in {index}.checked.items():")
                     lines.append(f"{at} if m.test({v}):")
