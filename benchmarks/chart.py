@@ -33,7 +33,7 @@ def operators_chart(rates: Mapping[str, Mapping[str, Mapping[int, float]]]) -> s
     low = 10 ** math.floor(math.log10(min(values)))
     high = 10 ** math.ceil(math.log10(max(values)))
     x_low, x_high = math.log10(sizes[0]), math.log10(sizes[-1])
-    inner_w, inner_h = PANEL_W - PAD_L - 12, PANEL_H - PAD_T - PAD_B
+    inner_w, inner_h = PANEL_W - PAD_L - 30, PANEL_H - PAD_T - PAD_B
     rows = math.ceil(len(rates) / COLUMNS)
     width, height = PANEL_W * COLUMNS, PANEL_H * rows + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
