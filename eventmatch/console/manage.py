@@ -24,7 +24,7 @@ from ..errors import EventmatchError
 from ..event import load_event
 from ..pattern import explain
 from .charts import line_chart
-from .history import MetricsHistory
+from .history import SAMPLE_EVERY, MetricsHistory
 from .layout import _e, _layout
 
 Call = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
@@ -57,9 +57,6 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
     """The pages and endpoints above; ``redriven`` collects each redriven dead letter's outcome by its seq."""
     bridge = context.bridge
     history = MetricsHistory(bridge.metrics)
-
-    def bus_arn(name: str) -> str:
-        return f"arn:aws:events:{bridge.region}:{bridge.account}:event-bus/{name}"
 
     def bus_options() -> str:
         return "".join(f'<option>{_e(b["Name"])}</option>' for b in bridge.list_event_buses())
@@ -157,15 +154,10 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
         if request.query_params.get("fragment"):
             return Response(charts_html(bus_filter), media_type="text/html")
         body = (f"<p>EventBridge's metrics (namespace AWS/Events) per bus and per rule (the first 20 rules with "
-                f"counts), sampled every {history_every()} seconds over the last hour: each point is how much a "
+                f"counts), sampled every {SAMPLE_EVERY:g} seconds over the last hour: each point is how much a "
                 f"count grew since the sample before. The page refreshes itself.</p>"
                 f'<div id="charts" aria-live="off">{charts_html(bus_filter)}</div>')
         return _layout("Metrics", body, "/metrics")
-
-    def history_every() -> str:
-        from .history import SAMPLE_EVERY
-
-        return f"{SAMPLE_EVERY:g}"
 
     async def transform_api(request: Request) -> Response:
         """``{"event": text, "kind": "event" | "Input" | "InputPath" | "InputTransformer", "value": text,
@@ -202,7 +194,7 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
     async def why_api(request: Request) -> Response:
         """Rule by rule, why a recent event did or did not match each rule of its bus."""
         wanted = request.path_params["event_id"]
-        found = next(((b, e, r) for b, e, r in reversed(list(inbox.recent)) if e.get("id") == wanted), None)
+        found = inbox.find(wanted)
         if found is None:
             return JSONResponse({"message": f"no recent event {wanted}"}, status_code=404)
         bus_name, event, matched = found

@@ -79,11 +79,6 @@ class Stabber:
                 high >>= 1
         self.tree, self.width = tree, width
 
-    def slot(self, value: Any) -> int:
-        bounds = self.bounds
-        i = bisect_left(bounds, value)
-        return 2 * i + 1 if i < len(bounds) and bounds[i] == value else 2 * i
-
     def stab(self, value: Any, out: list[Any]) -> None:
         """Append to ``out`` the payload of every interval holding ``value``."""
         bounds = self.bounds

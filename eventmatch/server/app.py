@@ -177,7 +177,7 @@ def create_app(
 
     async def one_event(request: Request) -> Response:
         wanted = request.path_params["event_id"]
-        found = next(((b, e, r) for b, e, r in reversed(list(inbox.recent)) if e.get("id") == wanted), None)
+        found = inbox.find(wanted)
         if found is None:
             return JSONResponse({"message": f"no recent event {wanted}"}, status_code=404)
         bus_name, event, rules = found

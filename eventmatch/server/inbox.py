@@ -85,6 +85,10 @@ class Inbox:
         with self._lock:
             self._busy -= len(routed)
 
+    def find(self, event_id: str) -> tuple[str, dict[str, Any], list[str]] | None:
+        """The latest recent event with this id, as (bus, event, the rules it triggered), or None."""
+        return next((found for found in reversed(list(self.recent)) if found[1].get("id") == event_id), None)
+
     @property
     def waiting(self) -> int:
         """Accepted events not routed yet."""
