@@ -85,3 +85,67 @@ def path_events(n: int, paths: int, seed: int = 3) -> list[dict[str, Any]]:
             detail.setdefault(f"o{i % 10}", {})[f"f{i}"] = f"v{rnd.randrange(7)}"
         out.append({**event, "source": "com.example.paths", "detail": detail})
     return out
+
+
+#: the rules of one source in :func:`one_match_rules`: each source has this many, one of each shape twice
+GROUP = 10
+
+
+def one_match_rules(n: int) -> list[dict[str, Any]]:
+    """``n`` rules of the realistic mix in which every event of :func:`one_match_events` matches exactly one.
+
+    Rules come in groups of ``GROUP`` sharing a ``source``, as an application's rules do; rule ``r`` of a
+    group has the shape ``r % 5`` of :func:`rules` with values of its own, so that an event meant for it
+    meets no other rule of its group. The groups are alike at every size, so the matches per event are
+    held equal while the number of rules grows."""
+    out = []
+    for i in range(n):
+        g, r = divmod(i, GROUP)
+        pattern: dict[str, Any] = {"source": [f"com.example.{SERVICES[g % len(SERVICES)]}.{g}"]}
+        kind = r % 5
+        if kind == 0:
+            pattern["detail-type"] = [f"state change {r}"]
+            pattern["detail"] = {"state": [STATES[r % len(STATES)]]}
+        elif kind == 1:
+            pattern["detail"] = {"bucket": [{"prefix": f"logs-{r}-"}]}
+        elif kind == 2:
+            pattern["detail"] = {"size": [{"numeric": [">=", 100 * r, "<", 100 * r + 50]}]}
+        elif kind == 3:
+            pattern["detail"] = {"region": [{"anything-but": [REGIONS[0], REGIONS[1 + r % 4]]}], "code": [r]}
+        else:
+            pattern["detail"] = {"error": [{"exists": True}], "code": [r]}
+        out.append(pattern)
+    return out
+
+
+def one_match_events(n_rules: int, count: int, seed: int = 4) -> list[dict[str, Any]]:
+    """``count`` envelopes, each meant for one rule of :func:`one_match_rules` ``(n_rules)``, drawn at random;
+    each matches that rule and no other."""
+    rnd = random.Random(seed)
+    out = []
+    for k in range(count):
+        g, r = divmod(rnd.randrange(n_rules), GROUP)
+        kind = r % 5
+        detail: dict[str, Any] = {
+            "state": STATES[r % len(STATES)] if kind == 0 else "unknown",
+            "bucket": f"logs-{r}-{k}" if kind == 1 else f"archive-{k}",
+            "size": 100 * r + rnd.randrange(50) if kind == 2 else 5000 + k % 100,
+            "region": REGIONS[0] if kind != 3 else REGIONS[(1 + r % 4) % 4 + 1],
+            "code": r if kind in (3, 4) else 100 + r,
+        }
+        if kind == 4:
+            detail["error"] = "boom"
+        out.append(
+            {
+                "version": "0",
+                "id": f"{k:08d}-0000-0000-0000-000000000000",
+                "detail-type": f"state change {r}" if kind == 0 else "something else",
+                "source": f"com.example.{SERVICES[g % len(SERVICES)]}.{g}",
+                "account": "123456789012",
+                "time": "2026-11-25T12:00:00Z",
+                "region": rnd.choice(REGIONS),
+                "resources": [],
+                "detail": detail,
+            }
+        )
+    return out

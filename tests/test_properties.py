@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from unittest import mock
@@ -60,16 +61,25 @@ SHARED_ANCHOR = {"a": ["x"]}  # an exact string many rules share: their sub-rule
 # second field: the group tests draw one of these (1,000: never split), so that both ways meet groups of
 # every size
 SPLIT_AT = st.sampled_from([2, anchors_module.GROUP_SPLIT_AT, 16, 1000])
+# ... and a split group files the members of a second field in a FewIndex up to FEW_MAX distinct matchers,
+# then in a FieldIndex: 0 (always a FieldIndex), 1 and the default (both, as they grow), 1,000 (never)
+FEW_MAX = st.sampled_from([0, 1, anchors_module.FEW_MAX, 1000])
 
 
-def splitting_at(n: int) -> Any:
-    return mock.patch.object(anchors_module, "GROUP_SPLIT_AT", n)
+def splitting_at(n: int, few: int | None = None) -> Any:
+    patch = mock.patch.object(anchors_module, "GROUP_SPLIT_AT", n)
+    if few is None:
+        return patch
+    both = contextlib.ExitStack()
+    both.enter_context(patch)
+    both.enter_context(mock.patch.object(anchors_module, "FEW_MAX", few))
+    return both
 
 
 @SETTINGS
-@given(st.lists(patterns, min_size=10, max_size=40), events, st.data(), SPLIT_AT)
+@given(st.lists(patterns, min_size=10, max_size=40), events, st.data(), SPLIT_AT, FEW_MAX)
 def test_rules_sharing_an_anchor_match_and_remove_like_the_reference(
-    rules: list[dict[str, Any]], event: dict[str, Any], data: st.DataObject, split_at: int
+    rules: list[dict[str, Any]], event: dict[str, Any], data: st.DataObject, split_at: int, few: int
 ) -> None:
     """Many rules with one common exact field: the group they share is split by a second field once it
     is large; matching, and removing rules from it, must still agree with the reference."""
@@ -79,7 +89,7 @@ def test_rules_sharing_an_anchor_match_and_remove_like_the_reference(
     if data.draw(st.booleans()):
         event = {**event, "a": "x"}
     gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 2)))
-    with splitting_at(split_at):
+    with splitting_at(split_at, few):
         ruleset = with_removed(rules, gone)
     assert ruleset.matching(event) == expected_matches(rules, gone, event)
 
@@ -96,9 +106,10 @@ _ELEMENT = st.fixed_dictionaries(
     st.one_of(_ELEMENT, st.lists(_ELEMENT, min_size=1, max_size=4)),
     st.data(),
     SPLIT_AT,
+    FEW_MAX,
 )
 def test_two_field_members_of_a_group_agree_with_the_reference_inside_arrays(
-    seconds: list[tuple[list[Any], bool]], c: Any, data: st.DataObject, split_at: int
+    seconds: list[tuple[list[Any], bool]], c: Any, data: st.DataObject, split_at: int, few: int
 ) -> None:
     """Rules of two fields sharing one anchor (``c.a`` = "x"): a split group takes a look-up hit on the
     second field as a match, unless both values come from arrays, whose positions must then agree."""
@@ -108,7 +119,7 @@ def test_two_field_members_of_a_group_agree_with_the_reference_inside_arrays(
     ]
     event = {"c": c, "b": data.draw(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)))}
     gone = set(data.draw(st.lists(st.integers(0, len(rules) - 1), max_size=len(rules) // 3)))
-    with splitting_at(split_at):
+    with splitting_at(split_at, few):
         ruleset = with_removed(rules, gone)
     expected = expected_matches(rules, gone, event)
     assert ruleset.matching(event) == expected
@@ -166,9 +177,9 @@ def test_members_checked_through_their_plans_agree_with_the_reference(
     assert ruleset.matching(json.dumps(event)) == expected
 
 
-@pytest.mark.parametrize("split_at", [anchors_module.GROUP_SPLIT_AT, 1000])
+@pytest.mark.parametrize(("split_at", "few"), [(anchors_module.GROUP_SPLIT_AT, anchors_module.FEW_MAX), (anchors_module.GROUP_SPLIT_AT, 0), (1000, 0)])
 def test_a_thousand_rules_on_a_small_vocabulary_agree_with_the_reference(
-    split_at: int, monkeypatch: pytest.MonkeyPatch
+    split_at: int, few: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Seeded and larger than the hypothesis tests: about a thousand rules over four fields and five
     values, added, replaced and removed, so that anchor groups grow through several refilings, values
@@ -176,6 +187,7 @@ def test_a_thousand_rules_on_a_small_vocabulary_agree_with_the_reference(
     import random
 
     monkeypatch.setattr(anchors_module, "GROUP_SPLIT_AT", split_at)
+    monkeypatch.setattr(anchors_module, "FEW_MAX", few)
     rnd = random.Random(20261129)
     values = ["x", "y", "z", "xy", "X"]
 

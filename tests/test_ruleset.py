@@ -296,7 +296,7 @@ def test_anchor_prefers_strings_and_precise_numbers_to_small_whole_numbers() -> 
     rules.add("x", {"type": ["Polygon"], "x": [{"numeric": ["=", -122.42916360922355]}]})
     rules.add("flag", {"ok": [True], "code": [7]})
     machine: Machine = rules._machine
-    anchors = {c.rule: next(s.path for s in c.slots if s.pred == c.anchor) for c in machine.sub_rules.values()}
+    anchors = {c.rule: next(s.path for s in c.slots if s.pred == c.anchor) for c in machine.by_rule.values()}  # type: ignore[union-attr]
     assert anchors["z"] == "type" and anchors["flag"] == "code"  # "x": a tie, broken by field order
     assert rules.matching({"type": "MultiPolygon", "z": 0, "x": -122.42916360922355}) == ["z"]
     assert rules.matching({"type": "Polygon", "z": 0, "x": -122.42916360922355}) == ["x"]

@@ -149,8 +149,9 @@ class RuleSet:
         if type(self).matching_set is RuleSet.matching_set:
             self.matching_set = self._machine.match  # type: ignore[method-assign]
         # name -> pattern text: the compiled Pattern (its sub-rules) is not kept, as the machine holds what
-        # matching needs; pattern() compiles the text again (cached), about 200 bytes a rule less
-        self._patterns: dict[str, str] = {}
+        # matching needs; pattern() compiles the text again (cached), about 200 bytes a rule less. The text
+        # is kept as UTF-8: 16 bytes a rule less than a str
+        self._patterns: dict[str, bytes] = {}
         self._order: dict[str, int] = {}
         self._counter = 0
 
@@ -219,7 +220,7 @@ class RuleSet:
         if name in self._patterns:
             self._machine.remove(name)
         self._machine.add(name, compiled.sub_rules)
-        self._patterns[name] = compiled.text
+        self._patterns[name] = compiled.text.encode()
         self._counter += 1
         self._order[name] = self._counter
 
@@ -261,7 +262,7 @@ class RuleSet:
 
     def pattern(self, name: str) -> Pattern:
         """The compiled pattern of a rule (equal to the one added: the same text)."""
-        return _compile_text(self._patterns[name])
+        return _compile_text(self._patterns[name].decode())
 
     def __len__(self) -> int:
         return len(self._patterns)

@@ -59,6 +59,10 @@ _INF = float("inf")
 MEMO_SIZE = 1024
 MEMO_SIZE_SLOW = 4096
 
+#: every Kinds in use, once (at most 2 ** 11)
+_KINDS: dict[Kinds, Kinds] = {}
+
+
 def _sharing(index: FieldIndex, ms: tuple[op.Matcher, ...]) -> int:
     """How many predicate ids of ``index`` these matchers' exact values select."""
     return sum(len(index.exact_pids(m)) for m in ms)
@@ -324,7 +328,7 @@ class FieldIndex:
             self.prefix or self.suffix or self.folded_eq or self.folded_prefix or self.folded_suffix
         )
         self.others = bool(self.but or self.shape or self.checked)
-        self.kinds = Kinds(
+        kinds = Kinds(
             exists=bool(self.exists),
             exact_str=bool(self.exact_str),
             literal=bool(self.literal),
@@ -337,6 +341,7 @@ class FieldIndex:
             cidr=bool(self.cidrs),
             wild=bool(self.wilds),
         )
+        self.kinds = _KINDS.setdefault(kinds, kinds)  # one of each: an index per field is common
         self.range_box = [] if self.ranges else _NO_LIST
         self.cidr_box = [] if self.cidrs else _NO_LIST
         self.wild_box = [] if self.wilds else _NO_LIST

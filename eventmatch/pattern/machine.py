@@ -42,6 +42,10 @@ from .verify import _check_anchored, _flat_hits, _verify
 #: generating again (see Machine._deferring); the tests of the generated code turn it off
 DEFER_GENERATION = True
 
+#: the table of shared matcher tuples (Machine._shared) is emptied when it holds more than twice as many
+#: as there are rules, plus this many
+SHARED_SLACK = 1024
+
 
 @dataclass(repr=False)
 class Machine:
@@ -64,7 +68,6 @@ class Machine:
     # code it replaces took to generate (seconds left; see _deferring), counted from that code
     _rent: float = 0.0
     _rent_from: Extractor | None = field(default=None, repr=False)
-    sub_rules: dict[int, CompiledSubRule] = field(default_factory=dict)
     # predicate id -> rule key, for sub-rules of one required field: a hit is a match
     single_rule: dict[int, Any] = field(default_factory=dict)
     # indexed predicate id -> (sub-rule id, its sub-rule, whether it is required)
@@ -72,12 +75,16 @@ class Machine:
     pred_info: dict[int, CompiledSubRule | AnchorGroup] = field(default_factory=dict)
     optional: set[int] = field(default_factory=set)  # the indexed predicate ids of OPTIONAL fields
     absence_only: dict[int, CompiledSubRule] = field(default_factory=dict)  # n_indexed == 0
-    # rule key -> its sub-rule (the id of a CompiledSubRule in sub_rules, or, for a sub-rule of one
-    # required field, its Slot, as nothing else is kept of it), or a tuple of them when it has several ($or)
-    by_rule: dict[Any, int | Slot | tuple[int | Slot, ...]] = field(default_factory=dict)
-    # anchor groups by (path, exact string), and the group of each grouped sub-rule
+    # rule key -> its sub-rule (a CompiledSubRule, or, for a sub-rule of one required field, its Slot, as
+    # nothing else is kept of it), or a tuple of them when it has several ($or)
+    by_rule: dict[Any, CompiledSubRule | Slot | tuple[CompiledSubRule | Slot, ...]] = field(default_factory=dict)
+    # anchor groups by (path, exact string): a sub-rule anchored by that one value is in it (see _group_of)
     groups: dict[tuple[str, op.Matcher], AnchorGroup] = field(default_factory=dict)
-    grouped: dict[int, AnchorGroup] = field(default_factory=dict)
+    # the matcher tuples of the rules' fields, each once: rules share values (a state, a detail-type, a
+    # source), and the parser makes a new tuple of new matchers for each rule
+    _shared: dict[tuple[op.Matcher, ...], tuple[op.Matcher, ...]] = field(default_factory=dict, repr=False)
+    # the Slots of fields checked after an anchor, each once (see _add; never changed once shared)
+    _shared_slots: dict[Slot, Slot] = field(default_factory=dict, repr=False)
     _next_id: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # odd while a change is under way; matching reads it before and after, without the lock
@@ -107,7 +114,13 @@ class Machine:
 
     def _add(self, rule: Any, sub_rules: Iterable[SubRule]) -> None:
         """The body of add(), under the lock."""
-        entries: list[int | Slot] = []
+        entries: list[CompiledSubRule | Slot] = []
+        shared = self._shared
+        if len(shared) > 2 * len(self.by_rule) + SHARED_SLACK:
+            shared.clear()  # bounded: rules removed leave their matchers here until a clear
+        shared_slots = self._shared_slots
+        if len(shared_slots) > 2 * len(self.by_rule) + SHARED_SLACK:
+            shared_slots.clear()
         for sub in sub_rules:
             slots: list[Slot] = []
             for path in sorted(sub, key=java_order):
@@ -121,6 +134,7 @@ class Machine:
                 if not positive:
                     slots.append(Slot(path, ABSENT, -1, ()))
                     continue
+                positive = shared.setdefault(positive, positive)
                 slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, 0, positive))  # pred: below
             if len(slots) == 1 and slots[0].kind == REQUIRED:
                 # one required field: any hit of it is a match, and its Slot is all there is to keep
@@ -133,7 +147,6 @@ class Machine:
                 entries.append(slot)
                 continue
             sid = self._new_id()
-            entries.append(sid)
             at = self._choose_anchor(slots)
             if at >= 0:
                 # only the anchor is indexed: its predicate id is the sub-rule's own; the other fields are
@@ -142,6 +155,9 @@ class Machine:
                 for i, slot in enumerate(slots):
                     if slot.kind != ABSENT:
                         slot.pred = sid if i == at else -2 - i
+                    if i != at:
+                        # the same for every rule with this value at this position: one Slot for all
+                        slots[i] = shared_slots.setdefault(slot, slot)
             else:
                 anchor = -1
                 for slot in slots:
@@ -157,7 +173,7 @@ class Machine:
                 anchor,
             )
             inserts = compiled.inserts()
-            self.sub_rules[sid] = compiled
+            entries.append(compiled)
             for slot in slots:
                 self._want(slot.path, +1)
                 if _read_from_fields(slot, anchor):
@@ -174,14 +190,12 @@ class Machine:
                         group = self.groups[key] = AnchorGroup(self._new_id(), path, matcher)
                         self.pred_info[group.gid] = group
                         self._insert(path, matcher, group.gid)
-                        if lone != CROWDED:
-                            first = self.sub_rules[lone]  # type: ignore[index]
+                        if lone is not CROWDED:
+                            first: CompiledSubRule = lone  # type: ignore[assignment]
                             self._unindex(path, matcher, first.anchor)
                             del self.pred_info[first.anchor]
-                            group.add(lone, first)  # type: ignore[arg-type]
-                            self.grouped[lone] = group  # type: ignore[index]
+                            group.add(first.sid, first)
                     group.add(sid, compiled)
-                    self.grouped[sid] = group
                     continue
             for slot in indexed:
                 self.pred_info[slot.pred] = compiled
@@ -193,8 +207,8 @@ class Machine:
                 self.absence_only[sid] = compiled
         self.by_rule[rule] = entries[0] if len(entries) == 1 else tuple(entries)
 
-    def _lone_anchored(self, path: str, matcher: op.Matcher) -> int | None:
-        """The id of the sub-rule indexed alone by this one exact value of ``path`` (it and the next one
+    def _lone_anchored(self, path: str, matcher: op.Matcher) -> CompiledSubRule | object | None:
+        """The sub-rule indexed alone by this one exact value of ``path`` (it and the next one
         make a group), None if there is none, or CROWDED when the value's entry is too long to search."""
         index = self.fields.get(path)
         if index is None:
@@ -209,7 +223,7 @@ class Machine:
                 for slot in entry.slots:
                     if slot.pred == pid:
                         if slot.matchers == (matcher,):
-                            return entry.sid
+                            return entry
                         break
         return None
 
@@ -260,10 +274,10 @@ class Machine:
                 del self.single_rule[entry.pred]
                 self._want(entry.path, -1)
                 continue
-            sid: int = entry  # type: ignore[assignment]
-            compiled = self.sub_rules[sid]
+            compiled: CompiledSubRule = entry  # type: ignore[assignment]
+            sid = compiled.sid
             self.absence_only.pop(sid, None)
-            group = self.grouped.pop(sid, None)
+            group = self._group_of(compiled)
             if group is not None:
                 group.remove(sid)
                 if not group.members:
@@ -280,8 +294,17 @@ class Machine:
                 self._want(slot.path, -1)
                 if _read_from_fields(slot, compiled.anchor):
                     self._record(slot.path, -1)
-            del self.sub_rules[sid]
         return True
+
+    def _group_of(self, compiled: CompiledSubRule) -> AnchorGroup | None:
+        """The anchor group a sub-rule is in, if any: the group of its one exact anchor value."""
+        if compiled.anchor < 0:
+            return None
+        inserts = compiled.inserts()
+        if len(inserts) != 1:
+            return None
+        group = self.groups.get((inserts[0][0], inserts[0][1]))
+        return group if group is not None and compiled.sid in group.members else None
 
     def _insert(self, path: str, matcher: op.Matcher, pid: int) -> None:
         """Index a predicate's matcher. The fused matchers are rebuilt when a path's index comes or goes, or
@@ -462,7 +485,7 @@ class Machine:
         """Add to ``matched`` the multi-field sub-rules that the look-ups' ``hits`` (and the event) satisfy."""
         if hits:
             info = self.pred_info
-            counts: dict[int, int] | None = None
+            counts: dict[CompiledSubRule, int] | None = None
             for pid in hits:
                 target = info[pid]
                 if isinstance(target, AnchorGroup):  # check the members this event's values select
@@ -473,12 +496,9 @@ class Machine:
                 else:
                     if counts is None:
                         counts = {}
-                    sid = target.sid
-                    counts[sid] = counts.get(sid, 0) + (pid not in self.optional)
+                    counts[target] = counts.get(target, 0) + (pid not in self.optional)
             if counts:
-                sub_rules = self.sub_rules
-                for sid, count in counts.items():
-                    compiled = sub_rules[sid]
+                for compiled, count in counts.items():
                     if count != compiled.n_indexed or compiled.rule in matched:
                         continue
                     ok = _flat_hits(compiled, hits) if compiled.simple else _verify(compiled, hits, flat)

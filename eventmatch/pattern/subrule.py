@@ -22,9 +22,13 @@ def java_order(path: str) -> bytes:
     return path.encode("utf-16-be", "surrogatepass")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Slot:
-    """One field of a sub-rule: its path, kind, its positive matchers and their predicate id."""
+    """One field of a sub-rule: its path, kind, its positive matchers and their predicate id.
+
+    Hashed by its fields, so that the machine keeps one of equal Slots (Machine._shared_slots): a Slot is
+    changed only while its sub-rule is being added, before it is shared.
+    """
 
     path: str
     kind: int  # REQUIRED, OPTIONAL (a value matches or the field is absent) or ABSENT
@@ -34,10 +38,10 @@ class Slot:
     matchers: tuple[op.Matcher, ...]  # empty for ABSENT
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # hashed by identity: the match counts hits per sub-rule
 class CompiledSubRule:
     rule: Any  # the rule key given to Machine.add
-    sid: int  # its id in Machine.sub_rules
+    sid: int  # its id (the predicate id of its anchor, when it has one; its key in an anchor group)
     slots: tuple[Slot, ...]  # in the reference library's field order
     n_indexed: int  # how many required predicates the indexes must report before checking
     simple: bool  # only REQUIRED slots: a full count with flat values is a match
