@@ -613,6 +613,10 @@ def main(argv: list[str] | None = None) -> int:
     by_operator = operators.measure(operators.SIZES, 20_000, anchors, log=log)
     section = operators.render(by_operator, anchors is not None, args.out.parent)
     text = text.rstrip("\n") + "\n\n## Many rules of one operator on one field\n\n" + section + "\n"
+    from benchmarks import held_equal
+
+    log("held equal: one match an event, 100 to 100,000 rules")
+    text = text.rstrip("\n") + f"\n\n{held_equal.TITLE}\n\n" + held_equal.render(held_equal.measure()) + "\n"
     args.out.write_text(keep_section(args.out, text, "server-bench"))
     log(f"wrote {args.out}")
     return 0

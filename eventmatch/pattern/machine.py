@@ -134,7 +134,8 @@ class Machine:
                 if not positive:
                     slots.append(Slot(path, ABSENT, -1, ()))
                     continue
-                positive = shared.setdefault(positive, positive)
+                if len(sub) > 1:  # (a one-field sub-rule's value is usually its own: no sharing to gain)
+                    positive = shared.setdefault(positive, positive)
                 slots.append(Slot(path, OPTIONAL if absent_ok else REQUIRED, 0, positive))  # pred: below
             if len(slots) == 1 and slots[0].kind == REQUIRED:
                 # one required field: any hit of it is a match, and its Slot is all there is to keep
