@@ -371,3 +371,24 @@ def test_reclaim_reaches_a_dead_workers_entries_behind_many_that_live_workers_re
     owners = {c["name"].decode(): c["pending"] for c in transport.redis.xinfo_consumers(stream, transport.group)}
     assert owners.get("dead", 0) == 0 and owners["live"] == 2500
     assert len(dead) == 500
+
+
+def test_publish_many_appends_nothing_when_one_event_is_bad(transport: RedisTransport) -> None:
+    """Every event is checked before any is appended: a bad one past the first chunk leaves the streams
+    and the published count as they were, and the error names its position."""
+    from eventmatch import InvalidEventError
+
+    transport.put_rules(ALL)
+    before = sum(transport.redis.xlen(s) for s in transport.streams()), transport.counts().get("published", 0)
+    events: list[Any] = _events(25)
+    with pytest.raises(InvalidEventError) as caught:
+        transport.publish_many([*events, {"id": "bad", "when": object()}], chunk=10)
+    assert any("event 25" in note for note in caught.value.__notes__)
+    with pytest.raises(ValidationError, match="event 3 is str"):
+        transport.publish_many([*events[:3], "not an event"], chunk=2)
+    with pytest.raises(ValueError, match="chunk"):
+        transport.publish_many(events, chunk=0)
+    after = sum(transport.redis.xlen(s) for s in transport.streams()), transport.counts().get("published", 0)
+    assert after == before
+    assert transport.publish_many(events, chunk=10) == 25
+    assert sum(transport.redis.xlen(s) for s in transport.streams()) == before[0] + 25

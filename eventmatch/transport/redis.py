@@ -155,21 +155,40 @@ class RedisTransport:
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
     def publish_many(self, events: Iterable[Mapping[str, Any]], bus: str = "default", chunk: int = 1000) -> int:
-        """Append many already-built events, ``chunk`` per round trip; returns how many."""
-        n = 0
+        """Append many already-built events, ``chunk`` per round trip; returns how many.
+
+        Every event is checked and encoded before any is appended, so a bad one (not a mapping, not JSON)
+        raises with its position and appends nothing; the encoded events are held in memory meanwhile
+        (for more than memory holds, call this once per batch)."""
+        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+            raise ValueError(f"chunk must be a whole number of events of at least 1, not {chunk!r}")
+        prepared = []
+        for i, event in enumerate(events):
+            if not isinstance(event, Mapping):
+                kind = type(event).__name__
+                raise ValidationError(f"An event must be a mapping (a JSON object); event {i} is {kind}.")
+            try:
+                prepared.append(self._entry(bus, event))
+            except InvalidEventError as error:
+                error.add_note(f"event {i} of publish_many(); none was appended")
+                raise
         pipe = self.redis.pipeline(transaction=True)  # each chunk and its count land together
-        for event in events:
-            self._append(pipe, bus, event)
-            n += 1
-            if n % chunk == 0:
-                pipe.hincrby(self.counts_key, "published", chunk)
-                pipe.execute()
-        if n % chunk:
-            pipe.hincrby(self.counts_key, "published", n % chunk)
+        for start in range(0, len(prepared), chunk):
+            part = prepared[start : start + chunk]
+            for stream, fields, kwargs in part:
+                pipe.xadd(stream, fields, **kwargs)
+            pipe.hincrby(self.counts_key, "published", len(part))
             pipe.execute()
-        return n
+        return len(prepared)
 
     def _append(self, pipe: Any, bus: str, event: Mapping[str, Any], only: Sequence[str] | None = None) -> None:
+        stream, fields, kwargs = self._entry(bus, event, only)
+        pipe.xadd(stream, fields, **kwargs)
+
+    def _entry(
+        self, bus: str, event: Mapping[str, Any], only: Sequence[str] | None = None
+    ) -> tuple[str, dict[str, str | bytes], dict[str, Any]]:
+        """What XADD appends for an event: its stream, its fields and the trimming arguments."""
         try:
             encoded = _encode(event)
         except RecursionError:
@@ -183,7 +202,7 @@ class RedisTransport:
         if self.retention_seconds is not None:
             kwargs["minid"] = f"{int((time.time() - self.retention_seconds) * 1000)}-0"
             kwargs["approximate"] = True
-        pipe.xadd(self._stream_for(bus, event), fields, **kwargs)
+        return self._stream_for(bus, event), fields, kwargs
 
     # -- the archive: the streams themselves -----------------------------------------------
     def events(self, bus: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
