@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from benchmarks import workload
-from benchmarks.report import ruleset
+from benchmarks.report import put_section, ruleset
 
 SIZES = (100, 10_000, 100_000)
 START, END = "<!-- held-equal:start -->", "<!-- held-equal:end -->"
@@ -82,13 +82,7 @@ def render(result: dict[int, dict[str, float]]) -> str:
 
 
 def write_section(page: Path, section: str) -> None:
-    """Put ``section`` into ``page`` between START and END (appended with a title when the page has none)."""
-    text = page.read_text() if page.exists() else "# Performance\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + f"\n\n{TITLE}\n\n" + section + "\n"
-    page.write_text(text)
+    put_section(page, section, START, END, TITLE)
 
 
 def main(argv: list[str] | None = None) -> int:

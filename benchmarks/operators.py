@@ -278,12 +278,9 @@ def render(result: dict[str, dict[int, dict[str, Any]]], anchors: bool, docs: Pa
 
 def write_section(page: Path, section: str) -> None:
     """Put ``section`` into ``page`` between START and END (appended when the page has none)."""
-    text = page.read_text() if page.exists() else "# Performance\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n## Many rules of one operator on one field\n\n" + section + "\n"
-    page.write_text(text)
+    from benchmarks.report import put_section  # (report imports this module in its main)
+
+    put_section(page, section, START, END, "## Many rules of one operator on one field")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -582,6 +582,17 @@ library, on the same rules and envelopes as JSON, takes far longer per event
 at 10,000 rules than at 100 (the scaling table has both)."""
 
 
+def put_section(page: Path, section: str, start: str, end: str, title: str) -> None:
+    """Put ``section`` (which begins with ``start`` and ends with ``end``) into ``page`` in place of the
+    one there, or append it under ``title`` when the page has none."""
+    text = page.read_text() if page.exists() else "# Performance\n"
+    if start in text and end in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + f"\n\n{title}\n\n" + section + "\n"
+    page.write_text(text)
+
+
 def keep_section(path: Path, text: str, name: str) -> str:
     """``text`` with the section another benchmark wrote into ``path`` (between ``<!-- name:start -->`` and
     ``<!-- name:end -->``) carried over: ``make perf`` rewrites the page, ``make bench-server`` its part."""

@@ -42,8 +42,8 @@ from .verify import _check_anchored, _flat_hits, _verify
 #: generating again (see Machine._deferring); the tests of the generated code turn it off
 DEFER_GENERATION = True
 
-#: the table of shared matcher tuples (Machine._shared) is emptied when it holds more than twice as many
-#: as there are rules, plus this many
+#: the tables of shared matcher tuples and Slots (Machine._shared, _shared_slots) are each emptied when
+#: they hold more than twice as many entries as there are rules, plus this many
 SHARED_SLACK = 1024
 
 
@@ -115,12 +115,11 @@ class Machine:
     def _add(self, rule: Any, sub_rules: Iterable[SubRule]) -> None:
         """The body of add(), under the lock."""
         entries: list[CompiledSubRule | Slot] = []
-        shared = self._shared
-        if len(shared) > 2 * len(self.by_rule) + SHARED_SLACK:
-            shared.clear()  # bounded: rules removed leave their matchers here until a clear
-        shared_slots = self._shared_slots
-        if len(shared_slots) > 2 * len(self.by_rule) + SHARED_SLACK:
-            shared_slots.clear()
+        shared, shared_slots = self._shared, self._shared_slots
+        bound = 2 * len(self.by_rule) + SHARED_SLACK
+        for table in (shared, shared_slots):
+            if len(table) > bound:
+                table.clear()  # bounded: rules removed leave their entries here until a clear
         for sub in sub_rules:
             slots: list[Slot] = []
             for path in sorted(sub, key=java_order):
