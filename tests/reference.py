@@ -116,7 +116,7 @@ def _ip(s: str) -> str | None:
         return None
     if ":" not in s:
         parts = s.split(".")
-        if len(parts) != 4 or not all(p.isdigit() and 1 <= len(p) <= 3 and int(p) <= 255 for p in parts):
+        if len(parts) != 4 or not all(p.isascii() and p.isdigit() and 1 <= len(p) <= 3 and int(p) <= 255 for p in parts):
             return None
         return "".join(f"{int(p):02X}" for p in parts)
     if "." in s or "%" in s:

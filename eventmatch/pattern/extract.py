@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import socket
 import threading
 import time
 from bisect import bisect_left
@@ -41,8 +42,10 @@ from typing import Any, Union
 import msgspec
 
 from ..event import Fields, walk_element, walk_value
+from .cidr import ip_to_hex
 from .index import NO_KINDS, FieldIndex, Kinds
 from .numbers import FLOAT_EXACT
+from .operators import fold
 
 #: past this many anything-but predicates (lists) or matchers (shapes) on a field, a string the memo did not
 #: hold is resolved in one go (FieldIndex.but_resolved, shape_resolved: set copies and updates in C); below
@@ -269,6 +272,8 @@ class _Builder:
         self._body(lines, "", "ev", "()", 1, struct, fused)
         if not any("counter" in line for line in lines[start:]):  # no array of objects below the top
             lines.remove(" counter = 0")
+        if not any("found" in line for line in lines[start:]):  # every look-up files its hits itself
+            lines.remove(" found = []")
         lines.append(" if hits or absence_only: return finish(out, hits, matched)")
         lines.append(" return matched")
         env: dict[str, Any] = {
@@ -282,6 +287,10 @@ class _Builder:
             "bisect_left": bisect_left,
             "FLOAT_EXACT": FLOAT_EXACT,
             "RESOLVE_AT": RESOLVE_AT,
+            "fold": fold,
+            "ip_to_hex": ip_to_hex,
+            "inet_pton": socket.inet_pton,
+            "AF_INET": socket.AF_INET,
         }
         for path, name in self.lookup_names.items():
             env[name] = fused.indexes[path]
@@ -374,6 +383,29 @@ class _Builder:
             file("pids", at + "  ")
             lines.append(f"{at} found.clear()")
 
+        def affix_tables(at: str) -> None:
+            # one look-up per key length of each table (see index._prefix_hits); the tables and their
+            # lengths are read per event, as a change may replace them without changing the kinds
+            if kinds.folded_eq or kinds.folded_prefix or kinds.folded_suffix:
+                lines.append(f"{at}folded = fold({v})")
+            for table, folded in (("prefix", False), ("suffix", False), ("folded_eq", True),
+                                  ("folded_prefix", True), ("folded_suffix", True)):
+                if not getattr(kinds, table):
+                    continue
+                text = "folded" if folded else v
+                if table == "folded_eq":
+                    lines.append(f"{at}pids = {index}.folded_eq.get(folded)")
+                    lines.append(f"{at}if pids:")
+                    file("pids", at + " ")
+                    continue
+                key = f"{text}[:n]" if table.endswith("prefix") else f"{text}[len({text}) - n:]"
+                lines.append(f"{at}table = {index}.{table}")
+                lines.append(f"{at}for n in {index}.{table}_lengths:")
+                lines.append(f"{at} if n > len({text}): break")
+                lines.append(f"{at} pids = table.get({key})")
+                lines.append(f"{at} if pids:")
+                file("pids", at + "  ")
+
         if exists:
             file(f"{index}.exists", pad)
         if kind == "str":
@@ -396,10 +428,23 @@ class _Builder:
                 lines.append(f"{pad}   else: trails.append({trail})")
                 lines.append(f"{pad}else:")
                 at = pad + " "
-                if affixes:
-                    lines.append(f"{at}{index}.affix_lookup({v}, found)")
-                if cidr:
-                    lines.append(f"{at}{index}.cidr_lookup({v}, found)")
+                if affixes:  # FieldIndex.affix_lookup written out for the tables in use, each hit filed
+                    affix_tables(at)
+                if cidr:  # FieldIndex.cidr_lookup written out: the address (see cidr.ip_to_hex), its slot
+                    lines.append(f"{at}if ':' in {v}: address = ip_to_hex({v})")
+                    lines.append(f"{at}else:")
+                    lines.append(f"{at} try: address = inet_pton(AF_INET, {v}).hex().upper()")
+                    lines.append(f"{at} except (OSError, ValueError): address = ip_to_hex({v})")
+                    lines.append(f"{at}if address is not None:")
+                    lines.append(f"{at} box = {index}.fused_cidr_box")
+                    lines.append(f"{at} table = box[0] if box else {index}.build_fused_cidrs(box, single)")
+                    lines.append(f"{at} if table is None: {index}.cidr_lookup({v}, found)")
+                    lines.append(f"{at} else:")
+                    lines.append(f"{at}  bounds, slots = table")
+                    lines.append(f"{at}  i = bisect_left(bounds, address)")
+                    lines.append(f"{at}  rules, pids = slots[2 * i + 1 if i < len(bounds) and bounds[i] == address "
+                                 "else 2 * i]")
+                    resolved(at + "  ")
                 if wild:
                     lines.append(f"{at}{index}.wild_lookup({v}, found)")
                 if but:
@@ -422,7 +467,8 @@ class _Builder:
                     lines.append(f"{at}for m, pids in {index}.checked.items():")
                     lines.append(f"{at} if m.test({v}):")
                     file("pids", at + "  ")
-                file_found(at)
+                if cidr or wild or but or shape:  # the look-ups that fill ``found``
+                    file_found(at)
             return
         if kind == "literal" and literal:
             lines.append(f"{pad}hit = {index}.literal.get({v})")

@@ -32,7 +32,12 @@ class Kinds(NamedTuple):
     exact_str: bool = False
     literal: bool = False
     exact_num: bool = False
-    affixes: bool = False  # prefix, suffix or case-folded tables
+    affixes: bool = False  # prefix, suffix or case-folded tables (any of the five below)
+    prefix: bool = False
+    suffix: bool = False
+    folded_eq: bool = False
+    folded_prefix: bool = False
+    folded_suffix: bool = False
     but: bool = False  # anything-but lists
     shape: bool = False  # anything-but prefix, suffix and equals-ignore-case
     checked: bool = False  # matchers tested one by one
@@ -59,7 +64,7 @@ _INF = float("inf")
 MEMO_SIZE = 1024
 MEMO_SIZE_SLOW = 4096
 
-#: every Kinds in use, once (at most 2 ** 11)
+#: every Kinds in use, once (at most 2 ** 16)
 _KINDS: dict[Kinds, Kinds] = {}
 
 
@@ -162,6 +167,8 @@ class FieldIndex:
     # CIDR blocks, found by stabbing their address ranges (see cidr_lookup), in a box as range_box is
     cidrs: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     cidr_box: list[Stabber] = _NO_LIST
+    # the blocks' table for the fused matchers, resolved per slot (see build_fused_cidrs), in a box of its own
+    fused_cidr_box: list[tuple[list[str], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None] = _NO_LIST
     # wildcards, found through a literal fragment each (see wild_lookup), in a box as range_box is
     wilds: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     wild_box: list[FragmentIndex] = _NO_LIST
@@ -334,6 +341,11 @@ class FieldIndex:
             literal=bool(self.literal),
             exact_num=bool(self.exact_num),
             affixes=self.affixes,
+            prefix=bool(self.prefix),
+            suffix=bool(self.suffix),
+            folded_eq=bool(self.folded_eq),
+            folded_prefix=bool(self.folded_prefix),
+            folded_suffix=bool(self.folded_suffix),
             but=bool(self.but),
             shape=bool(self.shape),
             checked=bool(self.checked),
@@ -344,6 +356,7 @@ class FieldIndex:
         self.kinds = _KINDS.setdefault(kinds, kinds)  # one of each: an index per field is common
         self.range_box = [] if self.ranges else _NO_LIST
         self.cidr_box = [] if self.cidrs else _NO_LIST
+        self.fused_cidr_box = [] if self.cidrs else _NO_LIST
         self.wild_box = [] if self.wilds else _NO_LIST
         self.shape_wild_box = [] if self.shape_wild_n else _NO_LIST
         self.fused_range_box = [] if self.ranges else _NO_LIST
@@ -715,6 +728,25 @@ class FieldIndex:
         if box is not _NO_LIST:
             box.append(stabber)
         return stabber
+
+    def build_fused_cidrs(
+        self,
+        box: list[tuple[list[str], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None],
+        single: dict[int, Any],
+    ) -> tuple[list[str], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None:
+        """The blocks' slots for the fused matchers: the bounds, and for each slot (see
+        :class:`~.intervals.Stabber`) what ``str_lookup`` gives a string, resolved; None when the stabbing
+        index is a segment tree (heavily nested blocks), which the fused matchers then ask through
+        ``cidr_lookup``. It goes into ``fused_cidr_box``, which every change replaces as ``cidr_box`` is;
+        the resolution holds as long (see str_lookup)."""
+        stabber = self.build_cidrs([])
+        fused = None
+        if stabber.flat is not None:
+            none: tuple[tuple[Any, ...], tuple[int, ...]] = ((), ())
+            fused = (stabber.bounds, [_resolve(lists, single) if lists else none for lists in stabber.flat])
+        if box is not _NO_LIST:
+            box.append(fused)
+        return fused
 
     def wild_lookup(self, value: str, out: list[list[int]]) -> None:
         """Wildcards: the few whose literal fragment the value holds, run in full (see :mod:`.fragments`)."""
