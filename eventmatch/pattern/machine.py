@@ -64,6 +64,8 @@ class Machine:
     _record_counts: dict[str, int] = field(default_factory=dict)
     _extractor: Extractor | None = field(default=None, repr=False)
     _extractor_stale: bool = True
+    # the extractor while it is fresh (None when stale or when there is none): what match() tries first
+    _fast: Extractor | None = field(default=None, repr=False)
     # after a change that makes the generated code stale, the general path serves for as long as the
     # code it replaces took to generate (seconds left; see _deferring), counted from that code
     _rent: float = 0.0
@@ -312,11 +314,11 @@ class Machine:
         index = self.fields.get(path)
         if index is None:
             index = self.fields[path] = FieldIndex()
-            self._extractor_stale = True
+            self._stale()
         kinds = index.kinds
         index.insert(matcher, pid)
         if index.kinds != kinds:
-            self._extractor_stale = True
+            self._stale()
 
     def _unindex(self, path: str, matcher: op.Matcher, pid: int) -> None:
         index = self.fields[path]
@@ -324,9 +326,9 @@ class Machine:
         index.delete(matcher, pid)
         if index.size == 0:
             del self.fields[path]
-            self._extractor_stale = True
+            self._stale()
         elif index.kinds != kinds:
-            self._extractor_stale = True
+            self._stale()
 
     def _record(self, path: str, delta: int) -> None:
         n = self._record_counts.get(path, 0) + delta
@@ -335,7 +337,7 @@ class Machine:
         else:
             del self._record_counts[path]
         if n == 0 or n == delta:
-            self._extractor_stale = True
+            self._stale()
 
     def _want(self, path: str, delta: int) -> None:
         n = self._leaf_counts.get(path, 0) + delta
@@ -344,7 +346,7 @@ class Machine:
         else:
             del self._leaf_counts[path]
         if n == 0 or n == delta:  # a path appeared or disappeared: the extractor is rebuilt
-            self._extractor_stale = True
+            self._stale()
         keys = [path] + [path[:i] for i, ch in enumerate(path) if ch == "."]
         counts = self._wanted_counts
         for key in keys:
@@ -370,10 +372,15 @@ class Machine:
             extractor = build_extractor(frozenset(self.wanted), frozenset(self._leaf_counts), fused)
             if extractor is not None:
                 extractor.cost += perf_counter() - start
-            self._extractor = extractor
+            self._extractor = self._fast = extractor
             self._rent_from = None  # (the old code is not kept alive)
             self._extractor_stale = False
         return self._extractor
+
+    def _stale(self) -> None:
+        """The generated code no longer fits the indexes: the next match under the lock replaces it."""
+        self._extractor_stale = True
+        self._fast = None
 
     # Matching first runs without the lock (a sequence lock): it notes the version, matches, and keeps the
     # answer if no change began or ended meanwhile; otherwise (or if a concurrent change made it fail) it
@@ -389,28 +396,23 @@ class Machine:
         is this method, bound).
         """
         version = self._version
-        if not version & 1 and not self._extractor_stale:
+        extractor = self._fast
+        if not version & 1 and (extractor is not None or not self._extractor_stale):
             try:
-                extractor = self._extractor
                 kind = type(event)
                 matched = None
-                if kind is dict:
-                    if extractor is not None:
-                        matched = extractor.match_dict(event)  # type: ignore[misc]  # a machine's has matchers
-                    if matched is None:
-                        matched = self._match_fields(flatten(event, self.wanted))
-                elif kind is str or kind is bytes:
-                    if extractor is not None:
+                if extractor is not None:
+                    if kind is bytes or kind is str:
                         if kind is str or event.isascii():  # the common case: the generated code decodes
-                            matched = extractor.match_struct(event)  # type: ignore[misc]  # as above
+                            matched = extractor.match_struct(event)  # type: ignore[misc]  # a machine's has matchers
                         else:
                             decoded = extractor.decode(event)  # checks the UTF-8 first
                             if decoded is not None:
                                 matched = extractor.match_struct(decoded)  # type: ignore[misc]  # as above
-                    if matched is None:
-                        matched = self._match_fields(flatten(load_event(event), self.wanted))
-                else:  # bytearray, memoryview, another mapping; anything else raises, again under the lock
-                    matched = self._match_fields(flatten(load_event(event), self.wanted))
+                    elif kind is dict:
+                        matched = extractor.match_dict(event)  # type: ignore[misc]  # as above
+                if matched is None:  # no generated code, or what it cannot decide; anything else raises here
+                    matched = self._match_fields(flatten(event if kind is dict else load_event(event), self.wanted))
                 if self._version == version:
                     return matched
             except Exception:  # a change under way; a genuine error comes again under the lock
