@@ -223,19 +223,43 @@ def test_a_stabber_as_a_tree_and_as_a_flat_table_agree() -> None:
         assert sorted(a) == sorted(b)
 
 
-def test_a_fragment_index_finds_what_each_pattern_finds() -> None:
+@pytest.mark.parametrize(("letters", "count"), [("ab/", 400), ("ab/", 12), ("ab/. \u3000-", 600), ("ab.-", 30)])
+def test_a_fragment_index_finds_what_each_pattern_finds(letters: str, count: int) -> None:
+    """Prefixes, suffixes, words (runs between delimiters, ``/``, ``.`` and whitespace here) and substrings,
+    with few keys (searched for with ``in``) and many (looked up)."""
     import random
 
     rnd = random.Random(9)
-    texts = {"".join(rnd.choice("ab/*") for _ in range(rnd.randrange(8))) for _ in range(400)}
+    atoms = [*letters, "ab", "ba", "a-b"]
+
+    def text(size: int, star: bool) -> str:
+        return "".join(rnd.choice(atoms + ["*"] * star) for _ in range(rnd.randrange(size)))
+
+    texts = {("*{}*" if rnd.random() < 0.5 else "{}").format(text(8, True)) for _ in range(count)}
     patterns = [t for t in texts if "**" not in t]
     compiled = [(parse_wildcard(t), t) for t in patterns]
     index = FragmentIndex([(pieces, _tester(pieces), t) for pieces, t in compiled])
+    assert index.words or count < 100
     for _ in range(2000):
-        value = "".join(rnd.choice("ab/") for _ in range(rnd.randrange(10)))
+        value = text(12, False)
         found: list[str] = []
         index.lookup(value, found)
         assert sorted(found) == sorted(t for pieces, t in compiled if _tester(pieces)(value))
+
+
+def test_a_pattern_is_filed_under_a_word_between_delimiters() -> None:
+    from eventmatch.pattern import fragments
+
+    assert fragments.words("tenant-7/2024/obj-1.json") == ["tenant-7", "2024", "obj-1", "json"]
+    assert fragments._words(parse_wildcard("*/tenant-7/*.json*")) == {"tenant-7"}  # "json" may go on: no word
+    assert fragments._words(parse_wildcard("*tenant-7/*")) == set()  # a star may add to "tenant-7"
+    patterns = [f"*/tenant-{i}/*/*.json*" for i in range(40)] + ["*tenant*"]
+    index = FragmentIndex([(parse_wildcard(t), _tester(parse_wildcard(t)), t) for t in patterns])
+    assert len(index.words) == 40 and sum(len(t) for t in index.infix.values()) == 1
+    assert "40 words" in repr(index)
+    found: list[str] = []
+    index.lookup("bucket/tenant-7/x/y.json.gz", found)
+    assert sorted(found) == ["*/tenant-7/*/*.json*", "*tenant*"]
 
 
 def _tester(pieces: Any) -> Any:
