@@ -29,8 +29,9 @@ from .wildcard import Pieces
 
 #: the longest infix key (a power of two)
 INFIX_MAX = 8
-#: up to this many infix keys, a value is searched for each (``in``, in C); past it, each of its substrings
-#: of a key length is looked up (a cost that follows the value's length, not the number of keys)
+#: up to this many infix keys (words and substrings), a value is searched for each (``in``, in C); past it,
+#: its words and each of its substrings of a key length are looked up (a cost that follows the value's
+#: length, not the number of keys)
 INFIX_FEW = 16
 #: the characters that end a word (besides whitespace): the separators of paths, keys, ARNs and URLs
 DELIMITERS = "/.:|,;=&?#@\\\"'()[]{}<>+!"
