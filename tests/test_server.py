@@ -542,6 +542,85 @@ def _spawn_server(state: Path) -> tuple[subprocess.Popen[str], str]:
     return process, line.split(" at ", 1)[1].split()[0]
 
 
+def test_only_changes_are_kept_in_the_command_log(server: Server, events: Any) -> None:
+    events.put_rule(Name="kept", EventPattern='{"source": ["a"]}')
+    for _ in range(3):  # a client polling: nothing to play again on start
+        events.list_rules()
+        events.describe_rule(Name="kept")
+        events.list_event_buses()
+        events.test_event_pattern(EventPattern='{"source": ["a"]}', Event=json.dumps(
+            {"id": "1", "source": "a", "detail-type": "t", "account": "1", "time": "2026-01-01T00:00:00Z",
+             "region": "us-east-1", "resources": [], "detail": {}}))
+    assert [action for action, _ in server.state.commands()] == ["PutRule"]
+
+
+def test_the_inbox_keeps_a_row_a_request_and_reads_the_older_row_an_event(tmp_path: Path) -> None:
+    import sqlite3
+
+    from eventmatch.server.state import State
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # a state file of the earlier inbox: a row an event
+        db.execute("CREATE TABLE inbox (seq INTEGER PRIMARY KEY, bus TEXT, event TEXT)")
+        db.executemany("INSERT INTO inbox VALUES (?, ?, ?)", [(1, "default", '{"id": "a", "n": 12345678901234567890}'),
+                                                              (2, 'quo"ted', '{"id": "b"}')])
+    state = State(str(path))
+    assert state.waiting() == [(1, "default", {"id": "a", "n": 12345678901234567890}),
+                               (2, 'quo"ted', {"id": "b"})]
+    assert state.accept([("default", {"id": "c"}), ("orders", {"id": "d"}), ("default", {"id": "e"})]) == [3, 4, 5]
+    assert state.accept([("default", {"id": "f"})]) == [6]
+    state.routed([1, 3, 5, 6])  # 4 was not routed (a defect): its request's row stays, whole
+    assert [(seq, event["id"]) for seq, _, event in state.waiting()] == [(2, "b"), (3, "c"), (4, "d"), (5, "e")]
+    state.routed([2, 4])
+    assert [(seq, event["id"]) for seq, _, event in state.waiting()] == [(3, "c"), (4, "d"), (5, "e")]
+    state.routed([3, 4, 5])
+    assert state.waiting() == []
+    assert state.accept([("default", {"id": "g"}), ("default", {"id": "h"})]) == [7, 8]
+    state.close()
+    again = State(str(path))  # the numbers go on after those waiting
+    assert [event["id"] for _, _, event in again.waiting()] == ["g", "h"]
+    assert again.accept([("default", {"id": "i"})]) == [9]
+
+
+def test_the_state_keeps_the_latest_deliveries(tmp_path: Path) -> None:
+    from eventmatch.server import state as state_module
+
+    state = state_module.State(str(tmp_path / "s.sqlite"), keep_deliveries=30)
+    for batch in range(state_module.PRUNE_EVERY):
+        for i in range(10):
+            state.record("t", f"arn:aws:sqs:us-east-1:123456789012:q{i % 2}", {"n": batch * 10 + i})
+        state.routed([])
+    kept = state.deliveries()
+    assert [d["payload"]["n"] for d in kept] == list(range(470, 500))  # the newest 30, oldest first
+    assert [d["payload"]["n"] for d in state.deliveries("arn:aws:sqs:us-east-1:123456789012:q1")] == list(
+        range(471, 500, 2))
+    with pytest.raises(ValueError, match="keep_deliveries"):
+        state_module.State(keep_deliveries=0)
+
+
+def test_the_inbox_routes_bursts_in_batches_in_order() -> None:
+    from eventmatch.server.inbox import Inbox
+    from eventmatch.server.state import State
+
+    bridge, state = EventBridge(), State()
+    got: list[int] = []
+    bridge.bus("default").put_rule("all", {"source": ["burst"]})
+    bridge.bus("default").put_targets("all", [{"Id": "t", "Fn": lambda event: got.append(event["detail"]["n"])}])
+    inbox = Inbox(bridge, state)
+    events = [("default", {"id": str(n), "source": "burst", "detail-type": "t", "account": "1",
+                           "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [],
+                           "detail": {"n": n}}) for n in range(2000)]
+    try:
+        for first in range(0, 2000, 10):  # requests of ten, faster than one batch waits for the next
+            request = events[first:first + 10]
+            inbox.put(list(zip(state.accept(request), *zip(*request), strict=True)))
+        assert inbox.wait_idle(30)
+        assert got == list(range(2000))
+    finally:
+        inbox.stop()
+    assert state.waiting() == []  # forgotten once routed (at the latest when the inbox stops)
+
+
 def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: Path) -> None:
     import signal
     import threading
@@ -589,7 +668,7 @@ def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: 
     import sqlite3
 
     with sqlite3.connect(state) as db:  # what the killed server had accepted and not routed yet
-        backlog = db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+        backlog = db.execute("SELECT COALESCE(SUM(count), 0) FROM accepted").fetchone()[0]
     assert backlog > 0, "the kill should find accepted events not routed yet"
 
     process, url = _spawn_server(state)

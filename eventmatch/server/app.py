@@ -38,7 +38,7 @@ from .api_destinations import Caller
 from .events_api import Context
 from .forward import Forwarder
 from .inbox import Inbox
-from .state import State
+from .state import DELIVERIES, State
 from .wire import CONTENT_TYPE, MAX_BODY, error, handle, restore
 
 
@@ -271,6 +271,8 @@ class Server:
     """``eventmatch serve`` in a thread of this process: ``with Server() as server: server.endpoint_url``.
 
     Binds 127.0.0.1 on a free port unless told otherwise; ``bridge`` defaults to a new EventBridge.
+    ``state`` is the SQLite file that keeps what survives a restart (in memory without it);
+    ``keep_deliveries`` how many of the latest deliveries it keeps for inspection.
     """
 
     def __init__(
@@ -281,10 +283,11 @@ class Server:
         state: str | None = None,
         functions: Mapping[str, Any] | None = None,
         forward: Mapping[str, str] | None = None,
+        keep_deliveries: int = DELIVERIES,
     ) -> None:
         import uvicorn
 
-        self.state = State(state or ":memory:")
+        self.state = State(state or ":memory:", keep_deliveries)
         self.app = create_app(bridge, self.state, functions, forward)
         self.bridge: EventBridge = self.app.state.bridge
         self.inbox: Inbox = self.app.state.inbox

@@ -15,12 +15,19 @@ from .state import State
 
 log = logging.getLogger("eventmatch.server")
 
+#: an accepted event: (its number in the state's inbox, its bus's name, the event)
+Item = tuple[int, str, dict[str, Any]]
+
 #: how many routed events the inbox remembers for inspection
 RECENT = 1000
 #: routed events are forgotten (with the deliveries they made written) in one transaction at most this often
 #: (seconds), or once this many wait: a transaction per request competed with PutEvents' own for the database
 FORGET_EVERY = 0.02
 FORGET_AT = 5000
+#: under load (events arrived less than this many seconds after the last batch), the worker waits this long
+#: before routing, and routes whatever arrived meanwhile in one batch: a thread waking for every request
+#: competed with the requests for the interpreter (each hand-over of the GIL cost more than the routing)
+BATCH_WAIT = 0.003
 
 
 class Inbox:
@@ -30,7 +37,7 @@ class Inbox:
         self.bridge = bridge
         self.state = state
         # one item per PutEvents request (its accepted events), None to stop
-        self._queue: queue.Queue[list[tuple[int, str, dict[str, Any]]] | None] = queue.Queue()
+        self._queue: queue.Queue[list[Item] | None] = queue.Queue()
         self._busy = 0
         self._lock = threading.Lock()
         #: the most recent events routed, with the rules each triggered: (bus, event, rule names)
@@ -40,7 +47,7 @@ class Inbox:
         self._thread = threading.Thread(target=self._run, name="eventmatch-inbox", daemon=True)
         self._thread.start()
 
-    def put(self, items: list[tuple[int, str, dict[str, Any]]]) -> None:
+    def put(self, items: list[Item]) -> None:
         with self._lock:
             self._busy += len(items)
         self._queue.put(items)
@@ -48,22 +55,41 @@ class Inbox:
     def _run(self) -> None:
         routed: list[int] = []  # routed, not forgotten yet
         last = time.monotonic()  # when the state last forgot what was routed
+        woke = 0.0  # when the last batch was taken
         while True:
             try:  # with routed events to forget, wait only until they are due
                 items = self._queue.get(timeout=max(FORGET_EVERY - (time.monotonic() - last), 0.0) if routed
                                         else None)
             except queue.Empty:
                 items = []
-            if items is None:
-                self._finish(routed)
-                return
-            for seq, bus_name, event in items:
+            stop = items is None
+            if items and time.monotonic() - woke < BATCH_WAIT:  # under load: let a batch gather
+                time.sleep(BATCH_WAIT)
+                items, stop = self._gather(items)
+            if items:
+                woke = time.monotonic()
+            for seq, bus_name, event in items or ():
                 if self._route(bus_name, event):
                     routed.append(seq)
+            if stop:
+                self._finish(routed)
+                return
             if routed and (time.monotonic() - last >= FORGET_EVERY or len(routed) >= FORGET_AT):
                 self._finish(routed)
                 routed = []
                 last = time.monotonic()
+
+    def _gather(self, items: list[Item]) -> tuple[list[Item], bool]:
+        """``items`` and every request's items waiting in the queue after them; True if ``stop`` was among them."""
+        batch = list(items)
+        while True:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+            if more is None:
+                return batch, True
+            batch.extend(more)
 
     def _route(self, bus_name: str, event: dict[str, Any]) -> bool:
         """Route one event; False if a defect stopped it (it stays in the inbox, routed again on the next start)."""
