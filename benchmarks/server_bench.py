@@ -1,6 +1,6 @@
 """``eventmatch serve``: PutEvents over HTTP, accepted events per second and accepted-to-delivered latency.
 
-    python -m benchmarks.server_bench [--requests N] [--rounds R] [--out PAGE ...]
+    python -m benchmarks.server_bench [--requests N (3,000)] [--rounds R (3)] [--out PAGE ...]
 
 Runs ``eventmatch serve --state FILE`` in its own process on a free loopback port, as users run it
 (durable acceptance: every accepted entry is committed before the answer), with 100 rules on the default
@@ -212,7 +212,7 @@ def _moto(requests: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, action="append",
                         help="pages whose server-bench section to rewrite (default docs/server.md and "

@@ -613,7 +613,8 @@ def test_the_inbox_routes_bursts_in_batches_in_order() -> None:
     try:
         for first in range(0, 2000, 10):  # requests of ten, faster than one batch waits for the next
             request = events[first:first + 10]
-            inbox.put(list(zip(state.accept(request), *zip(*request), strict=True)))
+            seqs = state.accept(request)
+            inbox.put([(seq, bus, event) for seq, (bus, event) in zip(seqs, request, strict=True)])
         assert inbox.wait_idle(30)
         assert got == list(range(2000))
     finally:

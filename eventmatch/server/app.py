@@ -73,20 +73,26 @@ def target_resolver(
             return forward
         return None
 
+    delivered = state.delivered
+
     def resolve(spec: Mapping[str, Any]) -> Any:
         arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
         send = sender(spec)
 
+        if send is None:  # recorded only: an attempt of no time that cannot fail
+            def record(payload: Any) -> None:
+                delivered(target_id, arn, payload, 0.0)
+
+            return record
+
         def deliver(payload: Any) -> None:
             started = time.perf_counter()
             try:
-                if send is not None:
-                    send(payload)
+                send(payload)
             except Exception as exc:  # the attempt is kept; the bus retries it, or dead-letters it
                 state.attempt(target_id, arn, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}")
                 raise
-            state.record(target_id, arn, payload)
-            state.attempt(target_id, arn, (time.perf_counter() - started) * 1000, None)
+            delivered(target_id, arn, payload, (time.perf_counter() - started) * 1000)
 
         return deliver
 

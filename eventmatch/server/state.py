@@ -76,8 +76,8 @@ class State:
         self._lock = threading.Lock()
         # deliveries not written yet: appended without a lock (deque's append and popleft are atomic)
         self._pending: deque[tuple[str, str, str, float]] = deque()
-        #: the latest attempts to reach targets, successful or not (see ``attempt``)
-        self.attempts: deque[dict[str, Any]] = deque(maxlen=ATTEMPTS)
+        # the latest attempts to reach targets, successful or not (see ``attempt`` and ``attempts``)
+        self._attempts: deque[tuple[str, str, float, float, str | None]] = deque(maxlen=ATTEMPTS)
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             # a commit is in the log file before it returns: it survives the process being killed (SIGKILL);
@@ -188,8 +188,22 @@ class State:
 
     def attempt(self, target_id: str, arn: str, milliseconds: float, error: str | None) -> None:
         """Keep one attempt to reach a target (in memory, the latest ATTEMPTS): its outcome and latency."""
-        self.attempts.append({"targetId": target_id, "arn": arn, "time": time.time(), "ms": round(milliseconds, 3),
-                              "outcome": "FAILED" if error else "SUCCEEDED", "error": error})
+        self._attempts.append((target_id, arn, time.time(), milliseconds, error))
+
+    def delivered(self, target_id: str, arn: str, payload: Any, milliseconds: float) -> None:
+        """``record`` and a successful ``attempt`` in one (the routing's common case: one clock reading, and
+        tuples, not dicts, kept per delivery)."""
+        now = time.time()
+        self._pending.append((target_id, arn, _encode(payload), now))
+        self._attempts.append((target_id, arn, now, milliseconds, None))
+
+    @property
+    def attempts(self) -> list[dict[str, Any]]:
+        """The latest attempts to reach targets, oldest first: ``targetId``, ``arn``, ``time`` (epoch seconds),
+        ``ms``, ``outcome`` (SUCCEEDED or FAILED) and ``error``."""
+        return [{"targetId": target_id, "arn": arn, "time": when, "ms": round(ms, 3),
+                 "outcome": "FAILED" if error else "SUCCEEDED", "error": error}
+                for target_id, arn, when, ms, error in list(self._attempts)]
 
     def _flush(self) -> None:
         if self._pending:
