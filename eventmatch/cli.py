@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -598,6 +599,15 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     if clock is None:
         bridge.start()  # retries and scheduled rules on the system clock
     server.start()
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C and SIGTERM (docker stop, systemd) stop the server in order, even where SIGINT came ignored
+    # (a job started in the background by a shell without job control inherits it so; Python then sets no
+    # handler of its own, and the server could not be stopped with SIGINT)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     print(f"eventmatch: EventBridge API at {server.endpoint_url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
     try:
         while True:

@@ -224,13 +224,18 @@ def test_the_aws_cli_talks_to_the_server(server: Server) -> None:
     assert json.loads(put.stdout)["FailedEntryCount"] == 0
 
 
-def test_eventmatch_serve_as_a_process() -> None:
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGINT, ignored when started", "SIGTERM"])
+def test_eventmatch_serve_as_a_process(stop: str) -> None:
     import signal
 
     from tests.test_cli import COMMAND
 
+    def ignore_sigint() -> None:  # as a shell without job control starts a job in the background
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     process = subprocess.Popen([*COMMAND, "serve", "--port", "0", "--virtual-clock", "2026-01-01T00:00:00"],
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=ignore_sigint if "ignored" in stop else None)
     try:
         assert process.stderr is not None
         line = process.stderr.readline()
@@ -242,8 +247,8 @@ def test_eventmatch_serve_as_a_process() -> None:
         with urllib.request.urlopen(url + "/_eventmatch/clock", timeout=10) as answer:
             assert json.loads(answer.read()) == {"now": "2026-01-01T00:00:00+00:00", "virtual": True}
     finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        process.send_signal(signal.SIGTERM if stop == "SIGTERM" else signal.SIGINT)
+        assert process.wait(timeout=20) == 0  # stopped in order, whichever way
 
 
 def _recorded(file: str, test: str, step: str) -> tuple[int, str, str]:
