@@ -388,20 +388,24 @@ class _Builder:
             # lengths are read per event, as a change may replace them without changing the kinds
             if kinds.folded_eq or kinds.folded_prefix or kinds.folded_suffix:
                 lines.append(f"{at}folded = fold({v})")
+            if kinds.prefix or kinds.suffix:  # the lengths, once (not once per key length)
+                lines.append(f"{at}size = len({v})")
+            if kinds.folded_prefix or kinds.folded_suffix:
+                lines.append(f"{at}folded_size = len(folded)")
             for table, folded in (("prefix", False), ("suffix", False), ("folded_eq", True),
                                   ("folded_prefix", True), ("folded_suffix", True)):
                 if not getattr(kinds, table):
                     continue
-                text = "folded" if folded else v
+                text, size = ("folded", "folded_size") if folded else (v, "size")
                 if table == "folded_eq":
                     lines.append(f"{at}pids = {index}.folded_eq.get(folded)")
                     lines.append(f"{at}if pids:")
                     file("pids", at + " ")
                     continue
-                key = f"{text}[:n]" if table.endswith("prefix") else f"{text}[len({text}) - n:]"
+                key = f"{text}[:n]" if table.endswith("prefix") else f"{text}[{size} - n:]"
                 lines.append(f"{at}table = {index}.{table}")
                 lines.append(f"{at}for n in {index}.{table}_lengths:")
-                lines.append(f"{at} if n > len({text}): break")
+                lines.append(f"{at} if n > {size}: break")
                 lines.append(f"{at} pids = table.get({key})")
                 lines.append(f"{at} if pids:")
                 file("pids", at + "  ")
