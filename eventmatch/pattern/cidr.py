@@ -57,6 +57,14 @@ def ip_to_hex(text: str) -> str | None:
         return None
 
 
+def ip_to_bytes(text: str) -> bytes | None:
+    """The address's bytes (4 for IPv4, 16 for IPv6), or None if ``text`` is not one: ``ip_to_hex`` as bytes,
+    which sort as the hexadecimal forms do (the fused matchers' CIDR table, whose IPv4 addresses come
+    straight from ``inet_pton``)."""
+    address = ip_to_hex(text)
+    return None if address is None else bytes.fromhex(address)
+
+
 def parse_cidr(text: str) -> HexRange:
     """Parse ``a.b.c.d/n`` or ``ipv6/n``; raise ValueError with AWS's message otherwise."""
     parts = text.split("/")

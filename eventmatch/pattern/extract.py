@@ -42,7 +42,7 @@ from typing import Any, Union
 import msgspec
 
 from ..event import Fields, walk_element, walk_value
-from .cidr import ip_to_hex
+from .cidr import ip_to_bytes
 from .index import NO_KINDS, FieldIndex, Kinds
 from .numbers import FLOAT_EXACT
 from .operators import fold
@@ -288,7 +288,7 @@ class _Builder:
             "FLOAT_EXACT": FLOAT_EXACT,
             "RESOLVE_AT": RESOLVE_AT,
             "fold": fold,
-            "ip_to_hex": ip_to_hex,
+            "ip_to_bytes": ip_to_bytes,
             "inet_pton": socket.inet_pton,
             "AF_INET": socket.AF_INET,
         }
@@ -434,11 +434,11 @@ class _Builder:
                 at = pad + " "
                 if affixes:  # FieldIndex.affix_lookup written out for the tables in use, each hit filed
                     affix_tables(at)
-                if cidr:  # FieldIndex.cidr_lookup written out: the address (see cidr.ip_to_hex), its slot
-                    lines.append(f"{at}if ':' in {v}: address = ip_to_hex({v})")
+                if cidr:  # FieldIndex.cidr_lookup written out: the address's bytes (see cidr.ip_to_bytes), its slot
+                    lines.append(f"{at}if ':' in {v}: address = ip_to_bytes({v})")
                     lines.append(f"{at}else:")
-                    lines.append(f"{at} try: address = inet_pton(AF_INET, {v}).hex().upper()")
-                    lines.append(f"{at} except (OSError, ValueError): address = ip_to_hex({v})")
+                    lines.append(f"{at} try: address = inet_pton(AF_INET, {v})")
+                    lines.append(f"{at} except (OSError, ValueError): address = ip_to_bytes({v})")
                     lines.append(f"{at}if address is not None:")
                     lines.append(f"{at} box = {index}.fused_cidr_box")
                     lines.append(f"{at} table = box[0] if box else {index}.build_fused_cidrs(box, single)")

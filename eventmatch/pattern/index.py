@@ -168,7 +168,7 @@ class FieldIndex:
     cidrs: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     cidr_box: list[Stabber] = _NO_LIST
     # the blocks' table for the fused matchers, resolved per slot (see build_fused_cidrs), in a box of its own
-    fused_cidr_box: list[tuple[list[str], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None] = _NO_LIST
+    fused_cidr_box: list[tuple[list[bytes], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None] = _NO_LIST
     # wildcards, found through a literal fragment each (see wild_lookup), in a box as range_box is
     wilds: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     wild_box: list[FragmentIndex] = _NO_LIST
@@ -731,9 +731,9 @@ class FieldIndex:
 
     def build_fused_cidrs(
         self,
-        box: list[tuple[list[str], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None],
+        box: list[tuple[list[bytes], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None],
         single: dict[int, Any],
-    ) -> tuple[list[str], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None:
+    ) -> tuple[list[bytes], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None:
         """The blocks' slots for the fused matchers: the bounds, and for each slot (see
         :class:`~.intervals.Stabber`) what ``str_lookup`` gives a string, resolved; None when the stabbing
         index is a segment tree (heavily nested blocks), which the fused matchers then ask through
@@ -743,7 +743,10 @@ class FieldIndex:
         fused = None
         if stabber.flat is not None:
             none: tuple[tuple[Any, ...], tuple[int, ...]] = ((), ())
-            fused = (stabber.bounds, [_resolve(lists, single) if lists else none for lists in stabber.flat])
+            # the bounds as bytes: the fused code's addresses come as bytes from inet_pton (see
+            # cidr.ip_to_bytes), and bytes sort as the hexadecimal forms do
+            fused = ([bytes.fromhex(bound) for bound in stabber.bounds],
+                     [_resolve(lists, single) if lists else none for lists in stabber.flat])
         if box is not _NO_LIST:
             box.append(fused)
         return fused
