@@ -861,6 +861,34 @@ def test_python_callables_by_arn() -> None:
     assert got == [{"hello": "world"}]
 
 
+def test_a_sam_functions_events_reach_the_python_callable_of_its_arn(tmp_path: Path) -> None:
+    from eventmatch.template import load_template
+
+    template = tmp_path / "template.yaml"
+    template.write_text("""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  OrdersFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Placed:
+          Type: EventBridgeRule
+          Properties:
+            Pattern: {"source": ["shop"], "detail-type": ["OrderPlaced"]}
+""")
+    got: list[Any] = []
+    function = "arn:aws:lambda:us-east-1:123456789012:function:OrdersFunction"  # no FunctionName: the logical id
+    with Server(EventBridge(clock=VirtualClock(START)), functions={function: got.append}) as server:
+        load_template(template).install(server.bridge, server.scheduler)
+        client = _client("events", server.endpoint_url)
+        client.put_events(Entries=[{"Source": "shop", "DetailType": "OrderPlaced", "Detail": '{"id": 7}'}])
+        server.deliveries()
+    assert [event["detail"] for event in got] == [{"id": 7}]
+
+
 class _FakeAws:
     """A local endpoint that answers SQS (JSON protocol), Lambda (REST) and Kinesis (JSON 1.1) as the services
     would, and records what it was asked."""

@@ -29,14 +29,16 @@ def test_sam_template_rules_schedules_and_buses() -> None:
     assert json.loads(placed.pattern.text) == {  # type: ignore[union-attr]
         "source": ["com.example.orders.dev"], "detail-type": ["Order Placed"],
         "detail": {"total": [{"numeric": [">=", 100]}]}}
-    assert placed.targets[0].arn == "order-placed-dev"  # FunctionName with !Sub
+    # the function's ARN, as SAM's generated rule has it (FunctionName with !Sub)
+    assert placed.targets[0].arn == "arn:aws:lambda:us-east-1:123456789012:function:order-placed-dev"
     nightly = rules["OrderPlacedFunctionNightly"]
     assert nightly.schedule == "cron(0 2 * * ? *)" and nightly.state == "ENABLED"
     assert nightly.targets[0].input == '{"job": "reconcile"}'
     hourly = rules["OrderPlacedFunctionHourly"]
     assert hourly.timezone == "Europe/Berlin" and hourly.state == "DISABLED"  # !If on the IsProd condition
     audit = rules["AuditFunctionAnyOrderEvent"]
-    assert audit.bus == "orders-dev" and audit.targets[0].arn == "AuditFunction"  # !GetAtt as a name
+    assert audit.bus == "orders-dev"  # !GetAtt as a name
+    assert audit.targets[0].arn == "arn:aws:lambda:us-east-1:123456789012:function:AuditFunction"  # no FunctionName
     assert len(t.pattern_rules) == 2 and len(t.schedules) == 2
 
 

@@ -408,7 +408,8 @@ class _Reader:
         events = props.get("Events") or {}
         if not isinstance(events, Mapping):
             raise _Problem(f"{where}.Properties.Events", "Events must be a mapping")
-        function_name = self.resolver.name_of(logical_id)
+        # the target is the function's (or state machine's) ARN, as SAM's generated rule has it (!GetAtt .Arn)
+        function_arn = self.resolver.get_att([logical_id, "Arn"])
         for event_name, spec in events.items():
             ew = f"{where}.Properties.Events.{event_name}"
             if not isinstance(spec, Mapping) or not isinstance(spec.get("Type"), str):
@@ -428,7 +429,7 @@ class _Reader:
                 given = takes_id and isinstance(target_spec, Mapping)
                 raw_id = target_spec.get("Id", generated) if given else generated
                 target_id = self.text(raw_id, f"{at}.Target.Id") if etype != "ScheduleV2" else "Target"
-                target = TemplateTarget(target_id, function_name, **self.inputs(ep, at))
+                target = TemplateTarget(target_id, function_arn, **self.inputs(ep, at))
                 rule_key = "Name" if etype in SCHEDULE_EVENTS else "RuleName"
                 name = self.text(ep.get(rule_key, f"{logical_id}{event_name}"[:64]), f"{at}.{rule_key}")
                 state = ep.get("State")
@@ -458,7 +459,7 @@ class _Reader:
                         dlq = settings.get("DeadLetterConfig")
                         if isinstance(dlq, Mapping):  # SAM's form (Arn, QueueLogicalId, Type): the Arn is AWS's
                             settings["DeadLetterConfig"] = {k: v for k, v in dlq.items() if k == "Arn"}
-                        common["scheduler"] = self.scheduler_settings(ep, at, {"Arn": function_name, **settings})
+                        common["scheduler"] = self.scheduler_settings(ep, at, {"Arn": function_arn, **settings})
                     self.add(
                         **common,
                         bus="default",
