@@ -593,15 +593,16 @@ def put_section(page: Path, section: str, start: str, end: str, title: str) -> N
     page.write_text(text)
 
 
-def keep_section(path: Path, text: str, name: str) -> str:
-    """``text`` with the section another benchmark wrote into ``path`` (between ``<!-- name:start -->`` and
-    ``<!-- name:end -->``) carried over: ``make perf`` rewrites the page, ``make bench-server`` its part."""
+def keep_section(path: Path, text: str, name: str, title: str) -> str:
+    """``text`` with the section another benchmark (or a hand) wrote into ``path`` (between
+    ``<!-- name:start -->`` and ``<!-- name:end -->``) carried over under ``title``: ``make perf`` rewrites
+    the page, ``make bench-server`` its part, and the pre-filter's measurement is prose."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     old = path.read_text() if path.exists() else ""
     if start not in old or end not in old:
         return text
     section = old[old.index(start): old.index(end) + len(end)]
-    return text.rstrip("\n") + "\n\n## The server\n\n" + section + "\n"
+    return text.rstrip("\n") + f"\n\n{title}\n\n" + section + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -632,7 +633,9 @@ def main(argv: list[str] | None = None) -> int:
 
     log("held equal: one match an event, 100 to 100,000 rules")
     text = text.rstrip("\n") + f"\n\n{held_equal.TITLE}\n\n" + held_equal.render(held_equal.measure()) + "\n"
-    args.out.write_text(keep_section(args.out, text, "server-bench"))
+    text = keep_section(args.out, text, "server-bench", "## The server")
+    text = keep_section(args.out, text, "prefilter", "## A raw-bytes pre-filter: measured, not built")
+    args.out.write_text(text)
     log(f"wrote {args.out}")
     return 0
 
