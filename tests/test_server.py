@@ -556,20 +556,26 @@ def test_only_changes_are_kept_in_the_command_log(server: Server, events: Any) -
         events.test_event_pattern(EventPattern='{"source": ["a"]}', Event=json.dumps(
             {"id": "1", "source": "a", "detail-type": "t", "account": "1", "time": "2026-01-01T00:00:00Z",
              "region": "us-east-1", "resources": [], "detail": {}}))
-    assert [action for action, _ in server.state.commands()] == ["PutRule"]
+    assert [action for action, _ in server.state.commands()] == ["eventmatch:Started", "PutRule"]
 
 
-def test_the_inbox_keeps_a_row_a_request_and_reads_the_older_row_an_event(tmp_path: Path) -> None:
+def test_the_inbox_keeps_a_row_a_request_and_reads_an_older_state_file(tmp_path: Path) -> None:
     import sqlite3
 
     from eventmatch.server.state import State
 
     path = tmp_path / "old.sqlite"
-    with sqlite3.connect(path) as db:  # a state file of the earlier inbox: a row an event
+    with sqlite3.connect(path) as db:  # a state file of the earlier inbox (a row an event) and command log
+        db.execute("CREATE TABLE commands (seq INTEGER PRIMARY KEY, action TEXT, params TEXT)")
+        db.execute("INSERT INTO commands (action, params) VALUES ('PutRule', '{\"Name\": \"r\"}')")
         db.execute("CREATE TABLE inbox (seq INTEGER PRIMARY KEY, bus TEXT, event TEXT)")
         db.executemany("INSERT INTO inbox VALUES (?, ?, ?)", [(1, "default", '{"id": "a", "n": 12345678901234567890}'),
                                                               (2, 'quo"ted', '{"id": "b"}')])
     state = State(str(path))
+    assert list(state.commands_with_facts()) == [("PutRule", {"Name": "r"}, None)]
+    state.log_command("CreateEventBus", {"Name": "b"}, ["2026-01-01T00:00:00+00:00", "an-id"])
+    assert list(state.commands_with_facts())[1:] == [("CreateEventBus", {"Name": "b"},
+                                                      ["2026-01-01T00:00:00+00:00", "an-id"])]
     assert state.waiting() == [(1, "default", {"id": "a", "n": 12345678901234567890}),
                                (2, 'quo"ted', {"id": "b"})]
     assert state.accept([("default", {"id": "c"}), ("orders", {"id": "d"}), ("default", {"id": "e"})]) == [3, 4, 5]
@@ -625,6 +631,41 @@ def test_the_inbox_routes_bursts_in_batches_in_order() -> None:
     finally:
         inbox.stop()
     assert state.waiting() == []  # forgotten once routed (at the latest when the inbox stops)
+
+
+def test_a_restart_keeps_the_arns_ids_and_times_it_made_up(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+
+    def described(server: Server) -> dict[str, Any]:
+        client = _client("events", server.endpoint_url)
+        answers = {
+            "default": client.describe_event_bus(Name="default"),
+            "bus": client.describe_event_bus(Name="orders"),
+            "connection": client.describe_connection(Name="conn"),
+            "destination": client.describe_api_destination(Name="dest"),
+            "archive": client.describe_archive(ArchiveName="arch"),
+            "endpoint": client.describe_endpoint(Name="ep"),
+        }
+        for answer in answers.values():
+            answer.pop("ResponseMetadata")
+        return answers
+
+    with Server(state=state) as first:
+        client = _client("events", first.endpoint_url)
+        client.create_event_bus(Name="orders")
+        connection = client.create_connection(Name="conn", AuthorizationType="API_KEY", AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})["ConnectionArn"]
+        client.create_api_destination(Name="dest", ConnectionArn=connection, HttpMethod="POST",
+                                      InvocationEndpoint="https://example.com/hook")
+        client.create_archive(ArchiveName="arch", EventSourceArn=client.describe_event_bus(Name="orders")["Arn"])
+        client.create_endpoint(Name="ep", RoutingConfig={"FailoverConfig": {
+            "Primary": {"HealthCheck": "arn:aws:route53:::healthcheck/1"}, "Secondary": {"Route": "us-west-2"}}},
+            EventBuses=[{"EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/orders"},
+                        {"EventBusArn": "arn:aws:events:us-west-2:123456789012:event-bus/orders"}])
+        before = described(first)
+    time.sleep(0.05)  # a restart later: the times it made up the first time, not these
+    with Server(state=state) as second:
+        assert described(second) == before
 
 
 def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: Path) -> None:

@@ -228,8 +228,10 @@ class EventBridge:
         event_pattern: Any = None,
         retention_days: int | None = None,
         description: str = "",
+        created: datetime | None = None,
     ) -> Archive:
-        """CreateArchive: keep the events of ``bus`` (those ``event_pattern`` matches) for replays."""
+        """CreateArchive: keep the events of ``bus`` (those ``event_pattern`` matches) for replays. ``created``:
+        its creation time (default now; a restored archive keeps its own)."""
         if not isinstance(name, str) or not NAME.match(name) or len(name) > 48:
             raise ValidationError(
                 f"1 validation error detected: Value '{name}' at 'archiveName' failed to satisfy constraint: "
@@ -238,7 +240,7 @@ class EventBridge:
         source = self.bus(bus)
         pattern = compile_pattern(event_pattern) if event_pattern is not None else None
         arn = f"arn:aws:events:{self.region}:{self.account}:archive/{name}"
-        return self.archives.create(name, source.name, pattern, retention_days, self.clock.now(), arn=arn,
+        return self.archives.create(name, source.name, pattern, retention_days, created or self.clock.now(), arn=arn,
                                     description=description, source_arn=source.arn)
 
     def start_replay(

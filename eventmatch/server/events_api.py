@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,32 @@ class Context:
         self.started = bridge.clock.now()
         #: each rule's targets as PutTargets gave them, which ListTargetsByRule answers: (bus, rule) -> id -> spec
         self.target_specs: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        # what the current command made up (its times and random ids: see now() and new_id()), logged with it
+        # so that playing the log again on start gives the same ARNs and times; while replaying, the facts
+        # logged, given back in order
+        self.facts: list[str] = []
+        self._replay: list[str] | None = None
+
+    def now(self) -> datetime:
+        """The time a change happens, for the times it stamps (the logged one while the log is played again)."""
+        if self._replay:
+            return datetime.fromisoformat(self._replay.pop(0))
+        now = self.bridge.clock.now()
+        self.facts.append(now.isoformat())
+        return now
+
+    def new_id(self, make: Callable[[], str] | None = None) -> str:
+        """A random id for the ARNs and ids a change makes up: a UUID's text, or what ``make`` makes (the logged
+        one while replaying)."""
+        if self._replay:
+            return self._replay.pop(0)
+        made = make() if make is not None else str(uuid.uuid4())
+        self.facts.append(made)
+        return made
+
+    def replaying(self, facts: list[str] | None) -> None:
+        """Give back ``facts`` (a command's, from the log) to the next calls of now() and new_id(); None to stop."""
+        self._replay = list(facts) if facts else None
 
     def store(self, kind: str) -> dict[str, dict[str, Any]]:
         """The stored resources of one kind (connections, api-destinations, ...), by name."""
@@ -100,7 +127,7 @@ def create_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     if tags:
         ctx.tags[bus.arn] = tags
     given = {k: params[k] for k in BUS_SETTINGS if k in params}
-    now = bridge.clock.now()
+    now = ctx.now()
     ctx.store("bus-settings")[bus.name] = {**given, "CreationTime": now, "LastModifiedTime": now}
     return {"EventBusArn": bus.arn, **given}
 
@@ -273,6 +300,7 @@ def create_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     archive = ctx.bridge.create_archive(
         params.get("ArchiveName"),  # type: ignore[arg-type]  # validated by the bridge
         bus.name, params.get("EventPattern"), params.get("RetentionDays"), params.get("Description", ""),
+        created=ctx.now(),
     )
     return {"ArchiveArn": archive.arn, "State": "ENABLED", "CreationTime": archive.created}
 

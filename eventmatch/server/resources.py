@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -71,7 +70,7 @@ def _without_secrets(value: Any) -> Any:
 
 
 def _now(ctx: Context) -> datetime:
-    return ctx.bridge.clock.now()
+    return ctx.now()  # logged with the command: the same time when the log is played again
 
 
 # -- connections ----------------------------------------------------------------------------------
@@ -92,7 +91,7 @@ def create_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
     connections = ctx.store("connections")
     if name in connections:
         raise ResourceAlreadyExistsError(f"Connection {name} already exists.")
-    now, bridge, suffix = _now(ctx), ctx.bridge, str(uuid.uuid4())
+    now, bridge, suffix = _now(ctx), ctx.bridge, ctx.new_id()
     connections[str(name)] = {
         "Name": name,
         "ConnectionArn": f"arn:aws:events:{bridge.region}:{bridge.account}:connection/{name}/{suffix}",
@@ -101,7 +100,7 @@ def create_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
         "AuthParameters": dict(params.get("AuthParameters") or {}),
         # the secret's own name, and Secrets Manager's six random characters after it
         "SecretArn": f"arn:aws:secretsmanager:{bridge.region}:{bridge.account}:secret:events!connection/{name}/"
-                     f"{uuid.uuid4()}-{secrets.token_urlsafe(6)[:6]}",
+                     f"{ctx.new_id()}-{ctx.new_id(lambda: secrets.token_urlsafe(6)[:6])}",
         "CreationTime": now, "LastModifiedTime": now, "LastAuthorizedTime": now,
         **({"Description": params["Description"]} if "Description" in params else {}),
     }
@@ -189,7 +188,7 @@ def create_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str,
     now, bridge = _now(ctx), ctx.bridge
     destinations[name] = {
         "Name": name,
-        "ApiDestinationArn": f"arn:aws:events:{bridge.region}:{bridge.account}:api-destination/{name}/{uuid.uuid4()}",
+        "ApiDestinationArn": f"arn:aws:events:{bridge.region}:{bridge.account}:api-destination/{name}/{ctx.new_id()}",
         "ApiDestinationState": "ACTIVE",
         "ConnectionArn": params["ConnectionArn"],
         "InvocationEndpoint": params.get("InvocationEndpoint"),
@@ -250,7 +249,7 @@ def put_permission(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             raise ValidationError("Parameter Policy is not valid. Reason: not valid JSON.") from None
         for given in policy.get("Statement", []) if isinstance(policy, dict) else []:
-            statements[str(given.get("Sid", uuid.uuid4()))] = given
+            statements[str(given.get("Sid") or ctx.new_id())] = given
         return {}
     sid = params.get("StatementId")
     _check(_name_problem(sid, "statementId"))
@@ -377,7 +376,7 @@ def create_endpoint(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     if name in endpoints:
         raise ResourceAlreadyExistsError(f"Endpoint {name} already exists.")
     bridge, now = ctx.bridge, _now(ctx)
-    endpoint_id = uuid.uuid4().hex[:10]
+    endpoint_id = ctx.new_id().replace("-", "")[:10]
     endpoints[str(name)] = {
         "Name": name, "Arn": f"arn:aws:events:{bridge.region}:{bridge.account}:endpoint/{name}",
         "EndpointId": endpoint_id, "EndpointUrl": f"https://{endpoint_id}.endpoint.events.amazonaws.com",

@@ -85,7 +85,7 @@ class State:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(
             """
-            CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, action TEXT, params TEXT);
+            CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, action TEXT, params TEXT, facts TEXT);
             CREATE TABLE IF NOT EXISTS accepted (seq INTEGER PRIMARY KEY, count INTEGER, events TEXT);
             CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY, target_id TEXT, arn TEXT,
                                                    payload TEXT, time REAL);
@@ -100,8 +100,11 @@ class State:
             "SELECT COALESCE(MAX(seq + count), 1) FROM accepted").fetchone()[0])
 
     def _migrate(self) -> None:
-        """A state file of eventmatch 0.x before the one-row-a-request inbox: its table ``inbox`` (a row an
-        event) moved into ``accepted``."""
+        """A state file of an earlier eventmatch 0.x: the command log gains its ``facts`` column, and the
+        table ``inbox`` of the inbox before one row a request (a row an event) moves into ``accepted``."""
+        columns = [row[1] for row in self._db.execute("PRAGMA table_info(commands)")]
+        if "facts" not in columns:
+            self._db.execute("ALTER TABLE commands ADD COLUMN facts TEXT")
         if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone():
             return
         self._db.execute("BEGIN")
@@ -116,18 +119,26 @@ class State:
             raise
 
     # -- commands --------------------------------------------------------------------------
-    def log_command(self, action: str, params: Any) -> None:
+    def log_command(self, action: str, params: Any, facts: list[str] | None = None) -> None:
+        """Append a change to the log; ``facts``: the times and ids it made up (see ``Context.now``), given
+        back when the log is played again."""
         if action in NOT_LOGGED or action.startswith(READS):  # a client polling ListRules grew the log
             return
         text = json.dumps(params, default=_json_default)
         with self._lock:
-            self._db.execute("INSERT INTO commands (action, params) VALUES (?, ?)", (action, text))
+            self._db.execute("INSERT INTO commands (action, params, facts) VALUES (?, ?, ?)",
+                             (action, text, json.dumps(facts) if facts else None))
 
     def commands(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for action, params, _ in self.commands_with_facts():
+            yield action, params
+
+    def commands_with_facts(self) -> Iterator[tuple[str, dict[str, Any], list[str] | None]]:
+        """The logged changes in order, each with the facts it made up (None for none)."""
         with self._lock:
-            rows = self._db.execute("SELECT action, params FROM commands ORDER BY seq").fetchall()
-        for action, text in rows:
-            yield action, json.loads(text)
+            rows = self._db.execute("SELECT action, params, facts FROM commands ORDER BY seq").fetchall()
+        for action, text, facts in rows:
+            yield action, json.loads(text), json.loads(facts) if facts else None
 
     # -- the inbox ---------------------------------------------------------------------------
     def accept(self, events: list[tuple[str, dict[str, Any]]]) -> list[int]:

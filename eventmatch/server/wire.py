@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -31,6 +32,8 @@ PER_ENTRY = frozenset({"PutEvents", "PutPartnerEvents"})
 #: the largest request body read (PutEvents' own limit is 256 KB of entries; JSON adds its syntax)
 MAX_BODY = 1024 * 1024
 TARGET_PREFIX = "AWSEvents."
+#: the command log's first entry: when the state was first used (its facts: the time)
+STARTED = "eventmatch:Started"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 log = logging.getLogger("eventmatch.server")
@@ -73,10 +76,11 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
         problem = validator("events").message(action, params)
         if problem is not None:
             return error("ValidationException", problem)
+    ctx.facts = []
     try:
         answer = handler(ctx, params)
-        if ctx.state is not None:
-            ctx.state.log_command(action, params)  # before the answer: a change answered is a change kept
+        if ctx.state is not None:  # before the answer: a change answered is a change kept
+            ctx.state.log_command(action, params, ctx.facts)
         return 200, answer
     except EventmatchError as exc:
         return error(getattr(exc, "code", "ValidationException"), str(exc))
@@ -89,15 +93,24 @@ def restore(ctx: Context, state: State) -> int:
     """Play ``state``'s command log again against ``ctx.bridge`` (on start, with ``ctx.state`` None so that
     nothing is logged twice); returns how many commands ran. A command that fails now is logged and skipped."""
     ran = 0
-    for action, params in state.commands():
+    started = False
+    for action, params, facts in state.commands_with_facts():
+        started = started or action == STARTED
         handler = ACTIONS.get(action)
+        if action == STARTED and facts:  # when the state was first used: the default bus's creation time
+            ctx.started = datetime.fromisoformat(facts[0])
         if handler is None:
             continue
+        ctx.replaying(facts)  # the same times and ids as the first time
         try:
             handler(ctx, params)
             ran += 1
         except Exception:
             log.exception("restoring %s failed", action)
+        finally:
+            ctx.replaying(None)
+    if not started:  # a new state (or one from before the time was kept)
+        state.log_command(STARTED, {}, [ctx.started.isoformat()])
     return ran
 
 
