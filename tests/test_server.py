@@ -646,6 +646,9 @@ def test_a_restart_keeps_the_arns_ids_and_times_it_made_up(tmp_path: Path) -> No
             "archive": client.describe_archive(ArchiveName="arch"),
             "endpoint": client.describe_endpoint(Name="ep"),
         }
+        scheduler = _client("scheduler", server.endpoint_url)
+        answers["group"] = scheduler.get_schedule_group(Name="jobs")
+        answers["schedule"] = scheduler.get_schedule(Name="nightly", GroupName="jobs")
         for answer in answers.values():
             answer.pop("ResponseMetadata")
         return answers
@@ -662,6 +665,12 @@ def test_a_restart_keeps_the_arns_ids_and_times_it_made_up(tmp_path: Path) -> No
             "Primary": {"HealthCheck": "arn:aws:route53:::healthcheck/1"}, "Secondary": {"Route": "us-west-2"}}},
             EventBuses=[{"EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/orders"},
                         {"EventBusArn": "arn:aws:events:us-west-2:123456789012:event-bus/orders"}])
+        scheduler = _client("scheduler", first.endpoint_url)
+        scheduler.create_schedule_group(Name="jobs")
+        scheduler.create_schedule(Name="nightly", GroupName="jobs", ScheduleExpression="cron(0 2 * * ? *)",
+                                  FlexibleTimeWindow={"Mode": "OFF"}, Target={
+                                      "Arn": "arn:aws:sqs:us-east-1:123456789012:jobs",
+                                      "RoleArn": "arn:aws:iam::123456789012:role/r"})
         before = described(first)
     time.sleep(0.05)  # a restart later: the times it made up the first time, not these
     with Server(state=state) as second:

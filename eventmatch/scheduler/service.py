@@ -167,6 +167,9 @@ class Scheduler:
         self._generation: dict[tuple[str, str], int] = {}
         self._seq = itertools.count()
         self._lock = threading.RLock()
+        #: where the creation and modification times of new schedules and groups come from, when set (the
+        #: server logs them, and gives them back when its log is played again); the clock's time otherwise
+        self.stamp: Callable[[], datetime] | None = None
         bridge.timers.append(self)
 
     def __repr__(self) -> str:
@@ -185,7 +188,7 @@ class Scheduler:
                 if client_token and self._tokens.get(client_token, ("",))[0] == f"group:{name}":
                     return self.groups[name].arn
                 raise ConflictError(f"Schedule group {name} already exists.")
-            now = self.clock.now()
+            now = self.stamp() if self.stamp is not None else self.clock.now()
             group = ScheduleGroup(name, self._arn("schedule-group", name), now, now)
             self.groups[name] = group
             if tags:
@@ -329,7 +332,7 @@ class Scheduler:
         if not (isinstance(age, int) and 60 <= age <= 86400):
             raise ValidationError("MaximumEventAgeInSeconds must be between 60 and 86400.")
         target = {**target, "RetryPolicy": {"MaximumEventAgeInSeconds": age, "MaximumRetryAttempts": attempts}}
-        now = self.clock.now()
+        now = self.stamp() if self.stamp is not None else self.clock.now()
         return Schedule(
             name=name, group=group, arn=self._arn("schedule", f"{group}/{name}"), expression=str(expression),
             timing=timing, target=dict(target), flexible_window=window, timezone=str(timezone), state=state,

@@ -136,9 +136,20 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
             return _error("ValidationException", problem)
         try:
             with lock:
-                answer = _apply(scheduler, action, params)
+                facts: list[str] = []
+
+                def stamp() -> datetime:  # the times the change makes up, logged with it
+                    now = scheduler.clock.now()
+                    facts.append(now.isoformat())
+                    return now
+
+                scheduler.stamp = stamp
+                try:
+                    answer = _apply(scheduler, action, params)
+                finally:
+                    scheduler.stamp = None
                 if action in CHANGES:
-                    state.log_command(PREFIX + action, params)
+                    state.log_command(PREFIX + action, params, facts)
         except EventmatchError as exc:
             return _error(getattr(exc, "code", "ValidationException"), str(exc))
         except Exception:
@@ -196,17 +207,31 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
     ]
 
 
+def _replayed(scheduler: Scheduler, facts: list[str]) -> Callable[[], datetime]:
+    """The logged times, in order (the clock's time once they run out)."""
+    given = list(facts)
+
+    def stamp() -> datetime:
+        return datetime.fromisoformat(given.pop(0)) if given else scheduler.clock.now()
+
+    return stamp
+
+
 def restore(scheduler: Scheduler, state: State) -> int:
     """Play the Scheduler commands of ``state``'s log again (on start); returns how many ran."""
     ran = 0
-    for action, params in state.commands():
+    for action, params, facts in state.commands_with_facts():
         if not action.startswith(PREFIX):
             continue
+        # the creation and modification times the change made up the first time
+        scheduler.stamp = _replayed(scheduler, facts) if facts else None
         try:
             _apply(scheduler, action[len(PREFIX):], params)
             ran += 1
         except Exception:
             log.exception("restoring %s failed", action)
+        finally:
+            scheduler.stamp = None
     return ran
 
 
