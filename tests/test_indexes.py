@@ -250,7 +250,7 @@ def test_a_fragment_index_finds_what_each_pattern_finds(letters: str, count: int
 def test_a_pattern_is_filed_under_a_word_between_delimiters() -> None:
     from eventmatch.pattern import fragments
 
-    assert fragments.words("tenant-7/2024/obj-1.json") == ["tenant-7", "2024", "obj-1", "json"]
+    assert fragments.value_words("tenant-7/2024/obj-1.json") == ["tenant-7", "2024", "obj-1", "json"]
     assert fragments._words(parse_wildcard("*/tenant-7/*.json*")) == {"tenant-7"}  # "json" may go on: no word
     assert fragments._words(parse_wildcard("*tenant-7/*")) == set()  # a star may add to "tenant-7"
     patterns = [f"*/tenant-{i}/*/*.json*" for i in range(40)] + ["*tenant*"]

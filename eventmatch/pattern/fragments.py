@@ -37,7 +37,7 @@ INFIX_FEW = 16
 DELIMITERS = "/.:|,;=&?#@\\\"'()[]{}<>+!"
 #: a word of a value: a run of characters that are not delimiters
 _WORD = re.compile("[^\\s" + "".join("\\" + ch for ch in DELIMITERS) + "]+")
-words = _WORD.findall
+value_words = _WORD.findall
 #: a pattern is filed under its rarest word unless that word is shared by more than this many patterns and
 #: a substring is rarer (a value's words cost one call to find, its substrings a slice each)
 WORD_SHARE = 8
@@ -45,7 +45,7 @@ WORD_SHARE = 8
 
 def _words(pieces: Pieces) -> set[str]:
     """The words of a pattern's literals with a delimiter on both sides inside the literal: a string the
-    pattern matches has each of them among its own :func:`words`."""
+    pattern matches has each of them among its own :func:`value_words`."""
     return {m.group() for p in pieces if p is not None for m in _WORD.finditer(p)
             if m.start() > 0 and m.end() < len(p)}
 
@@ -83,13 +83,15 @@ class FragmentIndex:
         # infix pattern is filed under its rarest, so that patterns sharing text ("/tenant-") do not share a key
         grams: dict[str, int] = {}
         shared: dict[str, int] = {}
-        for pieces, _, _ in patterns:
+        keys_of: dict[int, tuple[set[str], set[str]]] = {}  # an infix pattern's grams and words, found once
+        for i, (pieces, _, _) in enumerate(patterns):
             if pieces and pieces[0] is None and pieces[-1] is None and any(p is not None for p in pieces):
-                for gram in _grams(pieces):
+                its_grams, its_words = keys_of[i] = (_grams(pieces), _words(pieces))
+                for gram in its_grams:
                     grams[gram] = grams.get(gram, 0) + 1
-                for word in _words(pieces):
+                for word in its_words:
                     shared[word] = shared.get(word, 0) + 1
-        for pieces, test, payload in patterns:
+        for i, (pieces, test, payload) in enumerate(patterns):
             literals = [p for p in pieces if p is not None]
             if pieces and not literals:  # stars only: any string
                 self.always.append(payload)
@@ -103,8 +105,8 @@ class FragmentIndex:
             elif pieces[-1] is not None:
                 self.suffix.setdefault(pieces[-1], []).append(at)
             else:
-                rarest = min(_grams(pieces), key=lambda gram: (grams[gram], -len(gram), gram))
-                found = _words(pieces)
+                its_grams, found = keys_of[i]
+                rarest = min(its_grams, key=lambda gram: (grams[gram], -len(gram), gram))
                 best = min(found, key=lambda w: (shared[w], -len(w), w)) if found else None
                 if best is not None and (shared[best] <= WORD_SHARE or shared[best] <= grams[rarest]):
                     self.words.setdefault(best, []).append(at)
@@ -153,7 +155,7 @@ class FragmentIndex:
             else:  # many: the value's words, and each substring of the value of a key length, looked up
                 if self.words:
                     table = self.words
-                    for word in self.word_keys.intersection(words(value)):
+                    for word in self.word_keys.intersection(value_words(value)):
                         seen.update(table[word])
                 for k, keyed, keys in self.infix_sets:  # set & frozenset: a loop over the smaller, in C
                     for gram in {value[start:start + k] for start in range(size - k + 1)} & keys:
