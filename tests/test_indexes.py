@@ -84,6 +84,18 @@ def anything_but_condition(draw: Any) -> dict[str, Any]:
 
 
 BUT_VALUES = st.sampled_from(["a", "b", "ab", "A", "b/"])
+AFFIX_VALUES = st.text(alphabet="abAB/", min_size=0, max_size=7)
+
+
+@st.composite
+def affix_condition(draw: Any) -> dict[str, Any]:
+    """Prefixes and suffixes (plain and case-folded) and equals-ignore-case, of many lengths on one field:
+    values shorter than some keys, and keys of one character or none, meet the fused code's slices."""
+    kind = draw(st.sampled_from(["prefix", "suffix", "equals-ignore-case", "prefix-folded", "suffix-folded"]))
+    text = draw(st.text(alphabet="abAB/", min_size=0, max_size=5))
+    if kind.endswith("-folded"):
+        return {kind.split("-")[0]: {"equals-ignore-case": text}}
+    return {kind: text}
 
 
 @st.composite
@@ -111,6 +123,7 @@ FAMILIES = {
         st.builds(lambda a, b: {"$or": [{"f": [a]}, {"f": [b]}]}, anything_but_condition(), anything_but_condition()),
     ), WILD_VALUES),
     "anything-but-list": (anything_but_list_condition(), st.one_of(BUT_VALUES, st.integers(0, 2))),
+    "affix": (affix_condition(), AFFIX_VALUES),
 }
 
 

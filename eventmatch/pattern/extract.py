@@ -388,9 +388,9 @@ class _Builder:
             # lengths are read per event, as a change may replace them without changing the kinds
             if kinds.folded_eq or kinds.folded_prefix or kinds.folded_suffix:
                 lines.append(f"{at}folded = fold({v})")
-            if kinds.prefix or kinds.suffix:  # the lengths, once (not once per key length)
+            if kinds.suffix:  # the lengths, once (not once per key length)
                 lines.append(f"{at}size = len({v})")
-            if kinds.folded_prefix or kinds.folded_suffix:
+            if kinds.folded_suffix:
                 lines.append(f"{at}folded_size = len(folded)")
             for table, folded in (("prefix", False), ("suffix", False), ("folded_eq", True),
                                   ("folded_prefix", True), ("folded_suffix", True)):
@@ -404,8 +404,10 @@ class _Builder:
                     continue
                 key = f"{text}[:n]" if table.endswith("prefix") else f"{text}[{size} - n:]"
                 lines.append(f"{at}table = {index}.{table}")
+                # no test of n against the length: past it the slice is the value itself, or its end,
+                # shorter than n, which no key of length n equals (a test per length cost more than the
+                # few extra look-ups of short values)
                 lines.append(f"{at}for n in {index}.{table}_lengths:")
-                lines.append(f"{at} if n > {size}: break")
                 lines.append(f"{at} pids = table.get({key})")
                 lines.append(f"{at} if pids:")
                 file("pids", at + "  ")
