@@ -677,6 +677,34 @@ def test_a_restart_keeps_the_arns_ids_and_times_it_made_up(tmp_path: Path) -> No
         assert described(second) == before
 
 
+def test_a_log_kept_without_facts_is_stable_from_its_first_replay_on(tmp_path: Path) -> None:
+    import sqlite3
+
+    state = str(tmp_path / "state.sqlite")
+
+    def arns(server: Server) -> tuple[str, Any]:
+        events = _client("events", server.endpoint_url)
+        schedule = _client("scheduler", server.endpoint_url).get_schedule(Name="s")
+        return events.describe_connection(Name="conn")["ConnectionArn"], schedule["CreationDate"]
+
+    with Server(state=state) as first:
+        _client("events", first.endpoint_url).create_connection(
+            Name="conn", AuthorizationType="API_KEY",
+            AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})
+        _client("scheduler", first.endpoint_url).create_schedule(
+            Name="s", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": "arn:aws:sqs:us-east-1:123456789012:q", "RoleArn": "arn:aws:iam::123456789012:role/r"})
+        made = arns(first)
+    with sqlite3.connect(state) as db:  # as an eventmatch that kept no facts logged it
+        db.execute("UPDATE commands SET facts = NULL")
+    with Server(state=state) as second:
+        replayed = arns(second)
+    assert replayed != made  # made up again: the log could not say
+    time.sleep(0.05)
+    with Server(state=state) as third:
+        assert arns(third) == replayed  # and kept since
+
+
 def test_state_survives_a_restart_and_sigkill_loses_no_accepted_event(tmp_path: Path) -> None:
     import signal
     import threading

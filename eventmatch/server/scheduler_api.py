@@ -137,13 +137,7 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
         try:
             with lock:
                 facts: list[str] = []
-
-                def stamp() -> datetime:  # the times the change makes up, logged with it
-                    now = scheduler.clock.now()
-                    facts.append(now.isoformat())
-                    return now
-
-                scheduler.stamp = stamp
+                scheduler.stamp = _recorded(scheduler, facts)  # the times the change makes up, logged with it
                 try:
                     answer = _apply(scheduler, action, params)
                 finally:
@@ -207,6 +201,16 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
     ]
 
 
+def _recorded(scheduler: Scheduler, facts: list[str]) -> Callable[[], datetime]:
+    """The clock's time, each appended to ``facts``."""
+    def stamp() -> datetime:
+        now = scheduler.clock.now()
+        facts.append(now.isoformat())
+        return now
+
+    return stamp
+
+
 def _replayed(scheduler: Scheduler, facts: list[str]) -> Callable[[], datetime]:
     """The logged times, in order (the clock's time once they run out)."""
     given = list(facts)
@@ -220,14 +224,18 @@ def _replayed(scheduler: Scheduler, facts: list[str]) -> Callable[[], datetime]:
 def restore(scheduler: Scheduler, state: State) -> int:
     """Play the Scheduler commands of ``state``'s log again (on start); returns how many ran."""
     ran = 0
-    for action, params, facts in state.commands_with_facts():
+    for seq, action, params, facts in state.log_entries():
         if not action.startswith(PREFIX):
             continue
-        # the creation and modification times the change made up the first time
-        scheduler.stamp = _replayed(scheduler, facts) if facts else None
+        made: list[str] = []
+        # the creation and modification times the change made up the first time (logged before facts were
+        # kept: the ones made up now, kept from then on)
+        scheduler.stamp = _replayed(scheduler, facts) if facts else _recorded(scheduler, made)
         try:
             _apply(scheduler, action[len(PREFIX):], params)
             ran += 1
+            if facts is None and made:
+                state.keep_facts(seq, made)
         except Exception:
             log.exception("restoring %s failed", action)
         finally:

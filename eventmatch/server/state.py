@@ -135,10 +135,21 @@ class State:
 
     def commands_with_facts(self) -> Iterator[tuple[str, dict[str, Any], list[str] | None]]:
         """The logged changes in order, each with the facts it made up (None for none)."""
+        for _, action, params, facts in self.log_entries():
+            yield action, params, facts
+
+    def log_entries(self) -> Iterator[tuple[int, str, dict[str, Any], list[str] | None]]:
+        """The logged changes in order, each with its number in the log and its facts (None for none)."""
         with self._lock:
-            rows = self._db.execute("SELECT action, params, facts FROM commands ORDER BY seq").fetchall()
-        for action, text, facts in rows:
-            yield action, json.loads(text), json.loads(facts) if facts else None
+            rows = self._db.execute("SELECT seq, action, params, facts FROM commands ORDER BY seq").fetchall()
+        for seq, action, text, facts in rows:
+            yield seq, action, json.loads(text), json.loads(facts) if facts else None
+
+    def keep_facts(self, seq: int, facts: list[str]) -> None:
+        """Give a logged change the facts it made up when it was played again (a change logged by an
+        eventmatch that kept none: from then on it is played again the same way)."""
+        with self._lock:
+            self._db.execute("UPDATE commands SET facts = ? WHERE seq = ? AND facts IS NULL", (json.dumps(facts), seq))
 
     # -- the inbox ---------------------------------------------------------------------------
     def accept(self, events: list[tuple[str, dict[str, Any]]]) -> list[int]:

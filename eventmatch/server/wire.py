@@ -94,7 +94,7 @@ def restore(ctx: Context, state: State) -> int:
     nothing is logged twice); returns how many commands ran. A command that fails now is logged and skipped."""
     ran = 0
     started = False
-    for action, params, facts in state.commands_with_facts():
+    for seq, action, params, facts in state.log_entries():
         started = started or action == STARTED
         handler = ACTIONS.get(action)
         if action == STARTED and facts:  # when the state was first used: the default bus's creation time
@@ -102,9 +102,12 @@ def restore(ctx: Context, state: State) -> int:
         if handler is None:
             continue
         ctx.replaying(facts)  # the same times and ids as the first time
+        ctx.facts = []
         try:
             handler(ctx, params)
             ran += 1
+            if facts is None and ctx.facts:  # logged before facts were kept: the ones made up now, kept
+                state.keep_facts(seq, ctx.facts)
         except Exception:
             log.exception("restoring %s failed", action)
         finally:
