@@ -192,6 +192,9 @@ def test_a_scheduled_rule_fires_when_the_virtual_clock_is_advanced_over_http(ser
         assert json.loads(answer.read())["now"] == "2026-01-01T00:03:00+00:00"
     delivered = _get(server, "/_eventmatch/deliveries")["Deliveries"]
     assert [d["payload"]["detail-type"] for d in delivered] == ["Scheduled Event"] * 3
+    # each delivered at its time on the server's clock, not the system's
+    assert [d["time"] for d in delivered] == [f"2026-01-01T00:0{m}:00+00:00" for m in (1, 2, 3)]
+    assert [a["time"] for a in server.state.attempts] == [START.timestamp() + 60 * m for m in (1, 2, 3)]
     assert _get(server, "/_eventmatch/metrics")["Metrics"]["default/minutely/TriggeredRules"] == 3
 
 

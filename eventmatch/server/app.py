@@ -113,6 +113,9 @@ def create_app(
     if bridge is None:
         bridge = EventBridge()
     state = state or State()
+    virtual = bridge.clock
+    if isinstance(virtual, VirtualClock):  # deliveries and attempts happen at the bridge's time, not the system's
+        state.now = lambda: virtual.now().timestamp()
     inbox = Inbox(bridge, state)
     context = Context(bridge, None, inbox)
     if bridge.target_resolver is None:

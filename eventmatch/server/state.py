@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,6 +69,9 @@ class State:
         if type(keep_deliveries) is not int or keep_deliveries < 1:
             raise ValueError(f"keep_deliveries must be a positive integer, not {keep_deliveries!r}")
         self.path = path
+        #: the time deliveries and attempts are stamped with (epoch seconds): the system's, or the bridge's
+        #: clock where that is virtual (see create_app)
+        self.now: Callable[[], float] = time.time
         #: how many deliveries are kept, the latest (see DELIVERIES)
         self.keep_deliveries = keep_deliveries
         self._batches = 0  # routed batches since the deliveries were last pruned
@@ -206,16 +209,16 @@ class State:
     # -- deliveries -------------------------------------------------------------------------
     def record(self, target_id: str, arn: str, payload: Any) -> None:
         """Keep a delivery; written with the next routed batch (or the next read, or ``flush``)."""
-        self._pending.append((target_id, arn, _encode(payload), time.time()))  # (formatted when read)
+        self._pending.append((target_id, arn, _encode(payload), self.now()))  # (formatted when read)
 
     def attempt(self, target_id: str, arn: str, milliseconds: float, error: str | None) -> None:
         """Keep one attempt to reach a target (in memory, the latest ATTEMPTS): its outcome and latency."""
-        self._attempts.append((target_id, arn, time.time(), milliseconds, error))
+        self._attempts.append((target_id, arn, self.now(), milliseconds, error))
 
     def delivered(self, target_id: str, arn: str, payload: Any, milliseconds: float) -> None:
         """``record`` and a successful ``attempt`` in one (the routing's common case: one clock reading, and
         tuples, not dicts, kept per delivery)."""
-        now = time.time()
+        now = self.now()
         self._pending.append((target_id, arn, _encode(payload), now))
         self._attempts.append((target_id, arn, now, milliseconds, None))
 
