@@ -651,6 +651,7 @@ def test_a_restart_keeps_the_arns_ids_and_times_it_made_up(tmp_path: Path) -> No
         }
         scheduler = _client("scheduler", server.endpoint_url)
         answers["group"] = scheduler.get_schedule_group(Name="jobs")
+        answers["default group"] = scheduler.get_schedule_group(Name="default")
         answers["schedule"] = scheduler.get_schedule(Name="nightly", GroupName="jobs")
         for answer in answers.values():
             answer.pop("ResponseMetadata")

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,6 +126,9 @@ def create_app(
     scheduler = Scheduler(bridge, resolver=bridge.target_resolver,
                           dead_letter=lambda arn, payload, attributes: state.record(
                               "scheduler:dead-letter", arn, {"payload": payload, "attributes": attributes}))
+    # the default schedule group, as the default bus, dates from when the state was first used
+    default = scheduler.groups["default"]
+    scheduler.groups["default"] = replace(default, created=context.started, modified=context.started)
     scheduler_api.restore(scheduler, state)
     context.state = state
     waiting = state.waiting()
