@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,6 +103,17 @@ class State:
         self._next_seq = int(self._db.execute(
             "SELECT COALESCE(MAX(seq + count), 1) FROM accepted").fetchone()[0])
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction on the database: committed at the end of the block, rolled back if it raises."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def _migrate(self) -> None:
         """A state file of an earlier eventmatch 0.x: the command log gains its ``facts`` column, and the
         table ``inbox`` of the inbox before one row a request (a row an event) moves into ``accepted``."""
@@ -110,16 +122,11 @@ class State:
             self._db.execute("ALTER TABLE commands ADD COLUMN facts TEXT")
         if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone():
             return
-        self._db.execute("BEGIN")
-        try:
+        with self._transaction():
             rows = self._db.execute("SELECT seq, bus, event FROM inbox").fetchall()
             self._db.executemany("INSERT INTO accepted (seq, count, events) VALUES (?, 1, ?)",
                                  [(seq, f"[[{json.dumps(bus)},{event}]]") for seq, bus, event in rows])
             self._db.execute("DROP TABLE inbox")
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # -- commands --------------------------------------------------------------------------
     def log_command(self, action: str, params: Any, facts: list[str] | None = None) -> None:
@@ -133,7 +140,7 @@ class State:
                              (action, text, json.dumps(facts) if facts else None))
 
     def commands(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for action, params, _ in self.commands_with_facts():
+        for _, action, params, _ in self.log_entries():
             yield action, params
 
     def commands_with_facts(self) -> Iterator[tuple[str, dict[str, Any], list[str] | None]]:
@@ -164,14 +171,9 @@ class State:
         with self._lock:
             first = self._next_seq
             self._next_seq += len(events)
-            self._db.execute("BEGIN")
-            try:
+            with self._transaction():
                 self._db.execute("INSERT INTO accepted (seq, count, events) VALUES (?, ?, ?)",
                                  (first, len(events), text))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         return list(range(first, first + len(events)))
 
     def routed(self, seqs: list[int]) -> None:
@@ -184,21 +186,15 @@ class State:
                 runs[-1] = (runs[-1][0], seq)
             else:
                 runs.append((seq, seq))
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._flush()
-                self._batches += 1
-                if self._batches >= PRUNE_EVERY:
-                    self._batches = 0
-                    self._db.execute("DELETE FROM deliveries WHERE seq <= (SELECT MAX(seq) FROM deliveries) - ?",
-                                     (self.keep_deliveries,))
-                self._db.executemany("DELETE FROM accepted WHERE seq BETWEEN ?1 AND ?2 AND seq + count - 1 <= ?2",
-                                     runs)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._flush()
+            self._batches += 1
+            if self._batches >= PRUNE_EVERY:
+                self._batches = 0
+                self._db.execute("DELETE FROM deliveries WHERE seq <= (SELECT MAX(seq) FROM deliveries) - ?",
+                                 (self.keep_deliveries,))
+            self._db.executemany("DELETE FROM accepted WHERE seq BETWEEN ?1 AND ?2 AND seq + count - 1 <= ?2",
+                                 runs)
 
     def waiting(self) -> list[tuple[int, str, dict[str, Any]]]:
         """The events accepted and not routed yet, oldest first."""
