@@ -384,33 +384,38 @@ class _Builder:
             lines.append(f"{at} found.clear()")
 
         def affix_tables(at: str) -> None:
-            # one look-up per key length of each table (see index._prefix_hits); the tables and their
-            # lengths are read per event, as a change may replace them without changing the kinds
+            # the longest key the value starts (ends) with, found by probing the key lengths longest first,
+            # gives every key it has, resolved (see FieldIndex.build_fused_affixes); the tables are read per
+            # event, as a change may replace them without changing the kinds
             if kinds.folded_eq or kinds.folded_prefix or kinds.folded_suffix:
                 lines.append(f"{at}folded = fold({v})")
-            if kinds.suffix:  # the lengths, once (not once per key length)
-                lines.append(f"{at}size = len({v})")
-            if kinds.folded_suffix:
-                lines.append(f"{at}folded_size = len(folded)")
             for table, folded in (("prefix", False), ("suffix", False), ("folded_eq", True),
                                   ("folded_prefix", True), ("folded_suffix", True)):
                 if not getattr(kinds, table):
                     continue
-                text, size = ("folded", "folded_size") if folded else (v, "size")
+                text = "folded" if folded else v
                 if table == "folded_eq":
                     lines.append(f"{at}pids = {index}.folded_eq.get(folded)")
                     lines.append(f"{at}if pids:")
                     file("pids", at + " ")
                     continue
-                key = f"{text}[:n]" if table.endswith("prefix") else f"{text}[{size} - n:]"
-                lines.append(f"{at}table = {index}.{table}")
-                # no test of n against the length: past it the slice is the value itself, or its end,
-                # shorter than n, which no key of length n equals (a test per length cost more than the
-                # few extra look-ups of short values)
-                lines.append(f"{at}for n in {index}.{table}_lengths:")
-                lines.append(f"{at} pids = table.get({key})")
+                # past the value's length the cut is the value itself (no test of n against it)
+                key = f"{text}[:n]" if table.endswith("prefix") else f"{text}[-n:]"
+                lines.append(f"{at}box = {index}.fused_{table}_box")
+                lines.append(f"{at}lengths, table, empty = box[0] if box else "
+                             f"{index}.build_fused_affixes({table!r}, box, single)")
+                lines.append(f"{at}for n in lengths:")
+                lines.append(f"{at} hit = table.get({key})")
+                lines.append(f"{at} if hit is not None: break")
+                lines.append(f"{at}else: hit = empty")
+                lines.append(f"{at}if hit is not None:")
+                lines.append(f"{at} rules, pids = hit")
+                lines.append(f"{at} if rules: matched |= rules")
                 lines.append(f"{at} if pids:")
-                file("pids", at + "  ")
+                lines.append(f"{at}  for pid in pids:")
+                lines.append(f"{at}   trails = hits.get(pid)")
+                lines.append(f"{at}   if trails is None: hits[pid] = [{trail}]")
+                lines.append(f"{at}   else: trails.append({trail})")
 
         if exists:
             file(f"{index}.exists", pad)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from . import operators as op
 from .cidr import ip_to_hex
@@ -23,6 +23,11 @@ from .fragments import FragmentIndex
 from .intervals import Stabber
 from .numbers import FLOAT_EXACT, event_number, nearest_float
 from .subrule import _exact_number, _numeric_equal
+
+#: an affix table for the fused matchers (see FieldIndex.build_fused_affixes): the key lengths longest first
+#: (but 0), each key's chain resolved, and the empty key's
+Chain: TypeAlias = tuple[frozenset[Any], tuple[int, ...]]
+FusedAffixes: TypeAlias = tuple[tuple[int, ...], dict[str, Chain], Chain | None]
 
 
 class Kinds(NamedTuple):
@@ -169,6 +174,12 @@ class FieldIndex:
     cidr_box: list[Stabber] = _NO_LIST
     # the blocks' table for the fused matchers, resolved per slot (see build_fused_cidrs), in a box of its own
     fused_cidr_box: list[tuple[list[bytes], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None] = _NO_LIST
+    # the affix tables for the fused matchers: each key's chain resolved (see build_fused_affixes), one box
+    # per table, which every change replaces as range_box is
+    fused_prefix_box: list[FusedAffixes] = _NO_LIST
+    fused_suffix_box: list[FusedAffixes] = _NO_LIST
+    fused_folded_prefix_box: list[FusedAffixes] = _NO_LIST
+    fused_folded_suffix_box: list[FusedAffixes] = _NO_LIST
     # wildcards, found through a literal fragment each (see wild_lookup), in a box as range_box is
     wilds: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     wild_box: list[FragmentIndex] = _NO_LIST
@@ -357,6 +368,10 @@ class FieldIndex:
         self.range_box = [] if self.ranges else _NO_LIST
         self.cidr_box = [] if self.cidrs else _NO_LIST
         self.fused_cidr_box = [] if self.cidrs else _NO_LIST
+        self.fused_prefix_box = [] if self.prefix else _NO_LIST
+        self.fused_suffix_box = [] if self.suffix else _NO_LIST
+        self.fused_folded_prefix_box = [] if self.folded_prefix else _NO_LIST
+        self.fused_folded_suffix_box = [] if self.folded_suffix else _NO_LIST
         self.wild_box = [] if self.wilds else _NO_LIST
         self.shape_wild_box = [] if self.shape_wild_n else _NO_LIST
         self.fused_range_box = [] if self.ranges else _NO_LIST
@@ -747,6 +762,40 @@ class FieldIndex:
             # cidr.ip_to_bytes), and bytes sort as the hexadecimal forms do
             fused = ([bytes.fromhex(bound) for bound in stabber.bounds],
                      [_resolve(lists, single) if lists else none for lists in stabber.flat])
+        if box is not _NO_LIST:
+            box.append(fused)
+        return fused
+
+    def build_fused_affixes(self, name: str, box: list[FusedAffixes], single: dict[int, Any]) -> FusedAffixes:
+        """Affix table ``name`` (prefix, suffix, folded_prefix or folded_suffix) for the fused matchers, which
+        find the longest key that a value starts (or ends) with and stop there.
+
+        The keys a value starts with are all prefixes of the longest of them, so each key here maps to its
+        chain: every key of the table that is a prefix of it (itself included), resolved as ``str_lookup``
+        resolves (rule keys of one-field sub-rules, other predicate ids). The fused code probes the key
+        lengths longest first, the value cut to each (past its length the cut is the value itself, whose
+        chain is then the answer), and takes the first chain found: a value matching a long key costs one
+        look-up, not one per key length. The empty key, which every value has, is not in the table: its
+        chain is the third member, the answer when no other key is found. Suffixes alike, from the end.
+        It goes into the table's ``fused_*_box``, which every change replaces; the resolution holds as long
+        (see str_lookup)."""
+        table: dict[str, list[int]] = getattr(self, name)
+        lengths: list[int] = getattr(self, f"{name}_lengths")
+        suffix = name.endswith("suffix")
+        chains: dict[str, Chain] = {}
+        for key in table:
+            size = len(key)
+            found = []
+            for n in lengths:  # ascending
+                if n > size:
+                    break
+                own = table.get(key[size - n :] if suffix else key[:n])
+                if own:
+                    found.append(own)
+            rules, others = _resolve(found, single)
+            chains[key] = (frozenset(rules), others)  # a set: the fused code adds it with |=, no call
+        empty = chains.pop("", None)
+        fused = (tuple(n for n in reversed(lengths) if n), chains, empty)
         if box is not _NO_LIST:
             box.append(fused)
         return fused
