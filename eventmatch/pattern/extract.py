@@ -33,7 +33,7 @@ import itertools
 import socket
 import threading
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
@@ -285,6 +285,7 @@ class _Builder:
             "absence_only": fused.absence_only,
             "single": fused.single,
             "bisect_left": bisect_left,
+            "bisect_right": bisect_right,
             "FLOAT_EXACT": FLOAT_EXACT,
             "RESOLVE_AT": RESOLVE_AT,
             "fold": fold,
@@ -369,8 +370,9 @@ class _Builder:
             lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
             lines.append(f"{at}  else: trails.append({trail})")
 
-        def resolved(at: str) -> None:  # what but_resolved and shape_resolved give, filed
-            lines.append(f"{at}if rules: matched.update(rules)")
+        def resolved(at: str, rule_set: bool = False) -> None:  # what but_resolved and shape_resolved give, filed
+            # rules as a frozenset are added with |=, no call (update() packs its argument in a tuple)
+            lines.append(f"{at}if rules: matched |= rules" if rule_set else f"{at}if rules: matched.update(rules)")
             lines.append(f"{at}if pids:")
             lines.append(f"{at} for pid in pids:")
             lines.append(f"{at}  trails = hits.get(pid)")
@@ -452,10 +454,8 @@ class _Builder:
                     lines.append(f"{at} if table is None: {index}.cidr_lookup({v}, found)")
                     lines.append(f"{at} else:")
                     lines.append(f"{at}  bounds, slots = table")
-                    lines.append(f"{at}  i = bisect_left(bounds, address)")
-                    lines.append(f"{at}  rules, pids = slots[2 * i + 1 if i < len(bounds) and bounds[i] == address "
-                                 "else 2 * i]")
-                    resolved(at + "  ")
+                    lines.append(f"{at}  rules, pids = slots[bisect_right(bounds, address)]")
+                    resolved(at + "  ", rule_set=True)
                 if wild:
                     lines.append(f"{at}{index}.wild_lookup({v}, found)")
                 if but:

@@ -12,7 +12,7 @@ code.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
@@ -173,7 +173,7 @@ class FieldIndex:
     cidrs: dict[op.Matcher, list[int]] = field(default_factory=lambda: _NO_DICT)
     cidr_box: list[Stabber] = _NO_LIST
     # the blocks' table for the fused matchers, resolved per slot (see build_fused_cidrs), in a box of its own
-    fused_cidr_box: list[tuple[list[bytes], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None] = _NO_LIST
+    fused_cidr_box: list[tuple[list[bytes], list[Chain]] | None] = _NO_LIST
     # the affix tables for the fused matchers: each key's chain resolved (see build_fused_affixes), one box
     # per table, which every change replaces as range_box is
     fused_prefix_box: list[FusedAffixes] = _NO_LIST
@@ -746,22 +746,37 @@ class FieldIndex:
 
     def build_fused_cidrs(
         self,
-        box: list[tuple[list[bytes], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None],
+        box: list[tuple[list[bytes], list[Chain]] | None],
         single: dict[int, Any],
-    ) -> tuple[list[bytes], list[tuple[tuple[Any, ...], tuple[int, ...]]]] | None:
-        """The blocks' slots for the fused matchers: the bounds, and for each slot (see
-        :class:`~.intervals.Stabber`) what ``str_lookup`` gives a string, resolved; None when the stabbing
-        index is a segment tree (heavily nested blocks), which the fused matchers then ask through
-        ``cidr_lookup``. It goes into ``fused_cidr_box``, which every change replaces as ``cidr_box`` is;
-        the resolution holds as long (see str_lookup)."""
+    ) -> tuple[list[bytes], list[Chain]] | None:
+        """The blocks' table for the fused matchers: half-open bounds, and for each gap what ``str_lookup``
+        gives an address there, resolved; None when the stabbing index is a segment tree (heavily nested
+        blocks), which the fused matchers then ask through ``cidr_lookup``.
+
+        A block's addresses are ``low <= address <= high`` as bytes (4 for IPv4, 16 for IPv6), which sort as
+        the hexadecimal forms :class:`~.operators.Cidr` compares do. No byte string lies between ``high``
+        and ``high + b"\\0"``, so the block is the half-open ``[low, high + b"\\0")`` and the bounds cut the
+        line into gaps alone: ``slots[bisect_right(bounds, address)]`` is the address's answer, one
+        bisection with no test for a bound hit exactly. Each gap's answer is the stabbing index's at the
+        gap's first point (a bound). It goes into ``fused_cidr_box``, which every change replaces as
+        ``cidr_box`` is; the resolution holds as long (see str_lookup)."""
         stabber = self.build_cidrs([])
         fused = None
-        if stabber.flat is not None:
-            none: tuple[tuple[Any, ...], tuple[int, ...]] = ((), ())
-            # the bounds as bytes: the fused code's addresses come as bytes from inet_pton (see
-            # cidr.ip_to_bytes), and bytes sort as the hexadecimal forms do
-            fused = ([bytes.fromhex(bound) for bound in stabber.bounds],
-                     [_resolve(lists, single) if lists else none for lists in stabber.flat])
+        flat = stabber.flat
+        if flat is not None:
+            old = [bytes.fromhex(bound) for bound in stabber.bounds]
+            bounds = sorted({b for bound in old for b in (bound, bound + b"\0")})
+            none: Chain = (frozenset(), ())
+            slots: list[Chain] = [none]  # below every bound: no block
+            for bound in bounds:
+                i = bisect_left(old, bound)
+                lists = flat[2 * i + 1 if i < len(old) and old[i] == bound else 2 * i]
+                if lists:
+                    rules, others = _resolve(lists, single)
+                    slots.append((frozenset(rules), others))  # a set: the fused code adds it with |=
+                else:
+                    slots.append(none)
+            fused = (bounds, slots)
         if box is not _NO_LIST:
             box.append(fused)
         return fused
