@@ -173,6 +173,8 @@ def _check(conditions: list[dict[str, Any]], values: list[Any]) -> None:
 def test_many_rules_of_one_operator_on_one_field_agree_with_the_reference(
     family: str, layout: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if layout == "flat, no memo" and family not in ("numeric", "cidr"):
+        pytest.skip("only the stabbing indexes have a flat table of their own for the fused matchers")
     if layout.startswith("tree"):  # every stabbing index a segment tree
         monkeypatch.setattr(intervals, "FLAT_PER_INTERVAL", 0)
         monkeypatch.setattr(intervals, "FLAT_SLACK", 0)
