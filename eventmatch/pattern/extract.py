@@ -370,7 +370,7 @@ class _Builder:
             lines.append(f"{at}  if trails is None: hits[pid] = [{trail}]")
             lines.append(f"{at}  else: trails.append({trail})")
 
-        def resolved(at: str, rule_set: bool = False) -> None:  # what but_resolved and shape_resolved give, filed
+        def resolved(at: str, rule_set: bool = False) -> None:  # a resolved chain (rules, pids), filed
             # rules as a frozenset are added with |=, no call (update() packs its argument in a tuple)
             lines.append(f"{at}if rules: matched |= rules" if rule_set else f"{at}if rules: matched.update(rules)")
             lines.append(f"{at}if pids:")
@@ -412,12 +412,7 @@ class _Builder:
                 lines.append(f"{at}else: hit = empty")
                 lines.append(f"{at}if hit is not None:")
                 lines.append(f"{at} rules, pids = hit")
-                lines.append(f"{at} if rules: matched |= rules")
-                lines.append(f"{at} if pids:")
-                lines.append(f"{at}  for pid in pids:")
-                lines.append(f"{at}   trails = hits.get(pid)")
-                lines.append(f"{at}   if trails is None: hits[pid] = [{trail}]")
-                lines.append(f"{at}   else: trails.append({trail})")
+                resolved(at + " ", rule_set=True)
 
         if exists:
             file(f"{index}.exists", pad)

@@ -12,7 +12,7 @@ code.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
@@ -24,9 +24,10 @@ from .intervals import Stabber
 from .numbers import FLOAT_EXACT, event_number, nearest_float
 from .subrule import _exact_number, _numeric_equal
 
-#: an affix table for the fused matchers (see FieldIndex.build_fused_affixes): the key lengths longest first
-#: (but 0), each key's chain resolved, and the empty key's
+#: what a fused table gives a value, resolved: the rule keys of one-field sub-rules, the other predicate ids
 Chain: TypeAlias = tuple[frozenset[Any], tuple[int, ...]]
+#: an affix table for the fused matchers (see FieldIndex.build_fused_affixes): the key lengths longest first
+#: (but 0), each key's chain, and the empty key's
 FusedAffixes: TypeAlias = tuple[tuple[int, ...], dict[str, Chain], Chain | None]
 
 
@@ -764,19 +765,19 @@ class FieldIndex:
         fused = None
         flat = stabber.flat
         if flat is not None:
-            old = [bytes.fromhex(bound) for bound in stabber.bounds]
-            bounds = sorted({b for bound in old for b in (bound, bound + b"\0")})
+            # in hexadecimal text, as the stabbing index has them: ``high + "00"`` is ``high + b"\0"``
+            bounds = sorted({b for bound in stabber.bounds for b in (bound, bound + "00")})
             none: Chain = (frozenset(), ())
             slots: list[Chain] = [none]  # below every bound: no block
             for bound in bounds:
-                i = bisect_left(old, bound)
-                lists = flat[2 * i + 1 if i < len(old) and old[i] == bound else 2 * i]
+                lists: list[list[int]] = []
+                stabber.stab(bound, lists)
                 if lists:
                     rules, others = _resolve(lists, single)
                     slots.append((frozenset(rules), others))  # a set: the fused code adds it with |=
                 else:
                     slots.append(none)
-            fused = (bounds, slots)
+            fused = ([bytes.fromhex(bound) for bound in bounds], slots)
         if box is not _NO_LIST:
             box.append(fused)
         return fused
