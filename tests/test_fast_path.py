@@ -20,7 +20,7 @@ from tests import reference
 from tests.rulesets import replay
 from tests.strategies import SCALARS, patterns
 
-SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(autouse=True)
