@@ -624,6 +624,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rules", type=int, default=100_000, help="largest rule set of the scaling table")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args(argv)
+    for option in ("events", "rounds", "passes", "max_rules"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1, got {getattr(args, option)}")
     anchors = None if args.no_anchors else args.anchors
     if anchors is not None and not (anchors / "bench.sh").is_file():
         parser.error(f"--anchors {anchors}: no bench.sh there")
