@@ -581,14 +581,20 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
             raise UsageError(f"--virtual-clock {args.virtual_clock!r}: expected an ISO 8601 time") from None
         clock = VirtualClock(start if start.tzinfo else start.replace(tzinfo=UTC))
     from .server.forward import parse_forward
+    from .server.outbound import parse_allow_endpoint
+    from .server.security import SecurityPolicy, check_origin
 
     try:
         forward = parse_forward(args.forward)
+        security = SecurityPolicy.of(allow_origins=[check_origin(o) for o in args.allow_origin],
+                                     allow_hosts=args.allow_host,
+                                     allow_endpoints=[parse_allow_endpoint(e) for e in args.allow_endpoint])
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     bridge = EventBridge(clock=clock)
     try:
-        server = Server(bridge, host=args.host, port=args.port, state=args.state, forward=forward)
+        server = Server(bridge, host=args.host, port=args.port, state=args.state, forward=forward,
+                        security=security)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
     if args.template:
@@ -608,7 +614,10 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     # handler of its own, and the server could not be stopped with SIGINT)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print(f"eventmatch: EventBridge API at {server.endpoint_url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    stance = "loopback only" if args.host in ("127.0.0.1", "localhost", "::1") else f"listening on {args.host}"
+    origins = f"; pages of {', '.join(sorted(security.allow_origins))} allowed" if security.allow_origins else ""
+    print(f"eventmatch: EventBridge API at {server.endpoint_url} (console: {server.endpoint_url}/; {stance}; "
+          f"other origins refused{origins}; see docs/security.md). Ctrl-C stops it.", file=sys.stderr, flush=True)
     try:
         while True:
             time.sleep(3600)
@@ -709,6 +718,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", metavar="FILE",
                    help="keep the server's state (buses, rules, targets, archives, accepted events...) in this "
                    "SQLite file across restarts (default: in memory)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let pages of this origin (scheme://host:port) call the server from a browser: CORS for "
+                   "exactly that origin (repeatable; default: every other origin is refused; docs/security.md)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="answer requests whose Host header is NAME, besides loopback, localhost and the bound "
+                   "address (a compose service, a tunnel; repeatable)")
+    p.add_argument("--allow-endpoint", action="append", default=[], metavar="HOST[:PORT]",
+                   help="let API destinations and OAuth endpoints reach HOST (at PORT), a private or link-local "
+                   "address included, over http too (repeatable)")
     parameters(p)
 
     p = command("redis", "one bus across processes on Redis Streams: put rules, run a worker, show status")

@@ -82,6 +82,17 @@ def _load_slow(event: str | bytes | bytearray | memoryview, first_error: Excepti
         raise InvalidEventError(f"the event is not valid JSON: {first_error}") from None
 
 
+def holds_lone_surrogates(value: Any) -> bool:
+    """Whether a value read from JSON holds a lone surrogate (``"\\ud800"``, which JSON's escapes allow but
+    no Unicode text holds) or cannot be written back as JSON; only the stdlib's reader yields them (msgspec's
+    refuses them), so only values read by it need asking."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError, TypeError):
+        return True
+    return False
+
+
 def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "an array"

@@ -37,3 +37,59 @@ def envelope(detail: Any = None, **fields: Any) -> dict[str, Any]:
         event["detail"] = detail
     event.update(fields)
     return event
+
+
+# -- no packet leaves this machine ------------------------------------------------------------------------
+# Every test runs with connect() refused outside loopback (127.0.0.0/8 and ::1): a test that tries fails
+# at this guard, on old code and new, instead of reaching the network. (Names are never looked up by the
+# tests that check outbound rules: they give the server a resolver of their own.)
+import ipaddress  # noqa: E402
+import socket  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+#: the addresses a test tried to reach off this machine, since the test began
+OFF_MACHINE: list[str] = []
+_connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+
+def _loopback(address: Any) -> bool:
+    if isinstance(address, (str, bytes)):  # a Unix socket's path
+        return True
+    host = str(address[0]).split("%", 1)[0]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    if not _loopback(address):
+        OFF_MACHINE.append(str(address))
+        raise ConnectionRefusedError(f"the test guard refuses a connection off this machine: {address}")
+    return _connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    if not _loopback(address):
+        OFF_MACHINE.append(str(address))
+        raise ConnectionRefusedError(f"the test guard refuses a connection off this machine: {address}")
+    return _connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_connection_off_this_machine() -> Iterator[None]:
+    OFF_MACHINE.clear()
+    yield
+    if OFF_MACHINE:
+        tried = list(OFF_MACHINE)
+        OFF_MACHINE.clear()
+        pytest.fail(f"the test tried to connect off this machine: {tried}")

@@ -12,8 +12,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from ..errors import InvalidEventError, ValidationError
-from ..event import load_event
+from ..event import holds_lone_surrogates, load_event
+
+_decode = msgspec.json.Decoder().decode
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024
@@ -140,19 +144,46 @@ def _check_entry(entry: Mapping[str, Any]) -> tuple[tuple[str, str] | None, dict
         problem = "Parameter Resources is not valid. Reason: Resources must be a list of strings."
         return ("InvalidArgument", problem), None
     when = entry.get("Time")
-    if when is not None and not isinstance(when, (datetime, str)):
+    if when is not None and entry_time(when) is None:
         return ("InvalidArgument", "Parameter Time is not valid. Reason: Time must be a timestamp."), None
     return None, parsed
 
 
+def entry_time(when: Any) -> datetime | None:
+    """An entry's Time as an aware datetime: a datetime (naive ones are UTC), epoch seconds (as AWS's SDKs send
+    it over the wire, fractions included), or ISO 8601 text; None for anything else."""
+    if isinstance(when, datetime):
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    if isinstance(when, (int, float)) and not isinstance(when, bool):
+        try:
+            return datetime.fromtimestamp(when, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(when, str) and len(when) <= 64:
+        try:
+            parsed = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return None
+
+
 def parse_detail(detail: str) -> dict[str, Any] | None:
     """A Detail's object, or None where AWS answers MalformedDetail: not JSON (NaN and Infinity included),
-    not an object, or nested too deeply to read."""
+    not an object, nested too deeply to read, or holding a lone surrogate (in the text, or escaped in it:
+    ``"\\ud800"``)."""
     try:
         if not detail.isascii():
             detail.encode("utf-8")  # lone surrogates in the text itself are not text AWS could receive
-        value = load_event(detail)
-        return value if type(value) is dict else dict(value)
+        try:
+            value = _decode(detail)  # msgspec: refuses lone surrogates, so what it reads needs no check
+        except (msgspec.DecodeError, UnicodeError, RecursionError):
+            value = load_event(detail)  # what msgspec refuses and JSON allows; escaped surrogates refused here
+            if holds_lone_surrogates(value):
+                return None
+        if type(value) is dict:
+            return value
+        return None
     except (InvalidEventError, UnicodeEncodeError):
         return None
 
@@ -167,14 +198,8 @@ def build_envelope(
 ) -> dict[str, Any]:
     """The event AWS builds from a valid entry (``detail``: its Detail already parsed; ``now_text``:
     ``now`` already formatted, for a request's many entries)."""
-    when = entry.get("Time")
-    if isinstance(when, str):
-        try:
-            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
-        except ValueError:
-            when = None
-    if isinstance(when, datetime) and when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    given = entry.get("Time")
+    when = entry_time(given) if given is not None else None
     return {
         "version": "0",
         "id": event_id(),
@@ -229,6 +254,7 @@ __all__ = [
     "check_request",
     "entry_error",
     "entry_size",
+    "entry_time",
     "event_id",
     "iso_seconds",
 ]

@@ -25,7 +25,7 @@ from ..event import load_event
 from ..pattern import explain
 from .charts import line_chart
 from .history import SAMPLE_EVERY, MetricsHistory
-from .layout import _e, _layout
+from .layout import _e, _layout, json_body, script_json
 
 Call = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
@@ -125,7 +125,7 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
 <label for="replay-bus">Destination bus (the archive's)</label><select id="replay-bus">{bus_options()}</select>
 <button type="submit">Start replay</button></fieldset></form>
 <p id="archive-status" role="status"></p>
-<script type="application/json" id="bus-arns">{json.dumps({b["Name"]: b["Arn"] for b in bridge.list_event_buses()})}
+<script type="application/json" id="bus-arns">{script_json({b["Name"]: b["Arn"] for b in bridge.list_event_buses()})}
 </script>"""
         return _layout("Archives and replays", body, "/archives")
 
@@ -162,7 +162,9 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
     async def transform_api(request: Request) -> Response:
         """``{"event": text, "kind": "event" | "Input" | "InputPath" | "InputTransformer", "value": text,
         "pathsMap": text, "template": text}`` -> what a target with that input receives for the event."""
-        given = await request.json()
+        given = await json_body(request)
+        if isinstance(given, Response):
+            return given
         try:
             event = dict(load_event(str(given.get("event", ""))))
         except EventmatchError as exc:
@@ -186,6 +188,8 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
                 return JSONResponse({"received": target.transformer.render(event, rule, arn, when)})
         except ValueError as exc:  # InputPathsMap not JSON, or the API's ValidationError (a ValueError too)
             return JSONResponse({"error": str(exc)})
+        except RecursionError:
+            return JSONResponse({"error": "InputPathsMap is nested too deeply to read."})
         except NotDelivered:
             return JSONResponse({"error": "EventBridge would not deliver this: the template's output is neither "
                                           "JSON nor lines of JSON strings."})
@@ -216,9 +220,13 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
     async def redrive_api(request: Request) -> Response:
         """``{"seq": n}``: deliver a dead letter's payload to its target again (one attempt, kept with the
         others)."""
-        given = await request.json()
+        given = await json_body(request)
+        if isinstance(given, Response):
+            return given
         seq = given.get("seq")
-        letters = context.state.dead_letters(1, seq) if isinstance(seq, int) else []
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 1 << 63:  # SQLite's integers
+            return JSONResponse({"message": f"no dead letter {str(seq)[:40]}"}, status_code=404)
+        letters = context.state.dead_letters(1, seq)
         if not letters:
             return JSONResponse({"message": f"no dead letter {seq}"}, status_code=404)
         letter = letters[0]

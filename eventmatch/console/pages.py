@@ -36,7 +36,7 @@ from ..errors import EventmatchError, InvalidEventPatternError
 from ..event import load_event
 from ..pattern import compile_pattern, explain
 from .charts import dst_moments, timeline
-from .layout import CURRENT, _e, _layout
+from .layout import CURRENT, _e, _layout, json_body, script_json
 from .manage import routes as manage_routes
 from .samples import SAMPLES
 
@@ -122,8 +122,7 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
         recent = [(f"recent: {e.get('source')} / {e.get('detail-type')} ({e.get('id')})", e)
                   for _, e, _ in list(inbox.recent)[-20:]]
         options = "".join(f'<option value="{i}">{_e(name)}</option>' for i, (name, _) in enumerate(SAMPLES + recent))
-        # JSON in a script element is not HTML-decoded: only "</" must not appear in it
-        samples = json.dumps([event for _, event in SAMPLES + recent], default=str).replace("</", "<\\/")
+        samples = script_json([event for _, event in SAMPLES + recent])
         buses = "".join(f'<option>{_e(b["Name"])}</option>' for b in bridge.list_event_buses())
         body = f"""
 <form id="sandbox" class="sandbox" onsubmit="return false">
@@ -170,7 +169,8 @@ def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
     async def rules(request: Request) -> Response:
         query = request.query_params
         search, bus_filter = query.get("q", "").strip(), query.get("bus")
-        page = max(int(query.get("page", "1")) if query.get("page", "1").isdigit() else 1, 1)
+        asked = query.get("page", "1")
+        page = int(asked) if asked.isdigit() and len(asked) < 10 and int(asked) > 0 else 1
         found = [(b["Name"], r) for b in bridge.list_event_buses() if bus_filter in (None, "", b["Name"])
                  for r in bridge.bus(b["Name"]).list_rules() if search.lower() in r["Name"].lower()]
         shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
@@ -342,7 +342,9 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
     async def test_api(request: Request) -> Response:
         """``{"event": text, "pattern": text}`` -> the pattern's error (with line and column), or the answer and
         its explanation: the same as TestEventPattern and ``explain``."""
-        given = await request.json()
+        given = await json_body(request)
+        if isinstance(given, Response):
+            return given
         try:
             pattern = compile_pattern(str(given.get("pattern", "")))
         except InvalidEventPatternError as exc:
@@ -356,11 +358,15 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
 
     async def actions_api(request: Request) -> Response:
         """``{"action": <one of ACTIONS>, "params": {...}}``: the API's action, its answer and status."""
-        given = await request.json()
-        action = given.get("action")
-        if action not in ACTIONS:
-            return JSONResponse({"message": f"not a console action: {action}"}, status_code=400)
-        status, answer = call(action, dict(given.get("params") or {}))
+        given = await json_body(request)
+        if isinstance(given, Response):
+            return given
+        action, params = given.get("action"), given.get("params") or {}
+        if not isinstance(action, str) or action not in ACTIONS:
+            return JSONResponse({"message": f"not a console action: {str(action)[:100]}"}, status_code=400)
+        if not isinstance(params, dict):
+            return JSONResponse({"message": "params must be a JSON object"}, status_code=400)
+        status, answer = call(action, params)
         # times as ISO 8601 text, for the pages (the API's wire form is epoch seconds)
         return Response(json.dumps(answer, default=_iso_default), status_code=status, media_type="application/json")
 

@@ -14,39 +14,34 @@ A target whose ARN is an API destination of this server is called over HTTP when
   any other status fails at once (no retry), to the dead-letter target if there is one.
 
 AWS requires HTTPS endpoints. Local receivers rarely have TLS, so ``http://`` is accepted for loopback
-addresses and ``localhost`` (a difference from AWS); any other ``http://`` endpoint is refused when the
-destination is created.
+addresses (a difference from AWS); where a call may go is :mod:`.outbound`'s to say: checked when the
+destination or connection is created, and again, on the address the name resolves to, at every call
+(refused there, the attempt fails with the reason and is not retried). Redirects are not followed.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..bus import PermanentDeliveryError, RetriableDeliveryError
-
-#: seconds an HTTP call may take before it counts as failed (and is retried)
-TIMEOUT = 5.0
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
+from .outbound import TIMEOUT, EndpointRefused, OutboundPolicy
 
 
-def endpoint_problem(endpoint: Any) -> str | None:
-    """Why an InvocationEndpoint is refused, or None."""
+def endpoint_problem(endpoint: Any, policy: OutboundPolicy | None = None,
+                     parameter: str = "InvocationEndpoint") -> str | None:
+    """Why an endpoint given to the API (``parameter``) is refused when it is created, or None."""
     if not isinstance(endpoint, str):
-        return "InvocationEndpoint is required."
-    parts = urllib.parse.urlsplit(endpoint)
-    if parts.scheme == "https" and parts.hostname:
+        return f"{parameter} is required."
+    if (policy or OutboundPolicy()).problem(endpoint) is None:
         return None
-    if parts.scheme == "http" and (parts.hostname in LOOPBACK or (parts.hostname or "").startswith("127.")):
-        return None  # eventmatch's difference from AWS: plain HTTP to this machine
-    return "Parameter InvocationEndpoint is not valid. Reason: an HTTPS endpoint is required."
+    return f"Parameter {parameter} is not valid. Reason: an HTTPS endpoint is required."
 
 
 class RateLimiter:
@@ -69,8 +64,10 @@ class RateLimiter:
 class Caller:
     """Makes the HTTP calls of the API destinations of one server (tokens and rate limits kept here)."""
 
-    def __init__(self, stores: Callable[[str], dict[str, dict[str, Any]]]) -> None:
+    def __init__(self, stores: Callable[[str], dict[str, dict[str, Any]]],
+                 policy: OutboundPolicy | None = None) -> None:
         self._stores = stores
+        self.policy = policy or OutboundPolicy()
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
         self.limiter = RateLimiter()
@@ -106,7 +103,7 @@ class Caller:
         headers.setdefault("Content-Type", "application/json; charset=utf-8")
         for attempt in (1, 2):
             auth = self._authorization(connection, refresh=attempt == 2)
-            status, text = _request(str(destination["HttpMethod"]), url, {**headers, **auth}, body)
+            status, text = self._request(str(destination["HttpMethod"]), url, {**headers, **auth}, body)
             if status == 401 and connection["AuthorizationType"] == "OAUTH_CLIENT_CREDENTIALS" and attempt == 1:
                 continue  # the token may have expired: fetch a new one, once
             break
@@ -139,8 +136,10 @@ class Caller:
         headers = {"Authorization": f"Basic {secret}", "Content-Type": "application/x-www-form-urlencoded",
                    **{p["Key"]: p["Value"] for p in extra.get("HeaderParameters") or []}}
         form = {"grant_type": "client_credentials", **{p["Key"]: p["Value"] for p in extra.get("BodyParameters") or []}}
-        status, text = _request(str(oauth.get("HttpMethod") or "POST"), url, headers,
-                                urllib.parse.urlencode(form).encode())
+        status, text = self._request(str(oauth.get("HttpMethod") or "POST"), url, headers,
+                                     urllib.parse.urlencode(form).encode())
+        if 300 <= status < 400:
+            raise PermanentDeliveryError(f"the authorization endpoint answered {status}: {text}", "NO_PERMISSIONS")
         if status // 100 != 2:
             raise RetriableDeliveryError(f"the authorization endpoint answered {status}", "NO_PERMISSIONS")
         try:
@@ -150,6 +149,21 @@ class Caller:
         with self._lock:
             self._tokens[key] = token
         return token
+
+    def _request(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, str]:
+        """One call through the outbound policy: (status, text). A refused endpoint fails the attempt for
+        good (no retry can change the answer); a redirect is answered with its Location, not followed."""
+        data = None if method in ("GET", "HEAD") else body
+        try:
+            status, text, answer_headers = self.policy.request(method, url, headers, data, TIMEOUT)
+        except EndpointRefused as exc:
+            raise PermanentDeliveryError(f"the endpoint {url} is refused: {exc}", "NO_PERMISSIONS") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise RetriableDeliveryError(f"no answer from {url}: {exc}", "SERVICE_UNAVAILABLE") from None
+        if 300 <= status < 400:
+            where = answer_headers.get("location", "(no Location)")
+            text = f"a redirect to {where}, which is not followed"
+        return status, text
 
 
 def _fill_path(endpoint: str, values: list[Any]) -> str:
@@ -166,18 +180,6 @@ def _connection_parameters(connection: Mapping[str, Any]) -> tuple[dict[str, str
         return {str(p.get("Key")): str(p.get("Value")) for p in given.get(key) or [] if isinstance(p, Mapping)}
 
     return pairs("HeaderParameters"), pairs("QueryStringParameters")
-
-
-def _request(method: str, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, str]:
-    data = None if method in ("GET", "HEAD") else body
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers))
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
-            return int(answer.status), answer.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise RetriableDeliveryError(f"no answer from {url}: {exc}", "SERVICE_UNAVAILABLE") from None
 
 
 def _raise_for(status: int, text: str, name: str) -> None:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..bus import EventBridge, VirtualClock
 from ..console import routes as console_routes
+from ..jsonbody import read_object
 from ..pattern import explain
 from ..scheduler import Scheduler
 from . import scheduler_api
@@ -39,6 +40,8 @@ from .api_destinations import Caller
 from .events_api import Context
 from .forward import Forwarder
 from .inbox import Inbox
+from .outbound import OutboundPolicy, Resolver
+from .security import Guard, SecurityPolicy
 from .state import DELIVERIES, State
 from .wire import CONTENT_TYPE, MAX_BODY, error, handle, restore
 
@@ -105,23 +108,32 @@ def create_app(
     state: State | None = None,
     functions: Mapping[str, Any] | None = None,
     forward: Mapping[str, str] | None = None,
+    security: SecurityPolicy | None = None,
+    resolver: Resolver | None = None,
 ) -> Starlette:
     """The ASGI app of an EventBridge (a new one on the system clock by default), keeping its state in
     ``state`` (in memory by default). A state with a command log is played again first; the events it
     accepted and had not routed are routed. ``functions`` maps target ARNs to Python callables, which
     receive those targets' deliveries (a Lambda function's ARN, say, to its handler); ``forward`` maps
-    AWS services (``sqs``, ``lambda``...) to the endpoints their targets are forwarded to (:mod:`.forward`)."""
+    AWS services (``sqs``, ``lambda``...) to the endpoints their targets are forwarded to (:mod:`.forward`).
+
+    Every request passes ``security`` first (:mod:`.security`: Host, Origin, body caps); the server's own
+    HTTP calls go where :mod:`.outbound` lets them, names looked up with ``resolver`` (the system's by
+    default)."""
     if bridge is None:
         bridge = EventBridge()
+    security = security or SecurityPolicy()
     state = state or State()
     virtual = bridge.clock
     if isinstance(virtual, VirtualClock):  # deliveries and attempts happen at the bridge's time, not the system's
         state.now = lambda: virtual.now().timestamp()
     inbox = Inbox(bridge, state)
     context = Context(bridge, None, inbox)
+    context.outbound = OutboundPolicy(security.allow_endpoints, resolver)
     if bridge.target_resolver is None:
         forwarder = Forwarder(forward) if forward else None
-        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store), functions, forwarder)
+        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store, context.outbound), functions,
+                                                 forwarder)
     restore(context, state)  # the restored commands are in the log already: not logged again
     scheduler = Scheduler(bridge, resolver=bridge.target_resolver,
                           dead_letter=lambda arn, payload, attributes: state.record(
@@ -216,13 +228,15 @@ def create_app(
             if not isinstance(virtual, VirtualClock):
                 return JSONResponse({"message": "the server runs on the system clock"}, status_code=400)
             try:
-                asked = await request.json()
+                asked = read_object(await request.body())
                 if "advance" in asked:
                     ran = bridge.advance(timedelta(seconds=float(asked["advance"])))
                 else:
                     target = datetime.fromisoformat(str(asked["set"]))
+                    if target.tzinfo is None:  # a time without an offset is UTC, as the virtual clock's start
+                        target = target.replace(tzinfo=UTC)
                     ran = bridge.advance(target - virtual.now())
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
                 return JSONResponse({"message": f"expected {{\"advance\": seconds}} or {{\"set\": time}}: {exc}"},
                                     status_code=400)
             return JSONResponse({"now": virtual.now().isoformat(), "ran": ran})
@@ -246,6 +260,7 @@ def create_app(
     ]
     app = _App(routes=routes)
     app.api_direct = api_direct
+    app.guard = Guard(app.dispatch, security)
     app.state.bridge = bridge
     app.state.store = state
     app.state.inbox = inbox
@@ -254,12 +269,19 @@ def create_app(
 
 
 class _App(Starlette):
-    """Starlette, with EventBridge's ``POST /`` answered before Starlette's routing and its request objects,
-    at the root or where the app is mounted."""
+    """Starlette behind the security guard (:mod:`.security`), with EventBridge's ``POST /`` answered before
+    Starlette's routing and its request objects, at the root or where the app is mounted."""
 
     api_direct: ASGIApp | None = None
+    guard: Guard | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.guard is not None:
+            await self.guard(scope, receive, send)
+        else:
+            await self.dispatch(scope, receive, send)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.api_direct is not None and scope["type"] == "http" and scope["method"] == "POST":
             path, root = scope["path"], scope.get("root_path", "")
             if root and path.startswith(root):  # mounted at ``root``
@@ -285,7 +307,9 @@ class Server:
 
     Binds 127.0.0.1 on a free port unless told otherwise; ``bridge`` defaults to a new EventBridge.
     ``state`` is the SQLite file that keeps what survives a restart (in memory without it);
-    ``keep_deliveries`` how many of the latest deliveries it keeps for inspection.
+    ``keep_deliveries`` how many of the latest deliveries it keeps for inspection; ``security`` what
+    requests it lets through and where its own calls may go (docs/security.md), ``resolver`` how those
+    calls look names up.
     """
 
     def __init__(
@@ -297,11 +321,13 @@ class Server:
         functions: Mapping[str, Any] | None = None,
         forward: Mapping[str, str] | None = None,
         keep_deliveries: int = DELIVERIES,
+        security: SecurityPolicy | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         import uvicorn
 
         self.state = State(state or ":memory:", keep_deliveries)
-        self.app = create_app(bridge, self.state, functions, forward)
+        self.app = create_app(bridge, self.state, functions, forward, security, resolver)
         self.bridge: EventBridge = self.app.state.bridge
         self.inbox: Inbox = self.app.state.inbox
         self.scheduler: Scheduler = self.app.state.scheduler

@@ -18,6 +18,8 @@ from ..bus.archive import UNSET
 from ..bus.entries import accept_entries
 from ..errors import ResourceNotFoundError, ValidationError
 from ..pattern import compile_pattern
+from .outbound import OutboundPolicy
+from .paging import page
 
 if TYPE_CHECKING:
     from .inbox import Inbox
@@ -46,6 +48,10 @@ class Context:
         # logged, given back in order
         self.facts: list[str] = []
         self._replay: list[str] | None = None
+        #: where the server's own HTTP calls may go (API destinations, OAuth endpoints): checked at creation too
+        self.outbound = OutboundPolicy()
+        #: True while the command log is played again on start (creation-time checks of endpoints skipped)
+        self.restoring = False
 
     def now(self) -> datetime:
         """The time a change happens, for the times it stamps (the logged one while the log is played again)."""
@@ -93,31 +99,10 @@ def _bus(bridge: EventBridge, params: Mapping[str, Any]) -> EventBus:
     return bridge.bus(str(params.get("EventBusName") or "default"))
 
 
-def _page(items: list[Any], params: Mapping[str, Any]) -> tuple[list[Any], str | None]:
-    """A page of ``items`` by ``Limit`` and ``NextToken`` (the token is the index of the next item)."""
-    limit = params.get("Limit")
-    start = 0
-    token = params.get("NextToken")
-    if token is not None:
-        try:
-            start = int(str(token))
-        except ValueError:
-            raise ValidationError("The NextToken provided is invalid.") from None
-    if limit is None:
-        return items[start:], None
-    if not isinstance(limit, int) or not 1 <= limit <= 100:
-        raise ValidationError(
-            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
-            "Member must have value between 1 and 100"
-        )
-    end = start + limit
-    return items[start:end], (str(end) if end < len(items) else None)
-
-
 def _listing(key: str, items: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """A list action's answer: one page of ``items`` under ``key``, and the NextToken when more follow."""
-    page, token = _page(items, params)
-    return {key: page, **({"NextToken": token} if token else {})}
+    shown, token = page(key, items, params)
+    return {key: shown, **({"NextToken": token} if token else {})}
 
 
 def create_event_bus(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,11 +29,26 @@ CONNECTION_ARN = re.compile(CONNECTION_ARN_TEXT)
 SECRET_KEYS = ("Password", "ApiKeyValue", "ClientSecret")
 
 
-def _endpoint_check(params: Mapping[str, Any]) -> None:
+def _endpoint_check(ctx: Context, params: Mapping[str, Any]) -> None:
+    """An API destination's InvocationEndpoint, as the server's outbound policy allows it (not checked while
+    the command log is played again: the call is checked anyway, and a destination is not lost to a policy
+    changed between two runs)."""
     from .api_destinations import endpoint_problem
 
-    if "InvocationEndpoint" in params:
-        problem = endpoint_problem(params["InvocationEndpoint"])
+    if "InvocationEndpoint" in params and not ctx.restoring:
+        problem = endpoint_problem(params["InvocationEndpoint"], ctx.outbound)
+        if problem:
+            raise ValidationError(problem)
+
+
+def _oauth_check(ctx: Context, params: Mapping[str, Any]) -> None:
+    """A connection's OAuth AuthorizationEndpoint, as the outbound policy allows it."""
+    from .api_destinations import endpoint_problem
+
+    auth = params.get("AuthParameters")
+    oauth = auth.get("OAuthParameters") if isinstance(auth, Mapping) else None
+    if isinstance(oauth, Mapping) and "AuthorizationEndpoint" in oauth and not ctx.restoring:
+        problem = endpoint_problem(oauth["AuthorizationEndpoint"], ctx.outbound, "AuthorizationEndpoint")
         if problem:
             raise ValidationError(problem)
 
@@ -88,6 +103,7 @@ def _connection_answer(c: dict[str, Any], *keys: str) -> dict[str, Any]:
 def create_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     name = params.get("Name")
     _check(_name_problem(name) + _enum_problem(params.get("AuthorizationType"), "authorizationType", AUTH_TYPES))
+    _oauth_check(ctx, params)
     connections = ctx.store("connections")
     if name in connections:
         raise ResourceAlreadyExistsError(f"Connection {name} already exists.")
@@ -119,6 +135,7 @@ def update_connection(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
         _check(_enum_problem(params["AuthorizationType"], "authorizationType", AUTH_TYPES))
         c["AuthorizationType"] = params["AuthorizationType"]
     if "AuthParameters" in params:
+        _oauth_check(ctx, params)
         c["AuthParameters"] = dict(params["AuthParameters"])
     if "Description" in params:
         c["Description"] = params["Description"]
@@ -180,7 +197,7 @@ def _destination_answer(d: dict[str, Any]) -> dict[str, Any]:
 
 def create_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     _check(_destination_problems(params, creating=True))
-    _endpoint_check({"InvocationEndpoint": params.get("InvocationEndpoint")})
+    _endpoint_check(ctx, {"InvocationEndpoint": params.get("InvocationEndpoint")})
     name = str(params["Name"])
     destinations = ctx.store("api-destinations")
     if name in destinations:
@@ -207,7 +224,7 @@ def describe_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[st
 def update_api_destination(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     d = _destination(ctx, params.get("Name"))
     _check(_destination_problems(params, creating=False))
-    _endpoint_check(params)
+    _endpoint_check(ctx, params)
     for key in ("Description", "ConnectionArn", "InvocationEndpoint", "HttpMethod", "InvocationRateLimitPerSecond"):
         if key in params:
             d[key] = params[key]

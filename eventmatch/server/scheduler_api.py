@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import EventmatchError, ResourceNotFoundError
+from ..jsonbody import BodyError, read_object
 from ..scheduler import Scheduler
 from .events_api import _listing
 from .state import State
@@ -157,16 +158,10 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
             if action is None:
                 return _answer({"Message": f"No operation {request.method} {request.url.path}."}, 404,
                                "UnknownOperationException")
-            params: dict[str, Any] = {}
-            body = await request.body()
-            if body.strip():
-                try:
-                    loaded = json.loads(body)
-                except ValueError:
-                    return _error("ValidationException", "The request body is not valid JSON.")
-                if not isinstance(loaded, dict):
-                    return _error("ValidationException", "The request body must be a JSON object.")
-                params.update(loaded)
+            try:
+                params = read_object(await request.body())
+            except BodyError as exc:
+                return _error("ValidationException", str(exc))
             query = request.query_params
             for wire, name in (("groupName", "GroupName"), ("ScheduleGroup", "GroupName"),
                                ("clientToken", "ClientToken"), ("NamePrefix", "NamePrefix"), ("State", "State"),

@@ -8,15 +8,13 @@ the answer has that shape: never a traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
 from ..errors import EventmatchError
+from ..jsonbody import SURROGATE, BodyError, holds_lone_surrogates, read_json
 from . import resources
 from .events_api import ACTIONS as EVENTS_ACTIONS
 from .events_api import Context
@@ -37,17 +35,7 @@ STARTED = "eventmatch:Started"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 log = logging.getLogger("eventmatch.server")
-_msgspec_decode = msgspec.json.Decoder().decode
-
-
-def _decode(body: bytes) -> Any:
-    """A request's JSON: msgspec (3x the stdlib's speed, integers exact), and the stdlib's reading where
-    msgspec refuses what the stdlib takes (``NaN``, lone surrogates), so that what a request means is
-    the stdlib's either way; ValueError if neither reads it."""
-    try:
-        return _msgspec_decode(body)
-    except msgspec.DecodeError:
-        return json.loads(body)
+NOT_AN_OBJECT = "Start of structure or map found where not expected."
 
 
 def error(code: str, message: str, status: int = 400) -> tuple[int, dict[str, Any]]:
@@ -67,11 +55,16 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
     if len(body) > MAX_BODY:
         return error("ValidationException", "Request body is too large.", 413)
     try:
-        params = _decode(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        return error("SerializationException", "Start of structure or map found where not expected.")
+        params, slow = read_json(body) if body.strip() else ({}, False)
+    except BodyError:
+        return error("SerializationException", NOT_AN_OBJECT)
     if not isinstance(params, Mapping):
-        return error("SerializationException", "Start of structure or map found where not expected.")
+        return error("SerializationException", NOT_AN_OBJECT)
+    if slow:  # the stdlib read it: lone surrogates may be in it
+        if action in PER_ENTRY:
+            params = _entries_without_surrogates(params)
+        elif holds_lone_surrogates(params):
+            return error("ValidationException", SURROGATE)
     if action not in PER_ENTRY:
         problem = validator("events").message(action, params)
         if problem is not None:
@@ -89,9 +82,32 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
         return error("InternalException", "An internal error occurred.", 500)
 
 
+def _entries_without_surrogates(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """PutEvents' parameters with each entry that holds a lone surrogate made to fail alone, as an entry
+    whose Detail is malformed fails (its Detail replaced by text that is not Unicode)."""
+    entries = params.get("Entries")
+    if not isinstance(entries, list) or not holds_lone_surrogates(entries):
+        return params
+    marked = [{**e, "Detail": "\ud800"} if isinstance(e, Mapping) and holds_lone_surrogates(e) else e
+              for e in entries]
+    return {**params, "Entries": marked}
+
+
 def restore(ctx: Context, state: State) -> int:
     """Play ``state``'s command log again against ``ctx.bridge`` (on start, with ``ctx.state`` None so that
     nothing is logged twice); returns how many commands ran. A command that fails now is logged and skipped."""
+    ctx.restoring = True
+    try:
+        ran, started = _play(ctx, state)
+    finally:
+        ctx.restoring = False
+    if not started:  # a new state (or one from before the time was kept)
+        state.log_command(STARTED, {}, [ctx.started.isoformat()])
+    return ran
+
+
+def _play(ctx: Context, state: State) -> tuple[int, bool]:
+    """Run each command of the log again: (how many ran, whether the log holds its start)."""
     ran = 0
     started = False
     for seq, action, params, facts in state.log_entries():
@@ -112,9 +128,7 @@ def restore(ctx: Context, state: State) -> int:
             log.exception("restoring %s failed", action)
         finally:
             ctx.replaying(None)
-    if not started:  # a new state (or one from before the time was kept)
-        state.log_command(STARTED, {}, [ctx.started.isoformat()])
-    return ran
+    return ran, started
 
 
 __all__ = ["ACTIONS", "CONTENT_TYPE", "MAX_BODY", "handle", "restore"]

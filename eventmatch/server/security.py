@@ -1,0 +1,386 @@
+"""The server's security model, enforced in one place: an ASGI wrapper around every route.
+
+``eventmatch serve`` is a local tool people leave running while they browse, so no other web page, no
+foreign ``Host`` and no oversized or slow request may act through it (docs/security.md says why each rule
+is there):
+
+* **Host.** The ``Host`` header must name a loopback address, ``localhost``, or the address the server is
+  bound to (bound to every address, ``0.0.0.0`` or ``::``: one of this machine's addresses, or its host
+  name); ``allow_hosts`` (``--allow-host``) adds names. Others are refused with 403: a DNS-rebinding page
+  reaches the server under its own name, and is refused by it.
+* **Origin.** A request that may change state (any method but GET, HEAD and OPTIONS) that carries an
+  ``Origin`` other than the request's own ``scheme://host:port`` is refused with 403, naming the origin
+  and the option that would allow it (``--allow-origin``). A page on another port of 127.0.0.1 is another
+  origin. ``Sec-Fetch-Site: cross-site`` without an Origin is refused too.
+* **Content type.** The console's own routes (``/_eventmatch/console/...``) take ``application/json``
+  only (415 otherwise), which no HTML form can send.
+* **CORS.** No CORS headers by default. For an origin of ``allow_origins`` a preflight is answered for
+  exactly that origin, with the request headers AWS's SDKs send allowed and the response headers they
+  read exposed; the origin is then trusted like the server's own.
+* **Bodies.** Every request body is read here, capped while it is read (``max_body``, 1 MiB: 413 past
+  it, before the rest is read, so memory stays flat) and given ``body_seconds`` to arrive (408 after).
+* **Streams.** At most ``max_streams`` live-tail streams at once (429 past it).
+
+Refusals answer in the shape of the route: AWS's JSON protocol at ``POST /``, Scheduler's REST shape on
+its routes, ``{"message": ...}`` elsewhere. The same checks hold where the app is mounted inside a user's
+own ASGI app, relative to that request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("eventmatch.server")
+
+#: the largest request body read, on every route (PutEvents' own limit is 256 KB of entries)
+MAX_BODY = 1024 * 1024
+#: how much of a body past the cap is read (and dropped) before the 413, so that a client that sends its
+#: whole body before it reads the answer gets it; past this the answer is sent and the connection closed
+DRAIN = 8 * 1024 * 1024
+#: seconds a request body may take to arrive
+BODY_SECONDS = 30.0
+#: live-tail streams open at once
+MAX_STREAMS = 16
+#: methods that never change state
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: the request headers AWS's SDKs send, allowed in a preflight (names, or prefixes ending in ``*``)
+SDK_REQUEST_HEADERS = ("authorization", "content-type", "content-encoding", "x-amz-*", "amz-sdk-*", "x-amzn-*")
+#: the response headers AWS's SDKs read, exposed to an allowed origin
+SDK_RESPONSE_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, x-amz-request-id, x-amz-id-2, Date"
+SCHEDULER_PREFIXES = ("/schedules", "/schedule-groups", "/tags/")
+CONSOLE_PREFIX = "/_eventmatch/console/"
+TAIL_PATH = "/_eventmatch/console/tail"
+JSON_TYPES = ("application/json",)
+
+
+@dataclass(frozen=True)
+class SecurityPolicy:
+    """What the server lets through; each relaxation is an option of ``eventmatch serve``."""
+
+    #: origins (``scheme://host[:port]``) whose pages may call the server (``--allow-origin``)
+    allow_origins: frozenset[str] = frozenset()
+    #: Host names served besides loopback, localhost and the bound address (``--allow-host``)
+    allow_hosts: frozenset[str] = frozenset()
+    #: hosts (``HOST`` or ``HOST:PORT``) outbound calls may reach whatever they resolve to (``--allow-endpoint``)
+    allow_endpoints: frozenset[str] = frozenset()
+    max_body: int = MAX_BODY
+    body_seconds: float = BODY_SECONDS
+    max_streams: int = MAX_STREAMS
+
+    @classmethod
+    def of(cls, allow_origins: Iterable[str] = (), allow_hosts: Iterable[str] = (),
+           allow_endpoints: Iterable[str] = (), **limits: Any) -> SecurityPolicy:
+        return cls(frozenset(o.rstrip("/").lower() for o in allow_origins),
+                   frozenset(h.lower() for h in allow_hosts), frozenset(allow_endpoints), **limits)
+
+
+def check_origin(given: str) -> str:
+    """One ``--allow-origin`` value, checked: ``scheme://host[:port]``; ValueError naming what is wrong."""
+    scheme, sep, rest = given.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest or "/" in rest.rstrip("/"):
+        raise ValueError(f"--allow-origin {given!r}: expected an origin, scheme://host[:port] "
+                         "(http://localhost:3000, say)")
+    return given
+
+
+def route_kind(path: str) -> str:
+    """Which error shape a path answers in: ``aws`` (POST /), ``scheduler``, or ``console``."""
+    if path in ("/", ""):
+        return "aws"
+    if path.startswith(SCHEDULER_PREFIXES):
+        return "scheduler"
+    return "console"
+
+
+def refusal(kind: str, status: int, code: str, message: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """A refusal's status, headers and body in the shape of its route."""
+    if kind == "aws":
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [(b"content-type", b"application/x-amz-json-1.1")]
+    elif kind == "scheduler":
+        body = json.dumps({"Message": message}).encode()
+        headers = [(b"content-type", b"application/json"), (b"x-amzn-errortype", code.encode())]
+    else:
+        body = json.dumps({"message": message, "code": code}).encode()
+        headers = [(b"content-type", b"application/json")]
+    return status, [*headers, (b"content-length", str(len(body)).encode())], body
+
+
+async def _send_refusal(send: Send, kind: str, status: int, code: str, message: str,
+                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    status, headers, body = refusal(kind, status, code, message)
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _host_name(host: str) -> str:
+    """The name or address of a Host header, without its port or IPv6 brackets, in lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    if host.count(":") == 1:
+        return host.split(":", 1)[0]
+    return host
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def is_local_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``ip`` is one of this machine's addresses: a socket can be bound to it (nothing is sent)."""
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((str(ip), 0))
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Guard:
+    """The ASGI wrapper that enforces a :class:`SecurityPolicy` before ``app`` sees a request."""
+
+    app: Callable[[Scope, Receive, Send], Awaitable[None]]
+    policy: SecurityPolicy = field(default_factory=SecurityPolicy)
+    streams: int = 0
+    _hosts: dict[tuple[bytes, str], bool] = field(default_factory=dict)
+
+    def host_allowed(self, host: bytes, bound: str) -> bool:
+        """Whether a request whose Host header is ``host`` to a server bound at ``bound`` is served."""
+        key = (host, bound)
+        known = self._hosts.get(key)
+        if known is None:
+            known = self._host_allowed(host.decode("latin-1"), bound)
+            if len(self._hosts) > 1024:  # a bound on what arbitrary Host headers can fill
+                self._hosts.clear()
+            self._hosts[key] = known
+        return known
+
+    def _host_allowed(self, host: str, bound: str) -> bool:
+        name = _host_name(host)
+        if name == "localhost" or name in self.policy.allow_hosts:
+            return True
+        ip = _ip(name)
+        bound_ip = _ip(bound) if bound else None
+        if ip is not None:
+            if ip.is_loopback or (bound_ip is not None and ip == bound_ip):
+                return True
+            if bound_ip is not None and bound_ip.is_unspecified and not ip.is_unspecified:
+                return is_local_address(ip)
+            return False
+        if bound_ip is not None and bound_ip.is_unspecified:
+            return name == socket.gethostname().lower()
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        kind = route_kind(path)
+        host = origin = content_type = fetch_site = None
+        length = -1
+        for key, value in scope["headers"]:
+            if key == b"host":
+                host = value
+            elif key == b"origin":
+                origin = value.decode("latin-1")
+            elif key == b"content-type":
+                content_type = value
+            elif key == b"content-length" and value.isdigit():
+                length = int(value) if len(value) < 19 else 1 << 62
+            elif key == b"sec-fetch-site":
+                fetch_site = value
+        server = scope.get("server")
+        bound = str(server[0]) if server else ""
+        if host is not None and not self.host_allowed(host, bound):
+            shown = host.decode("latin-1")[:200]
+            await _send_refusal(send, kind, 403, "AccessDeniedException",
+                                f"Host {shown!r} is not served: eventmatch answers only to loopback addresses, "
+                                f"localhost and the address it listens on. Start it with --allow-host "
+                                f"{_host_name(shown)} to serve that name (see docs/security.md).")
+            return
+        method = scope["method"]
+        allowed_origin = origin is not None and origin.rstrip("/").lower() in self.policy.allow_origins
+        if method == "OPTIONS" and origin is not None:
+            await self._preflight(scope, send, kind, origin, allowed_origin)
+            return
+        if method not in SAFE_METHODS and not allowed_origin:
+            own = f"{scope.get('scheme', 'http')}://{(host or b'').decode('latin-1')}".lower()
+            if origin is not None and origin.lower() != own:
+                await _send_refusal(send, kind, 403, "AccessDeniedException",
+                                    f"Cross-origin request refused: origin {origin[:200]} is not this server's "
+                                    f"({own}). Start eventmatch serve with --allow-origin {origin[:200]} to let "
+                                    f"pages of that origin call it (see docs/security.md).")
+                return
+            if origin is None and fetch_site == b"cross-site":
+                await _send_refusal(send, kind, 403, "AccessDeniedException",
+                                    "Cross-site request refused (Sec-Fetch-Site: cross-site, no Origin).")
+                return
+            if kind == "console" and path.startswith(CONSOLE_PREFIX) and not _is_json(content_type):
+                shown = (content_type or b"(none)").decode("latin-1")[:100]
+                await _send_refusal(send, kind, 415, "UnsupportedMediaType",
+                                    f"The console's routes take application/json, not {shown}.")
+                return
+        if allowed_origin:
+            send = _with_cors(send, origin or "")
+        if method not in ("GET", "HEAD"):
+            body = await self._body(receive, send, kind, length)
+            if body is None:
+                return
+            receive = _replay(body, receive)
+        if path == TAIL_PATH:
+            if self.streams >= self.policy.max_streams:
+                await _send_refusal(send, kind, 429, "TooManyStreams",
+                                    f"{self.streams} live-tail streams are open, the most this server keeps; "
+                                    f"close one and try again.")
+                return
+            self.streams += 1
+            try:
+                await self._run(scope, receive, send, kind)
+            finally:
+                self.streams -= 1
+            return
+        await self._run(scope, receive, send, kind)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, kind: str) -> None:
+        """The app, with a net under it: a defect answers 500 in the route's shape, never a bare one."""
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("internal error in %s %s", scope["method"], scope["path"])
+            if not started:
+                code = "InternalException" if kind == "aws" else "InternalServerException"
+                await _send_refusal(send, kind, 500, code, "An internal error occurred.")
+
+    async def _body(self, receive: Receive, send: Send, kind: str, length: int) -> bytes | None:
+        """The request's body, read while it stays under the cap and arrives in time; None once refused."""
+        cap = self.policy.max_body
+        if length > DRAIN:  # too large to read even to drop it: answered at once
+            await _too_large(send, kind, cap)
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.policy.body_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > cap:  # dropped from here on; the answer waits for the rest (up to DRAIN bytes)
+                        chunks.clear()
+                        if not message.get("more_body") or size > DRAIN:
+                            await _too_large(send, kind, cap)
+                            return None
+                        continue
+                    chunks.append(chunk)
+                    if not message.get("more_body"):
+                        break
+        except TimeoutError:
+            await _send_refusal(send, kind, 408, "RequestTimeout",
+                                f"The request body did not arrive within {self.policy.body_seconds:g} seconds.")
+            return None
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _preflight(self, scope: Scope, send: Send, kind: str, origin: str, allowed: bool) -> None:
+        """A CORS preflight: answered for an allowed origin, refused for any other."""
+        if not allowed:
+            await _send_refusal(send, kind, 403, "AccessDeniedException",
+                                f"Cross-origin request refused: origin {origin[:200]} is not allowed. Start "
+                                f"eventmatch serve with --allow-origin {origin[:200]} to let its pages call it.")
+            return
+        asked = b""
+        for key, value in scope["headers"]:
+            if key == b"access-control-request-headers":
+                asked = value
+        names = [h.strip() for h in asked.decode("latin-1").lower().split(",") if h.strip()]
+        allowed_headers = ", ".join(h for h in names if _sdk_header(h)) or "content-type"
+        headers = [(b"access-control-allow-origin", origin.encode("latin-1")),
+                   (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, PATCH, HEAD"),
+                   (b"access-control-allow-headers", allowed_headers.encode("latin-1")),
+                   (b"access-control-max-age", b"600"), (b"vary", b"Origin"), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _sdk_header(name: str) -> bool:
+    return any(name == h or (h.endswith("*") and name.startswith(h[:-1])) for h in SDK_REQUEST_HEADERS)
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    if content_type is None:
+        return False
+    media = content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
+    return media in JSON_TYPES
+
+
+async def _too_large(send: Send, kind: str, cap: int) -> None:
+    code = "ValidationException" if kind != "console" else "RequestTooLarge"
+    await _send_refusal(send, kind, 413, code,
+                        "Request body is too large." if kind == "aws" else
+                        f"Request body is too large: the most this server reads is {cap} bytes.",
+                        [(b"connection", b"close")])
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body read once, then the connection's own messages (its disconnect)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _with_cors(send: Send, origin: str) -> Send:
+    """A ``send`` that adds the CORS headers of an allowed origin to the response."""
+    extra = [(b"access-control-allow-origin", origin.encode("latin-1")),
+             (b"access-control-expose-headers", SDK_RESPONSE_HEADERS.encode()), (b"vary", b"Origin")]
+
+    async def cors(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return cors
+
+
+def guarded(app: ASGIApp, policy: SecurityPolicy) -> Guard:
+    return Guard(app, policy)
+
+
+__all__ = ["MAX_BODY", "Guard", "SecurityPolicy", "check_origin", "guarded", "is_local_address", "refusal",
+           "route_kind"]
