@@ -132,7 +132,7 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
     """The Starlette routes of Scheduler's API, run one request at a time under ``lock`` (the server's)."""
 
     def run(action: str, params: dict[str, Any]) -> Response:
-        problem = validator("scheduler").message(action, params)
+        problem = validator("scheduler").type_problem(action, params) or validator("scheduler").message(action, params)
         if problem is not None:
             return _error("ValidationException", problem)
         try:

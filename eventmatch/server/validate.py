@@ -10,7 +10,8 @@ one ``ValidationException`` (recorded in ``../shared/reference/aws-recorded/``):
 The model is botocore's (the ``server`` extra installs it), read once per service on first use. The
 path of a member is its name with a lower-case first letter, and a list's element is ``<list>.<n>.member``
 (counted from 1), as AWS writes them; members are checked in the model's order, and for one member its
-pattern before its length, as recorded. Types are not checked here (the actions read what they need).
+pattern before its length, as recorded. Types are checked apart (``type_problem``): AWS's front end refuses a
+value of the wrong JSON type before it looks at constraints, so no action ever sees one.
 """
 
 from __future__ import annotations
@@ -82,6 +83,20 @@ class Validator:
         count = len(found)
         return f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(found)
 
+    def type_problem(self, action: str, params: Mapping[str, Any]) -> str | None:
+        """The first member of ``params`` whose JSON type is not its model's (a list or an object for a string,
+        a string for a structure, an object for a list...), said in words; None when every type is right. A
+        scalar for another scalar (a number for a string) is left to the action, whose message AWS's is."""
+        shape = self._inputs.get(action)
+        if shape is None:
+            if action not in self.model.operation_names:
+                return None
+            shape = self.model.operation_model(action).input_shape
+            self._inputs[action] = shape
+        if shape is None:
+            return None
+        return _type_problem(shape, params, "", 0)
+
     def _structure(self, shape: Any, value: Any, path: str, found: list[str], depth: int) -> None:
         if not isinstance(value, Mapping) or depth > 20:
             return
@@ -138,6 +153,49 @@ class Validator:
             fail(f"have length greater than or equal to {meta['min']}")
         elif "max" in meta and length > meta["max"]:
             fail(f"have length less than or equal to {meta['max']}")
+
+
+#: the JSON types each kind of model shape takes (timestamps: epoch seconds, or text the action reads)
+_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "long": (int,), "float": (int, float),
+                                        "double": (int, float), "boolean": (bool,), "timestamp": (int, float, str),
+                                        "list": (list,), "map": (dict,), "structure": (dict,), "blob": (str,)}
+_WORDS = {str: "a string", int: "a number", float: "a number", bool: "a boolean", list: "a list", dict: "an object"}
+_CONTAINERS = frozenset({"list", "map", "structure"})
+#: how deep the type check follows a value (AWS's shapes are far shallower)
+MAX_DEPTH = 30
+
+
+def _type_problem(shape: Any, value: Any, path: str, depth: int) -> str | None:
+    kind = shape.type_name
+    wanted = _TYPES.get(kind)
+    if wanted is None:
+        return None
+    if depth > MAX_DEPTH:
+        return f"The value at '{path}' is nested too deeply."
+    # a scalar: a list or an object is wrong; another scalar is left to the action's own checks and messages
+    wrong = not isinstance(value, wanted) if kind in _CONTAINERS else isinstance(value, (list, dict))
+    if wrong:
+        got = "null" if value is None else _WORDS.get(type(value), type(value).__name__)
+        return f"The value at '{path or 'the request'}' must be {_WORDS[wanted[0]]}, not {got}."
+    if kind == "structure":
+        for name, member in shape.members.items():
+            item = value.get(name)
+            if item is not None:
+                problem = _type_problem(member, item, f"{path}.{name}" if path else name, depth + 1)
+                if problem:
+                    return problem
+    elif kind == "list":
+        for index, item in enumerate(value):
+            problem = _type_problem(shape.member, item, f"{path}[{index}]", depth + 1)
+            if problem:
+                return problem
+    elif kind == "map":
+        for key, item in value.items():
+            if item is not None:
+                problem = _type_problem(shape.value, item, f"{path}.{key}", depth + 1)
+                if problem:
+                    return problem
+    return None
 
 
 @cache

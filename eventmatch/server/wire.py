@@ -66,6 +66,9 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
         elif holds_lone_surrogates(params):
             return error("ValidationException", SURROGATE)
     if action not in PER_ENTRY:
+        mismatch = validator("events").type_problem(action, params)
+        if mismatch is not None:
+            return error("SerializationException", mismatch)
         problem = validator("events").message(action, params)
         if problem is not None:
             return error("ValidationException", problem)
