@@ -32,11 +32,12 @@ def server() -> Iterator[Server]:
         yield running
 
 
-def call(server: Server, method: str, path: str, body: bytes | str | Iterator[bytes] | None = None,
+def call(server: Server | int, method: str, path: str, body: bytes | str | Iterator[bytes] | None = None,
          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """One request over a fresh connection to the server: (status, headers in lower case, body); a body given
-    as an iterator is sent chunked."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    """One request over a fresh connection to the server (or a port): (status, headers in lower case, body); a
+    body given as an iterator is sent chunked."""
+    port = server if isinstance(server, int) else server.port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         data = body.encode() if isinstance(body, str) else body
         chunked = data is not None and not isinstance(data, bytes)
@@ -179,6 +180,41 @@ def test_allow_host_and_allow_origin_are_explicit_relaxations() -> None:
         status, _, _ = call(server, "POST", "/", '{"Name": "other"}', {
             "Origin": "http://localhost:3001", "X-Amz-Target": "AWSEvents.CreateEventBus"})
         assert status == 403
+
+
+def test_the_same_checks_hold_where_the_app_is_mounted_in_a_users_app() -> None:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from eventmatch.server import create_app
+
+    outer = Starlette(routes=[Mount("/eventbridge", app=create_app(EventBridge()))])
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(outer, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        while not running.started:
+            time.sleep(0.01)
+        origin = f"http://127.0.0.1:{port}"
+        create = {"X-Amz-Target": "AWSEvents.CreateEventBus", "Content-Type": "application/x-amz-json-1.1"}
+        assert call(port, "POST", "/eventbridge/", '{"Name": "evil"}', {**create, "Origin": EVIL})[0] == 403
+        assert call(port, "GET", "/eventbridge/_eventmatch/clock", None, {"Host": "rebind.example"})[0] == 403
+        assert call(port, "POST", "/eventbridge/_eventmatch/console/api", b"{}", {"Content-Type": "text/plain"})[0] == 415
+        assert call(port, "POST", "/eventbridge/_eventmatch/clock", b"x" * (2 * 1024 * 1024))[0] == 413
+        status, _, answer = call(port, "POST", "/eventbridge/", '{"Name": "mine"}', {**create, "Origin": origin})
+        assert status == 200, answer
+    finally:
+        running.should_exit = True
+        thread.join(10)
+        listening.close()
 
 
 def test_a_server_bound_to_every_address_serves_this_machines_addresses_only() -> None:

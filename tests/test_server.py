@@ -243,6 +243,7 @@ def test_eventmatch_serve_as_a_process(stop: str) -> None:
         assert process.stderr is not None
         line = process.stderr.readline()
         assert "EventBridge API at http://127.0.0.1:" in line, line
+        assert "loopback only; other origins refused; see docs/security.md" in line and "(console: http://" in line
         url = line.split(" at ", 1)[1].split()[0]
         client = _client("events", url)
         client.put_rule(Name="p", EventPattern='{"source": ["a"]}')

@@ -48,6 +48,8 @@ MAX_BODY = 1024 * 1024
 DRAIN = 8 * 1024 * 1024
 #: seconds a request body may take to arrive
 BODY_SECONDS = 30.0
+#: seconds between two looks at the bodies being read (a late body is refused up to this much after its deadline)
+WATCH_EVERY = 0.25
 #: live-tail streams open at once
 MAX_STREAMS = 16
 #: methods that never change state
@@ -161,6 +163,11 @@ class Guard:
     policy: SecurityPolicy = field(default_factory=SecurityPolicy)
     streams: int = 0
     _hosts: dict[tuple[bytes, str], bool] = field(default_factory=dict)
+    #: per event loop: the requests whose bodies are being read, with their deadlines, and the timer that
+    #: looks at them; the reads cancelled for being late
+    _reading: dict[asyncio.AbstractEventLoop, dict[asyncio.Task[Any], float]] = field(default_factory=dict)
+    _timers: dict[asyncio.AbstractEventLoop, asyncio.TimerHandle] = field(default_factory=dict)
+    _expired: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def host_allowed(self, host: bytes, bound: str) -> bool:
         """Whether a request whose Host header is ``host`` to a server bound at ``bound`` is served."""
@@ -220,16 +227,19 @@ class Guard:
                                 f"{_host_name(shown)} to serve that name (see docs/security.md).")
             return
         method = scope["method"]
-        allowed_origin = origin is not None and origin.rstrip("/").lower() in self.policy.allow_origins
-        if method == "OPTIONS" and origin is not None:
-            await self._preflight(scope, send, kind, origin, allowed_origin)
+        own = f"{scope.get('scheme', 'http')}://{(host or b'').decode('latin-1')}".lower()
+        foreign = origin is not None and origin.lower() != own
+        allowed_origin = foreign and (origin or "").rstrip("/").lower() in self.policy.allow_origins
+        # (a page of the server's own origin sends no preflight and needs no CORS headers)
+        if method == "OPTIONS" and foreign:
+            await self._preflight(scope, send, kind, origin or "", allowed_origin)
             return
         if method not in SAFE_METHODS and not allowed_origin:
-            own = f"{scope.get('scheme', 'http')}://{(host or b'').decode('latin-1')}".lower()
-            if origin is not None and origin.lower() != own:
+            if foreign:
+                shown = (origin or "")[:200]
                 await _send_refusal(send, kind, 403, "AccessDeniedException",
-                                    f"Cross-origin request refused: origin {origin[:200]} is not this server's "
-                                    f"({own}). Start eventmatch serve with --allow-origin {origin[:200]} to let "
+                                    f"Cross-origin request refused: origin {shown} is not this server's "
+                                    f"({own}). Start eventmatch serve with --allow-origin {shown} to let "
                                     f"pages of that origin call it (see docs/security.md).")
                 return
             if origin is None and fetch_site == b"cross-site":
@@ -288,28 +298,59 @@ class Guard:
             return None
         chunks: list[bytes] = []
         size = 0
+        task = asyncio.current_task()
+        reading = self._watch(task)
         try:
-            async with asyncio.timeout(self.policy.body_seconds):
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > cap:  # dropped from here on; the answer waits for the rest (up to DRAIN bytes)
+                    chunks.clear()
+                    if not message.get("more_body") or size > DRAIN:
+                        await _too_large(send, kind, cap)
                         return None
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > cap:  # dropped from here on; the answer waits for the rest (up to DRAIN bytes)
-                        chunks.clear()
-                        if not message.get("more_body") or size > DRAIN:
-                            await _too_large(send, kind, cap)
-                            return None
-                        continue
-                    chunks.append(chunk)
-                    if not message.get("more_body"):
-                        break
-        except TimeoutError:
+                    continue
+                chunks.append(chunk)
+                if not message.get("more_body"):
+                    break
+        except asyncio.CancelledError:
+            if task is None or task not in self._expired:
+                raise
+            self._expired.discard(task)
+            task.uncancel()
             await _send_refusal(send, kind, 408, "RequestTimeout",
                                 f"The request body did not arrive within {self.policy.body_seconds:g} seconds.")
             return None
+        finally:
+            reading.pop(task, None)  # type: ignore[arg-type]
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _watch(self, task: asyncio.Task[Any] | None) -> dict[asyncio.Task[Any], float]:
+        """Put ``task`` under the body deadline: a timer of its loop, armed while bodies are being read, cancels
+        the reads past it (cheaper than a timeout per request: a dict entry, not a timer handle each)."""
+        loop = asyncio.get_running_loop()
+        reading = self._reading.setdefault(loop, {})
+        if task is not None:
+            reading[task] = loop.time() + self.policy.body_seconds
+            if loop not in self._timers:
+                self._timers[loop] = loop.call_later(WATCH_EVERY, self._expire, loop)
+        return reading
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        reading = self._reading.get(loop, {})
+        now = loop.time()
+        for task, deadline in list(reading.items()):
+            if now >= deadline:
+                del reading[task]
+                self._expired.add(task)
+                task.cancel()
+        if reading:
+            self._timers[loop] = loop.call_later(WATCH_EVERY, self._expire, loop)
+        else:
+            self._timers.pop(loop, None)
 
     async def _preflight(self, scope: Scope, send: Send, kind: str, origin: str, allowed: bool) -> None:
         """A CORS preflight: answered for an allowed origin, refused for any other."""
