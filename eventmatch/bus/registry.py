@@ -223,9 +223,9 @@ class EventBus:
         return [t.describe() for t in self.rule(rule_name).targets]
 
     def test_event_pattern(self, pattern: Any, event: Any) -> bool:
-        from .. import test_event_pattern
+        from ..pattern.check import test_event_pattern
 
-        return test_event_pattern(pattern, event)
+        return test_event_pattern(event, pattern)
 
     # -- events ------------------------------------------------------------------------------
     def publish(self, event: Mapping[str, Any] | str | bytes) -> list[str]:

@@ -148,10 +148,17 @@ class Scheduler:
         functions: Mapping[str, Callable[[Any], Any]] | None = None,
         dead_letter: DeadLetter | None = None,
         seed: int | None = None,
+        put_events: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+        completed: Callable[[str, str], None] | None = None,
     ) -> None:
         self.bridge = bridge
         self.clock = bridge.clock
         self.resolver = resolver
+        #: how an EventBridge target's event is put on its bus: the bridge's PutEvents, or the server's own
+        #: acceptance (stored, routed, seen by inspection and the live tail)
+        self.put_events = put_events or bridge.put_events
+        #: told (name, group) when a schedule deletes itself (ActionAfterCompletion DELETE): the server logs it
+        self.completed = completed
         self.functions = dict(functions or {})
         self.dead_letter = dead_letter
         self._random = random.Random(seed)
@@ -383,6 +390,8 @@ class Scheduler:
                 finished = not self._arm(due.key, due.nominal)
                 if finished and schedule.action_after_completion == "DELETE":
                     self._remove(due.key)
+                    if self.completed is not None:
+                        self.completed(schedule.name, schedule.group)
         execution = due.execution or str(uuid.uuid4())
         payload = _payload(schedule, due.nominal, execution, due.attempt)
         try:
@@ -426,12 +435,13 @@ class Scheduler:
         if arn.startswith(bus_prefix):  # PutEvents into this bridge's bus, as Scheduler's templated target
             params = target.get("EventBridgeParameters") or {}
             detail = payload if isinstance(payload, str) else json.dumps(payload)
-            answer = self.bridge.put_events([{"Source": params.get("Source", "aws.scheduler"),
-                                              "DetailType": params.get("DetailType", "Scheduled Event"),
-                                              "Detail": detail, "EventBusName": arn[len(bus_prefix):],
-                                              "Resources": [schedule.arn]}])
+            answer = self.put_events([{"Source": params.get("Source", "aws.scheduler"),
+                                       "DetailType": params.get("DetailType", "Scheduled Event"),
+                                       "Detail": detail, "EventBusName": arn[len(bus_prefix):],
+                                       "Resources": [schedule.arn]}])
             if answer["FailedEntryCount"]:
                 raise ValidationError(str(answer["Entries"][0].get("ErrorMessage")))
+            return  # one event, put as PutEvents puts it: not also handed to the resolver as a raw payload
         if self.resolver is not None:
             self.resolver({**target, "Id": f"{schedule.group}/{schedule.name}"})(payload)
 

@@ -37,7 +37,7 @@ from ..pattern import explain
 from ..scheduler import Scheduler
 from . import scheduler_api
 from .api_destinations import Caller
-from .events_api import Context
+from .events_api import Context, put_events
 from .forward import Forwarder
 from .inbox import Inbox
 from .outbound import OutboundPolicy, Resolver
@@ -135,7 +135,17 @@ def create_app(
         bridge.target_resolver = target_resolver(bridge, state, Caller(context.store, context.outbound), functions,
                                                  forwarder)
     restore(context, state)  # the restored commands are in the log already: not logged again
-    scheduler = Scheduler(bridge, resolver=bridge.target_resolver,
+    def scheduler_put_events(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """A schedule's EventBridge target: the entries accepted as PutEvents over the wire accepts them (kept,
+        routed by the inbox, seen by inspection and the live tail)."""
+        return put_events(context, {"Entries": entries})
+
+    def completed(name: str, group: str) -> None:  # a schedule that deleted itself stays deleted after a restart
+        if context.state is not None:
+            state.log_command(scheduler_api.PREFIX + "DeleteSchedule", {"Name": name, "GroupName": group}, [])
+
+    scheduler = Scheduler(bridge, resolver=bridge.target_resolver, put_events=scheduler_put_events,
+                          completed=completed,
                           dead_letter=lambda arn, payload, attributes: state.record(
                               "scheduler:dead-letter", arn, {"payload": payload, "attributes": attributes}))
     # the default schedule group, as the default bus, dates from when the state was first used

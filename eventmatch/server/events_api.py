@@ -264,7 +264,7 @@ def put_events(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def test_event_pattern(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    from .. import test_event_pattern as check
+    from ..pattern.check import test_event_pattern as check
 
     return {"Result": check(str(params.get("Event")), str(params.get("EventPattern")))}
 

@@ -1,0 +1,87 @@
+"""Defects of the service layer (the one-service-layer issue), each pinned: found on b3b5066, fixed since."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette")
+
+from eventmatch import EventBridge
+from eventmatch.bus import VirtualClock
+from eventmatch.server import Server
+from tests.aws_clients import client
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+RECORDED = "arn:aws:sqs:us-east-1:123456789012:"
+ROLE = "arn:aws:iam::123456789012:role/scheduler"
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with Server(EventBridge(clock=VirtualClock(START))) as running:
+        yield running
+
+
+def _bus_schedule(scheduler: Any, name: str, expression: str, **options: Any) -> None:
+    scheduler.create_schedule(Name=name, ScheduleExpression=expression, FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={"Arn": "arn:aws:events:us-east-1:123456789012:event-bus/default",
+                                      "RoleArn": ROLE, "Input": '{"hello": 1}',
+                                      "EventBridgeParameters": {"DetailType": "tick", "Source": "my.scheduler"}},
+                              **options)
+
+
+def test_a_schedule_whose_target_is_a_bus_puts_one_event_there(server: Server) -> None:
+    """Defect 1: the schedule put a proper event on the bus, then the server's resolver published the raw
+    Input on it as if it were an event: a rule {"hello": [1]} fired on Input {"hello": 1}."""
+    events = client("events", server.endpoint_url)
+    events.put_rule(Name="raw", EventPattern='{"hello": [1]}')
+    events.put_targets(Rule="raw", Targets=[{"Id": "t", "Arn": RECORDED + "raw"}])
+    events.put_rule(Name="proper", EventPattern='{"source": ["my.scheduler"], "detail": {"hello": [1]}}')
+    events.put_targets(Rule="proper", Targets=[{"Id": "t", "Arn": RECORDED + "proper"}])
+    _bus_schedule(client("scheduler", server.endpoint_url), "tick", "rate(1 minute)")
+    server.bridge.advance(timedelta(minutes=1))
+    assert server.deliveries(RECORDED + "raw") == []
+    (delivered,) = server.deliveries(RECORDED + "proper")
+    assert delivered["payload"]["detail-type"] == "tick" and delivered["payload"]["detail"] == {"hello": 1}
+
+
+def test_the_events_a_schedule_puts_are_seen_by_inspection(server: Server) -> None:
+    """Defect 3: events a schedule put on a bus were delivered but never appeared in /_eventmatch/events,
+    the overview, the live tail or Why?."""
+    _bus_schedule(client("scheduler", server.endpoint_url), "tick", "rate(1 minute)")
+    server.bridge.advance(timedelta(minutes=2))
+    server.inbox.wait_idle()
+    with urllib.request.urlopen(server.endpoint_url + "/_eventmatch/events", timeout=10) as answer:
+        listed = json.loads(answer.read())["Events"]
+    assert [(e["source"], e["detail-type"]) for e in listed] == [("my.scheduler", "tick")] * 2
+
+
+def test_a_schedule_that_deleted_itself_stays_deleted_after_a_restart(tmp_path: Path) -> None:
+    """Defect 2: after ActionAfterCompletion DELETE removed an at() schedule, a restart with --state brought
+    it back, ENABLED, never firing."""
+    state = str(tmp_path / "state.db")
+    with Server(EventBridge(clock=VirtualClock(START)), state=state) as server:
+        scheduler = client("scheduler", server.endpoint_url)
+        _bus_schedule(scheduler, "once", "at(2026-01-01T00:01:00)", ActionAfterCompletion="DELETE")
+        _bus_schedule(scheduler, "kept", "rate(1 hour)")
+        server.bridge.advance(timedelta(minutes=2))
+        assert [s["Name"] for s in scheduler.list_schedules()["Schedules"]] == ["kept"]
+    with Server(EventBridge(clock=VirtualClock(START + timedelta(minutes=3))), state=state) as server:
+        scheduler = client("scheduler", server.endpoint_url)
+        assert [s["Name"] for s in scheduler.list_schedules()["Schedules"]] == ["kept"]
+
+
+def test_event_bus_test_event_pattern_takes_the_pattern_then_the_event() -> None:
+    """Defect 4: EventBus.test_event_pattern(pattern, event) passed its arguments swapped."""
+    event = {"id": "1", "account": "123456789012", "source": "shop", "time": "2026-01-01T00:00:00Z",
+             "region": "us-east-1", "detail-type": "order", "detail": {"n": 1}}
+    bus = EventBridge().bus("default")
+    assert bus.test_event_pattern({"source": ["shop"]}, event) is True
+    assert bus.test_event_pattern('{"source": ["other"]}', json.dumps(event)) is False
