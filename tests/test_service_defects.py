@@ -85,3 +85,49 @@ def test_event_bus_test_event_pattern_takes_the_pattern_then_the_event() -> None
     bus = EventBridge().bus("default")
     assert bus.test_event_pattern({"source": ["shop"]}, event) is True
     assert bus.test_event_pattern('{"source": ["other"]}', json.dumps(event)) is False
+
+
+def _recorded_count(server: Server, arn: str) -> int:
+    server.state.flush()
+    return len(server.state.deliveries(arn))
+
+
+def test_a_target_that_never_answers_delays_only_itself() -> None:
+    """Defect 6: deliveries ran one at a time on the routing thread: four events to an endpoint that never
+    answers held back an unrelated recorded delivery by 20 s (5 s timeout each), and an API destination's
+    rate limit stalled all routing. Each such target now has a lane of its own."""
+    import socket
+    import time
+
+    silent = socket.socket()  # accepts connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        with Server(EventBridge()) as server:
+            events = client("events", server.endpoint_url)
+            connection = events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+                "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})["ConnectionArn"]
+            silent_arn = events.create_api_destination(
+                Name="silent", ConnectionArn=connection, HttpMethod="POST",
+                InvocationEndpoint=f"http://127.0.0.1:{silent.getsockname()[1]}/x")["ApiDestinationArn"]
+            limited_arn = events.create_api_destination(
+                Name="limited", ConnectionArn=connection, HttpMethod="POST", InvocationRateLimitPerSecond=1,
+                InvocationEndpoint=f"http://127.0.0.1:{silent.getsockname()[1]}/y")["ApiDestinationArn"]
+            events.put_rule(Name="r", EventPattern='{"source": ["s"]}')
+            no_retry = {"MaximumRetryAttempts": 0}
+            events.put_targets(Rule="r", Targets=[
+                {"Id": "silent", "Arn": silent_arn, "RetryPolicy": no_retry},
+                {"Id": "limited", "Arn": limited_arn, "RetryPolicy": no_retry},
+                {"Id": "recorded", "Arn": RECORDED + "fast"}])
+            started = time.monotonic()
+            for n in range(4):
+                events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": json.dumps({"n": n})}])
+            while _recorded_count(server, RECORDED + "fast") < 4 and time.monotonic() - started < 30:
+                time.sleep(0.01)
+            took = time.monotonic() - started
+            assert _recorded_count(server, RECORDED + "fast") == 4
+            assert took < 3.0, took  # was 20 s and more
+            silent.close()  # the silent endpoint goes: its waiting calls fail at once
+            server.inbox.wait_idle(60)
+    finally:
+        silent.close()

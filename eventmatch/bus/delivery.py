@@ -18,6 +18,7 @@ import heapq
 import itertools
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,6 +69,8 @@ class DeliveryEngine:
         #: synchronous target calls still running past their Timeout when the bus gave up waiting
         self.hung_target_calls = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: the workers of targets with a lane (see Target.lane)
+        self.lanes = Lanes(self.deliver)
 
     # -- one delivery ----------------------------------------------------------------------
     def _started(self, d: Delivery) -> Any:
@@ -95,6 +98,13 @@ class DeliveryEngine:
     def _delivered(self, d: Delivery) -> None:
         self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
         self._over(d)
+
+    def dispatch(self, d: Delivery) -> None:
+        """Deliver: on the target's lane when it has one (a worker of its own), else now, on this thread."""
+        if d.target.lane is None:
+            self.deliver(d)
+        else:
+            self.lanes.submit(d.target.lane, d)
 
     def deliver(self, d: Delivery) -> None:
         """Deliver now, on this thread (a coroutine target runs on the engine's event loop)."""
@@ -204,7 +214,7 @@ class DeliveryEngine:
         with self._pending_lock:
             if self._pending and self._pending[0][0] <= now:
                 when, _, d = self._pending[0]
-                return when, lambda: self.deliver(self._pop(d))
+                return when, lambda: self.dispatch(self._pop(d))
         return None
 
     def _pop(self, d: Delivery) -> Delivery:
@@ -256,7 +266,8 @@ class DeliveryEngine:
             raise
 
     def stop(self) -> None:
-        """Stop the worker threads of timed targets and the event loop of coroutine targets."""
+        """Stop the worker threads of timed targets and lanes, and the event loop of coroutine targets."""
+        self.lanes.stop()
         with self._pool_lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
@@ -266,4 +277,75 @@ class DeliveryEngine:
             self._loop = None
 
 
-__all__ = ["TARGET_WORKERS", "Delivery", "DeliveryEngine"]
+class Lanes:
+    """One worker thread per lane, delivering that lane's deliveries in order, one at a time: a target that is
+    slow, never answers or waits for its rate limit delays only its own lane. A worker ends after
+    ``LANE_IDLE`` seconds without work (and starts again with the next delivery)."""
+
+    def __init__(self, deliver: Callable[[Delivery], None]) -> None:
+        self._deliver = deliver
+        self._queues: dict[str, list[Delivery]] = {}
+        self._ready = threading.Condition()
+        self._running = 0  # deliveries taken by a worker and not finished
+        self._stopped = False
+
+    def submit(self, lane: str, d: Delivery) -> None:
+        with self._ready:
+            queued = self._queues.get(lane)
+            if queued is None:
+                self._queues[lane] = [d]
+                threading.Thread(target=self._work, args=(lane,), name=f"eventmatch-lane-{lane[:40]}",
+                                 daemon=True).start()
+            else:
+                queued.append(d)
+                self._ready.notify_all()
+
+    def _work(self, lane: str) -> None:
+        while True:
+            with self._ready:
+                queued = self._queues.get(lane)
+                deadline = time.monotonic() + LANE_IDLE
+                while queued is not None and not queued and not self._stopped:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        del self._queues[lane]  # idle: the next delivery starts a new worker
+                        return
+                    self._ready.wait(left)
+                if queued is None or self._stopped:
+                    return
+                d = queued.pop(0)
+                self._running += 1
+            try:
+                self._deliver(d)
+            finally:
+                with self._ready:
+                    self._running -= 1
+                    self._ready.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        """Deliveries queued on a lane or being made."""
+        with self._ready:
+            return self._running + sum(len(q) for q in self._queues.values())
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no lane has work (True), or ``timeout`` seconds (False)."""
+        deadline = time.monotonic() + timeout
+        with self._ready:
+            while self._running or any(self._queues.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._ready.wait(min(left, 0.05))
+        return True
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopped = True
+            self._ready.notify_all()
+
+
+#: seconds a lane's worker waits for more work before it ends
+LANE_IDLE = 30.0
+
+__all__ = ["LANE_IDLE", "TARGET_WORKERS", "Delivery", "DeliveryEngine", "Lanes"]

@@ -88,7 +88,7 @@ class Router:
                     now = now or self.clock.now()
                     if ticket is not None:
                         ticket.acquire()
-                    delivery.deliver(Delivery(rule, target, event, now, 0, ticket))
+                    delivery.dispatch(Delivery(rule, target, event, now, 0, ticket))
             # inline deliveries start at ingestion: a latency of 0 ms on the bus's clock
             routed(bus.name, name, delivered, rule.plain_targets)
         return matched

@@ -89,6 +89,9 @@ class Target:
     dead_letter: Callable[[Any, dict[str, Any]], Any] | None = None
     timeout: float | None = None
     is_async: bool = False
+    #: a target that may be slow (an HTTP call): its deliveries run on a worker of their own lane, one at a
+    #: time, never on the routing thread, so that it delays only itself (None: delivered where routed)
+    lane: str | None = None
     #: receives the whole event, synchronously, with no timeout: delivered inline (set from the above)
     plain: bool = field(init=False, repr=False, compare=False, default=False)
 
@@ -99,6 +102,7 @@ class Target:
             or self.transformer is not None
             or self.timeout is not None
             or self.is_async
+            or self.lane is not None
         )
         object.__setattr__(self, "plain", plain)  # an attribute, not a property: read per event
 
@@ -150,7 +154,8 @@ class CallableTarget(Target):
 
 
 #: given a target's description without ``Fn`` (a target addressed by its ``Arn`` alone), the callable that
-#: reaches it; an EventBridge with one accepts such targets (``eventmatch serve`` records or forwards them)
+#: reaches it; an EventBridge with one accepts such targets (``eventmatch serve`` records or forwards them).
+#: A callable with a ``lane`` attribute (text) is delivered on that lane (see ``Target.lane``).
 Resolver = Callable[[Mapping[str, Any]], Callable[..., Any]]
 
 
@@ -224,6 +229,7 @@ def build_target(spec: Mapping[str, Any], position: int, resolve: Resolver | Non
         dead_letter,
         timeout,
         inspect.iscoroutinefunction(fn),
+        lane if isinstance(lane := getattr(fn, "lane", None), str) else None,
         fn=fn,
     )
 

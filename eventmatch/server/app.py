@@ -58,15 +58,17 @@ def target_resolver(
     server (the event unchanged, as EventBridge forwards between buses), or nothing to call. Every delivery
     is recorded in ``state``, and every attempt kept with its outcome and latency (``State.attempts``)."""
 
-    def sender(spec: Mapping[str, Any]) -> Any:
-        """What calls the target (None: nothing to call, the delivery is only recorded)."""
+    def sender(spec: Mapping[str, Any]) -> tuple[Any, str | None]:
+        """What calls the target (None: nothing to call, the delivery is only recorded), and the lane its calls
+        run on when they go over the network (one per API destination or forwarded target: a slow or dead
+        endpoint, or a rate limit, delays only its own deliveries)."""
         arn = str(spec.get("Arn"))
         if functions and arn in functions:  # a Python callable, when the server runs in a Python process
-            return functions[arn]
+            return functions[arn], None
         if forwarder is not None and forwarder.service(arn) is not None:
-            return forwarder.target(spec)
+            return forwarder.target(spec), arn
         if caller is not None and ":api-destination/" in arn:
-            return caller.target(spec)
+            return caller.target(spec), arn
         if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
             bus_name = arn.split(":event-bus/", 1)[1]
 
@@ -74,14 +76,14 @@ def target_resolver(
                 if isinstance(payload, dict):
                     bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
 
-            return forward
-        return None
+            return forward, None
+        return None, None
 
     delivered = state.delivered
 
     def resolve(spec: Mapping[str, Any]) -> Any:
         arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
-        send = sender(spec)
+        send, lane = sender(spec)
 
         if send is None:  # recorded only: an attempt of no time that cannot fail
             def record(payload: Any) -> None:
@@ -98,6 +100,8 @@ def target_resolver(
                 raise
             delivered(target_id, arn, payload, (time.perf_counter() - started) * 1000)
 
+        if lane is not None:
+            deliver.lane = lane  # type: ignore[attr-defined]  # read by build_target (Target.lane)
         return deliver
 
     return resolve

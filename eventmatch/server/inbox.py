@@ -121,13 +121,14 @@ class Inbox:
         return self._busy
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until every accepted event has been routed (True), or ``timeout`` seconds (False)."""
+        """Wait until every accepted event has been routed and its deliveries on lanes made (True), or
+        ``timeout`` seconds (False)."""
         deadline = time.monotonic() + timeout
         while self._busy:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.002)
-        return True
+        return self.bridge.delivery.lanes.wait_idle(max(deadline - time.monotonic(), 0.0))
 
     def stop(self) -> None:
         self._queue.put(None)
