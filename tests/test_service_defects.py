@@ -131,3 +131,61 @@ def test_a_target_that_never_answers_delays_only_itself() -> None:
             server.inbox.wait_idle(60)
     finally:
         silent.close()
+
+
+def test_deliveries_waiting_for_a_retry_survive_kill_9(tmp_path: Path) -> None:
+    """Defect 5: with --state, a delivery waiting for a retry lived only in memory: 500 events accepted while
+    an API destination answered 503, SIGKILL, restart, endpoint back to 200, and the events that had been
+    tried once never arrived (the inbox forgot an event once routed, not once its deliveries were final).
+    Now an event stays in the state until each of its deliveries is final, and a restart routes it again."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.test_cli import COMMAND
+    from tests.test_server import _Receiver
+
+    receiver = _Receiver([503] * 100_000)
+    state = str(tmp_path / "state.db")
+
+    def serve() -> tuple[subprocess.Popen[str], str]:
+        process = subprocess.Popen([*COMMAND, "serve", "--port", "0", "--state", state], stderr=subprocess.PIPE,
+                                   text=True)
+        assert process.stderr is not None
+        return process, process.stderr.readline().split(" at ", 1)[1].split()[0]
+
+    process, url = serve()
+    try:
+        events = client("events", url)
+        connection = events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})["ConnectionArn"]
+        arn = events.create_api_destination(Name="d", ConnectionArn=connection, HttpMethod="POST",
+                                            InvocationEndpoint=receiver.url + "/hook")["ApiDestinationArn"]
+        events.put_rule(Name="r", EventPattern='{"source": ["s"]}')
+        events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": arn}])
+        total = 200
+        for start in range(0, total, 10):
+            events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": json.dumps({"n": n})}
+                                       for n in range(start, start + 10)])
+        deadline = time.monotonic() + 60
+        while len(receiver.calls()) < total and time.monotonic() < deadline:  # every event tried once: 503
+            time.sleep(0.05)
+        assert len(receiver.calls()) >= total
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    receiver.statuses = []  # the endpoint is healthy again
+    tried_before = len(receiver.calls())
+    process, url = serve()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            delivered = {json.loads(c["body"])["detail"]["n"] for c in receiver.calls()[tried_before:]}
+            if len(delivered) == total:
+                break
+            time.sleep(0.1)
+        assert delivered == set(range(total))  # every event arrives (duplicates allowed)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(20)
+        receiver.close()

@@ -19,16 +19,22 @@ class Ticket:
     __slots__ = ("_lock", "_outstanding", "_sealed", "on_done")
 
     def __init__(self, on_done: Callable[[], Any]) -> None:
-        self._lock = threading.Lock()
+        # the lock is made by the first acquire(): most events' deliveries are all inline, and then routing
+        # only seals the ticket (every acquire() happens on the routing thread, before seal(), and before the
+        # release() of its own delivery, so the lock exists before any other thread needs it)
+        self._lock: threading.Lock | None = None
         self._outstanding = 0
         self._sealed = False
         self.on_done = on_done
 
     def acquire(self) -> None:
+        if self._lock is None:
+            self._lock = threading.Lock()
         with self._lock:
             self._outstanding += 1
 
     def release(self) -> None:
+        assert self._lock is not None, "release() without acquire()"
         with self._lock:
             self._outstanding -= 1
             fire = self._sealed and self._outstanding == 0
@@ -37,6 +43,10 @@ class Ticket:
 
     def seal(self) -> None:
         """Routing is over: no more deliveries will be added."""
+        if self._lock is None:  # nothing was acquired: done now
+            self._sealed = True
+            self.on_done()
+            return
         with self._lock:
             self._sealed = True
             fire = self._outstanding == 0

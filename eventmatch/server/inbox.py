@@ -1,4 +1,10 @@
-"""The inbox worker: routes the events PutEvents accepted, after PutEvents has answered."""
+"""The inbox worker: routes the events PutEvents accepted, after PutEvents has answered.
+
+An accepted event stays in the state until each of its deliveries is final (delivered, dead-lettered or
+dropped by its policy): a :class:`~eventmatch.bus.tickets.Ticket` per event says when. A restart routes
+again what was not final (at least once: a target that had its delivery may get it again), so neither a
+delivery waiting on a lane nor one waiting for a retry is lost to a kill -9.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from collections import deque
 from typing import Any
 
 from ..bus import EventBridge
+from ..bus.tickets import Ticket
 from ..errors import ResourceNotFoundError
 from .state import State
 
@@ -44,6 +51,8 @@ class Inbox:
         self.recent: deque[tuple[str, dict[str, Any], list[str]]] = deque(maxlen=RECENT)
         #: how many events were routed since the start (the console's live tail follows it)
         self.routed_count = 0
+        #: the events whose every delivery is final, by their number in the state's inbox, to be forgotten
+        self._final: deque[int] = deque()
         self._thread = threading.Thread(target=self._run, name="eventmatch-inbox", daemon=True)
         self._thread.start()
 
@@ -53,13 +62,12 @@ class Inbox:
         self._queue.put(items)
 
     def _run(self) -> None:
-        routed: list[int] = []  # routed, not forgotten yet
-        last = time.monotonic()  # when the state last forgot what was routed
+        last = time.monotonic()  # when the state last forgot what was final
         woke = 0.0  # when the last batch was taken
         while True:
-            try:  # with routed events to forget, wait only until they are due
-                items = self._queue.get(timeout=max(FORGET_EVERY - (time.monotonic() - last), 0.0) if routed
-                                        else None)
+            try:  # with final events to forget, wait only until they are due
+                items = self._queue.get(timeout=max(FORGET_EVERY - (time.monotonic() - last), 0.0)
+                                        if self._final else FORGET_EVERY * 10)
             except queue.Empty:
                 items = []
             stop = items is None
@@ -68,15 +76,15 @@ class Inbox:
                 items, stop = self._gather(items)
             if items:
                 woke = time.monotonic()
-            for seq, bus_name, event in items or ():
-                if self._route(bus_name, event):
-                    routed.append(seq)
+                for seq, bus_name, event in items:
+                    self._route(seq, bus_name, event)
+                with self._lock:
+                    self._busy -= len(items)
             if stop:
-                self._finish(routed)
+                self._forget()
                 return
-            if routed and (time.monotonic() - last >= FORGET_EVERY or len(routed) >= FORGET_AT):
-                self._finish(routed)
-                routed = []
+            if self._final and (time.monotonic() - last >= FORGET_EVERY or len(self._final) >= FORGET_AT):
+                self._forget()
                 last = time.monotonic()
 
     def _gather(self, items: list[Item]) -> tuple[list[Item], bool]:
@@ -91,25 +99,27 @@ class Inbox:
                 return batch, True
             batch.extend(more)
 
-    def _route(self, bus_name: str, event: dict[str, Any]) -> bool:
-        """Route one event; False if a defect stopped it (it stays in the inbox, routed again on the next start)."""
+    def _route(self, seq: int, bus_name: str, event: dict[str, Any]) -> None:
+        """Route one event; once its every delivery is final, ``seq`` is forgotten. A defect that stops the
+        routing leaves it in the inbox, routed again on the next start."""
+        final = self._final
+        ticket = Ticket(lambda: final.append(seq))
         try:
-            self.recent.append((bus_name, event, self.bridge.bus(bus_name).publish(event)))
+            self.recent.append((bus_name, event, self.bridge.route(event, bus_name, ticket)))
             self.routed_count += 1
         except ResourceNotFoundError:
-            pass  # AWS accepts events for a bus that does not exist, and drops them
+            pass  # AWS accepts events for a bus that does not exist, and drops them (the ticket is sealed)
         except Exception:  # a defect
             log.exception("routing event %s failed", event.get("id"))
-            with self._lock:
-                self._busy -= 1
-            return False
-        return True
+            ticket.on_done = _nothing  # not final: kept for the next start
 
-    def _finish(self, routed: list[int]) -> None:
-        if routed:
-            self.state.routed(routed)
-        with self._lock:
-            self._busy -= len(routed)
+    def _forget(self) -> None:
+        """Let the state forget the events whose deliveries are all final."""
+        done: list[int] = []
+        while self._final:
+            done.append(self._final.popleft())
+        if done:
+            self.state.routed(done)
 
     def find(self, event_id: str) -> tuple[str, dict[str, Any], list[str]] | None:
         """The latest recent event with this id, as (bus, event, the rules it triggered), or None."""
@@ -133,6 +143,10 @@ class Inbox:
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(10)
+
+
+def _nothing() -> None:
+    pass
 
 
 __all__ = ["Inbox"]
