@@ -189,3 +189,43 @@ def test_deliveries_waiting_for_a_retry_survive_kill_9(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(20)
         receiver.close()
+
+
+def test_an_event_is_forgotten_once_its_last_delivery_is_final(tmp_path: Path) -> None:
+    """The state keeps an accepted request until each delivery of each of its events is final, then forgets
+    it, also when its deliveries became final apart (one inline, one after a retry on a lane)."""
+    import sqlite3
+    import time
+
+    from tests.test_server import _Receiver
+
+    receiver = _Receiver([503])
+    state = tmp_path / "state.db"
+    try:
+        with Server(EventBridge(clock=VirtualClock(START)), state=str(state)) as server:
+            events = client("events", server.endpoint_url)
+            connection = events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+                "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})["ConnectionArn"]
+            arn = events.create_api_destination(Name="d", ConnectionArn=connection, HttpMethod="POST",
+                                                InvocationEndpoint=receiver.url + "/hook")["ApiDestinationArn"]
+            events.put_rule(Name="r", EventPattern='{"source": ["s"]}')
+            events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": arn}, {"Id": "rec", "Arn": RECORDED + "q"}])
+            events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": json.dumps({"n": n})}
+                                       for n in range(3)])
+            server.deliveries()
+
+            def kept() -> int:
+                with sqlite3.connect(state) as db:
+                    return int(db.execute("SELECT COALESCE(SUM(count), 0) FROM accepted").fetchone()[0])
+
+            time.sleep(0.2)
+            assert kept() == 3  # the first event's call answered 503: a retry waits, the request is kept
+            server.bridge.advance(timedelta(minutes=10))
+            server.deliveries()
+            deadline = time.monotonic() + 10
+            while kept() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert kept() == 0
+            assert len(receiver.calls()) == 4
+    finally:
+        receiver.close()

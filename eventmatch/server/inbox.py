@@ -51,12 +51,15 @@ class Inbox:
         self.recent: deque[tuple[str, dict[str, Any], list[str]]] = deque(maxlen=RECENT)
         #: how many events were routed since the start (the console's live tail follows it)
         self.routed_count = 0
-        #: the events whose every delivery is final, by their number in the state's inbox, to be forgotten
-        self._final: deque[int] = deque()
+        #: the requests whose every event's every delivery is final (their events' numbers), to be forgotten
+        self._final: deque[list[int]] = deque()
         self._thread = threading.Thread(target=self._run, name="eventmatch-inbox", daemon=True)
         self._thread.start()
 
     def put(self, items: list[Item]) -> None:
+        """Route ``items``, the events of one request (or of many, on start): the state forgets them together,
+        once the last of them is final (it forgets whole requests: one whose events became final apart,
+        some now and some after a retry, would otherwise never be forgotten)."""
         with self._lock:
             self._busy += len(items)
         self._queue.put(items)
@@ -65,21 +68,25 @@ class Inbox:
         last = time.monotonic()  # when the state last forgot what was final
         woke = 0.0  # when the last batch was taken
         while True:
+            got: list[Item] | None
             try:  # with final events to forget, wait only until they are due
-                items = self._queue.get(timeout=max(FORGET_EVERY - (time.monotonic() - last), 0.0)
-                                        if self._final else FORGET_EVERY * 10)
+                got = self._queue.get(timeout=max(FORGET_EVERY - (time.monotonic() - last), 0.0)
+                                      if self._final else FORGET_EVERY * 10)
             except queue.Empty:
-                items = []
-            stop = items is None
-            if items and time.monotonic() - woke < BATCH_WAIT:  # under load: let a batch gather
+                got = []
+            stop = got is None
+            items: list[list[Item]] = [got] if got else []
+            if got and time.monotonic() - woke < BATCH_WAIT:  # under load: let a batch gather
                 time.sleep(BATCH_WAIT)
-                items, stop = self._gather(items)
+                items, stop = self._gather(got)
             if items:
                 woke = time.monotonic()
-                for seq, bus_name, event in items:
-                    self._route(seq, bus_name, event)
+                for request in items:
+                    group = _Group([seq for seq, _, _ in request], self._final)
+                    for _, bus_name, event in request:
+                        self._route(group, bus_name, event)
                 with self._lock:
-                    self._busy -= len(items)
+                    self._busy -= sum(len(request) for request in items)
             if stop:
                 self._forget()
                 return
@@ -87,9 +94,9 @@ class Inbox:
                 self._forget()
                 last = time.monotonic()
 
-    def _gather(self, items: list[Item]) -> tuple[list[Item], bool]:
-        """``items`` and every request's items waiting in the queue after them; True if ``stop`` was among them."""
-        batch = list(items)
+    def _gather(self, first: list[Item]) -> tuple[list[list[Item]], bool]:
+        """``first`` and every request waiting in the queue after it; True if ``stop`` was among them."""
+        batch = [first]
         while True:
             try:
                 more = self._queue.get_nowait()
@@ -97,13 +104,12 @@ class Inbox:
                 return batch, False
             if more is None:
                 return batch, True
-            batch.extend(more)
+            batch.append(more)
 
-    def _route(self, seq: int, bus_name: str, event: dict[str, Any]) -> None:
-        """Route one event; once its every delivery is final, ``seq`` is forgotten. A defect that stops the
-        routing leaves it in the inbox, routed again on the next start."""
-        final = self._final
-        ticket = Ticket(lambda: final.append(seq))
+    def _route(self, group: _Group, bus_name: str, event: dict[str, Any]) -> None:
+        """Route one event of ``group``; once its every delivery is final, the group is told. A defect that
+        stops the routing leaves it in the inbox (and its group), routed again on the next start."""
+        ticket = Ticket(group.one_final)
         try:
             self.recent.append((bus_name, event, self.bridge.route(event, bus_name, ticket)))
             self.routed_count += 1
@@ -114,10 +120,10 @@ class Inbox:
             ticket.on_done = _nothing  # not final: kept for the next start
 
     def _forget(self) -> None:
-        """Let the state forget the events whose deliveries are all final."""
+        """Let the state forget the requests whose events' deliveries are all final."""
         done: list[int] = []
         while self._final:
-            done.append(self._final.popleft())
+            done.extend(self._final.popleft())
         if done:
             self.state.routed(done)
 
@@ -127,8 +133,8 @@ class Inbox:
 
     @property
     def waiting(self) -> int:
-        """Accepted events not routed yet."""
-        return self._busy
+        """Accepted events not routed yet, or routed and not yet forgotten by the state."""
+        return self._busy + sum(len(seqs) for seqs in list(self._final))
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until every accepted event has been routed and its deliveries on lanes made (True), or
@@ -147,6 +153,25 @@ class Inbox:
 
 def _nothing() -> None:
     pass
+
+
+class _Group:
+    """The events of one request: when the last of them is final, their numbers go to ``final``."""
+
+    __slots__ = ("_left", "_lock", "final", "seqs")
+
+    def __init__(self, seqs: list[int], final: deque[list[int]]) -> None:
+        self.seqs = seqs
+        self.final = final
+        self._left = len(seqs)
+        self._lock = threading.Lock()
+
+    def one_final(self) -> None:
+        with self._lock:
+            self._left -= 1
+            done = self._left == 0
+        if done:
+            self.final.append(self.seqs)
 
 
 __all__ = ["Inbox"]
