@@ -591,7 +591,8 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
                                      allow_endpoints=[parse_allow_endpoint(e) for e in args.allow_endpoint])
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    bridge = EventBridge(clock=clock)
+    # with --state, archived events are kept in the same file (the archives themselves are in its command log)
+    bridge = EventBridge(clock=clock, archive_path=args.state or ":memory:")
     try:
         server = Server(bridge, host=args.host, port=args.port, state=args.state, forward=forward,
                         security=security)

@@ -229,3 +229,33 @@ def test_an_event_is_forgotten_once_its_last_delivery_is_final(tmp_path: Path) -
             assert len(receiver.calls()) == 4
     finally:
         receiver.close()
+
+
+def test_archived_events_replay_after_a_restart(tmp_path: Path) -> None:
+    """Defect 7 (its archive part): with --state, the server's bus kept its archive in ':memory:', so
+    archived events were gone after a restart."""
+    import time
+
+    state = str(tmp_path / "state.db")
+    with Server(state=state) as server:
+        events = client("events", server.endpoint_url)
+        bus_arn = events.describe_event_bus(Name="default")["Arn"]
+        archive_arn = events.create_archive(ArchiveName="kept", EventSourceArn=bus_arn)["ArchiveArn"]
+        events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": json.dumps({"n": n})}
+                                   for n in range(3)])
+        server.deliveries()
+        assert events.describe_archive(ArchiveName="kept")["EventCount"] == 3
+    with Server(state=state) as server:
+        events = client("events", server.endpoint_url)
+        assert events.describe_archive(ArchiveName="kept")["EventCount"] == 3
+        events.put_rule(Name="r", EventPattern='{"source": ["s"]}')
+        events.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": RECORDED + "replayed"}])
+        now = datetime.now(UTC)
+        events.start_replay(ReplayName="again", EventSourceArn=archive_arn, EventStartTime=now - timedelta(hours=1),
+                            EventEndTime=now + timedelta(minutes=1), Destination={"Arn": bus_arn})
+        deadline = time.monotonic() + 30
+        while events.describe_replay(ReplayName="again")["State"] != "COMPLETED" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        replayed = server.deliveries(RECORDED + "replayed")
+        assert sorted(d["payload"]["detail"]["n"] for d in replayed) == [0, 1, 2]
+        assert all(d["payload"]["replay-name"] == "again" for d in replayed)

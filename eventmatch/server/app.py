@@ -320,7 +320,8 @@ class Server:
     """``eventmatch serve`` in a thread of this process: ``with Server() as server: server.endpoint_url``.
 
     Binds 127.0.0.1 on a free port unless told otherwise; ``bridge`` defaults to a new EventBridge.
-    ``state`` is the SQLite file that keeps what survives a restart (in memory without it);
+    ``state`` is the SQLite file that keeps what survives a restart (in memory without it; a new bridge
+    keeps its archived events there too);
     ``keep_deliveries`` how many of the latest deliveries it keeps for inspection; ``security`` what
     requests it lets through and where its own calls may go (docs/security.md), ``resolver`` how those
     calls look names up.
@@ -340,6 +341,8 @@ class Server:
     ) -> None:
         import uvicorn
 
+        if bridge is None:  # archived events kept with the rest of the state
+            bridge = EventBridge(archive_path=state or ":memory:")
         self.state = State(state or ":memory:", keep_deliveries)
         self.app = create_app(bridge, self.state, functions, forward, security, resolver)
         self.bridge: EventBridge = self.app.state.bridge
