@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import LimitExceededError, ResourceNotFoundError, ValidationError
 from ..event import load_event
@@ -23,7 +23,46 @@ from ..schedule.parse import Schedule, parse_schedule
 from .targets import NAME, Target, build_target
 
 if TYPE_CHECKING:
-    from .bridge import EventBridge
+    from .clock import Clock
+    from .targets import Resolver
+
+
+class _Routes(Protocol):
+    """How a bus's events are routed (the bridge's Router)."""
+
+    def route(self, bus: EventBus, event: dict[str, Any]) -> list[str]: ...
+
+    async def route_async(self, bus: EventBus, event: dict[str, Any]) -> list[str]: ...
+
+
+class _Arms(Protocol):
+    """Where a bus's scheduled rules are armed (the bridge's ScheduledRules)."""
+
+    def arm(self, bus: EventBus, rule: Rule) -> None: ...
+
+    def disarm(self, bus: str, rule: str) -> None: ...
+
+
+class BusHost(Protocol):
+    """What a bus needs of the bridge that holds it (an EventBridge is one): its account, region and clock,
+    its router and scheduled rules, how targets given by ARN are reached, and its limit of targets a rule.
+    A bus knows this interface, not the bridge, so the bridge is built on buses and not the other way."""
+
+    account: str
+    region: str
+    max_targets_per_rule: int
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def router(self) -> _Routes: ...
+
+    @property
+    def schedules(self) -> _Arms: ...
+
+    @property
+    def target_resolver(self) -> Resolver | None: ...
 
 BUS_NAME = re.compile(r"^[/\.\-_A-Za-z0-9]+$")
 STATES = ("ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
@@ -66,7 +105,7 @@ class Rule:
 class EventBus:
     """One event bus. Create through :class:`EventBridge` (``bridge.bus(name)``)."""
 
-    def __init__(self, bridge: EventBridge, name: str) -> None:
+    def __init__(self, bridge: BusHost, name: str) -> None:
         self.bridge = bridge
         self.name = name
         self.arn = f"arn:aws:events:{bridge.region}:{bridge.account}:event-bus/{name}"
@@ -247,4 +286,4 @@ class EventBus:
         return [rules[name] for name in names if name in rules]
 
 
-__all__ = ["BUS_NAME", "STATES", "EventBus", "Rule"]
+__all__ = ["BUS_NAME", "STATES", "BusHost", "EventBus", "Rule"]

@@ -1,5 +1,6 @@
 """The web console of ``eventmatch serve`` (see :mod:`.pages`)."""
 
+from .backend import Backend
 from .pages import routes
 
-__all__ = ["routes"]
+__all__ = ["Backend", "routes"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -23,11 +22,10 @@ from ..bus.transform import NotDelivered
 from ..errors import EventmatchError
 from ..event import load_event
 from ..pattern import explain
+from .backend import Backend
 from .charts import line_chart
 from .history import SAMPLE_EVERY, MetricsHistory
 from .layout import _e, _layout, json_body, script_json
-
-Call = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 #: the metrics each chart draws: a bus's and a rule's
 BUS_METRICS = ("MatchedEvents", "TriggeredRules", "Invocations", "FailedInvocations")
@@ -53,9 +51,11 @@ def _rule_of_arn(arn: str) -> tuple[str, str] | None:
     return (bus or "default", name)
 
 
-def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> list[Route]:
+def routes(backend: Backend, redriven: dict[int, str]) -> list[Route]:
     """The pages and endpoints above; ``redriven`` collects each redriven dead letter's outcome by its seq."""
-    bridge = context.bridge
+    bridge = backend.bridge
+    inbox = backend.events
+    call = backend.call
     history = MetricsHistory(bridge.metrics)
 
     def bus_options() -> str:
@@ -202,11 +202,11 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
         if found is None:
             return JSONResponse({"message": f"no recent event {wanted}"}, status_code=404)
         bus_name, event, matched = found
-        rules = sorted((r for r in bridge.bus(bus_name).rules_by_name.values() if r.pattern is not None),
-                       key=lambda r: r.name)
+        rules = sorted(((r, r.pattern) for r in bridge.bus(bus_name).rules_by_name.values()
+                        if r.pattern is not None), key=lambda pair: pair[0].name)
         answers = []
-        for rule in rules[:WHY_MAX]:
-            explained = explain(rule.pattern, event).to_dict()
+        for rule, pattern in rules[:WHY_MAX]:
+            explained = explain(pattern, event).to_dict()
             reason = ""
             if not explained["matched"]:
                 failing = [f for b in explained["branches"] for f in b["fields"] if not f["met"]]
@@ -226,14 +226,14 @@ def routes(context: Any, inbox: Any, call: Call, redriven: dict[int, str]) -> li
         seq = given.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 1 << 63:  # SQLite's integers
             return JSONResponse({"message": f"no dead letter {str(seq)[:40]}"}, status_code=404)
-        letters = context.state.dead_letters(1, seq)
+        letters = backend.records.dead_letters(1, seq)
         if not letters:
             return JSONResponse({"message": f"no dead letter {seq}"}, status_code=404)
         letter = letters[0]
         attributes = letter["payload"].get("attributes", {})
         where = _rule_of_arn(str(attributes.get("RULE_ARN", "")))
         target_id = letter["targetId"].removesuffix(":dead-letter")
-        spec = context.target_specs.get(where, {}).get(target_id) if where else None
+        spec = backend.target_spec(where, target_id) if where else None
         if spec is None or bridge.target_resolver is None:
             return JSONResponse({"message": f"the target {target_id} of rule {attributes.get('RULE_ARN')} is gone"},
                                 status_code=404)

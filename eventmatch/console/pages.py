@@ -35,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import EventmatchError, InvalidEventPatternError
 from ..event import load_event
 from ..pattern import compile_pattern, explain
+from .backend import Backend
 from .charts import dst_moments, timeline
 from .layout import CURRENT, _e, _layout, json_body, script_json
 from .manage import routes as manage_routes
@@ -94,18 +95,14 @@ def _rule_row(bus: str, rule: dict[str, Any]) -> str:
             f'</button> <button type="button" data-action="DeleteRule" {data}>Delete</button></td></tr>')
 
 
-def routes(context: Any, inbox: Any, scheduler: Any) -> list[Route | Mount]:
-    """The console's pages and endpoints, on the API ``context`` (its bridge, handlers, lock and state), the
-    server's ``inbox`` (its recent events) and its EventBridge ``scheduler``."""
-    from ..server.wire import handle
-
-    bridge = context.bridge
+def routes(backend: Backend) -> list[Route | Mount]:
+    """The console's pages and endpoints, on the service ``backend`` (its bridge, recent events, records of
+    deliveries, Scheduler, and the API's actions)."""
+    bridge = backend.bridge
+    inbox = backend.events
+    scheduler = backend.scheduler
+    call = backend.call
     redriven: dict[int, str] = {}  # dead letter seq -> the outcome of its redrive
-
-    def call(action: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """An API action, as the wire runs it (validation, messages and the state's log included)."""
-        with context.lock:
-            return handle(context, f"AWSEvents.{action}", json.dumps(params).encode())
 
     async def overview(request: Request) -> Response:
         rows = "".join(
@@ -251,7 +248,7 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
         return _layout("Live tail", body, "/tail")
 
     async def deliveries(request: Request) -> Response:
-        state = context.state
+        state = backend.records
         await asyncio.to_thread(inbox.wait_idle, 2.0)
         wanted = request.query_params.get("arn")
         attempts = [a for a in reversed(state.attempts) if wanted in (None, "", a["arn"])][:200]
@@ -404,7 +401,7 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
         Route("/timeline", schedules, methods=["GET"]),  # /schedules is Scheduler's API
         Route("/_eventmatch/console/test", test_api, methods=["POST"]),
         Route("/_eventmatch/console/api", actions_api, methods=["POST"]),
-        *manage_routes(context, inbox, call, redriven),
+        *manage_routes(backend, redriven),
         Route("/_eventmatch/console/tail", tail_stream, methods=["GET"]),
         Mount("/_eventmatch/console/static", StaticFiles(directory=STATIC), name="console-static"),
     ]

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..bus import EventBridge, VirtualClock
+from ..console import Backend
 from ..console import routes as console_routes
 from ..jsonbody import read_object
 from ..pattern import explain
@@ -264,7 +265,7 @@ def create_app(
         Route("/", api, methods=["POST"]),
         *scheduler_api.routes(scheduler, context.lock, state),
         Route("/_eventmatch/scheduler/invocations", scheduler_invocations, methods=["GET"]),
-        *console_routes(context, inbox, scheduler),
+        *console_routes(console_backend(context, inbox, scheduler, state)),
         Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
         Route("/_eventmatch/metrics", metrics, methods=["GET"]),
         Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),
@@ -280,6 +281,19 @@ def create_app(
     app.state.inbox = inbox
     app.state.scheduler = scheduler
     return app
+
+
+def console_backend(context: Context, inbox: Inbox, scheduler: Scheduler, state: State) -> Backend:
+    """The console's view of this server: its actions run as the wire runs them, one at a time."""
+
+    def call(action: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with context.lock:
+            return handle(context, f"AWSEvents.{action}", json.dumps(params).encode())
+
+    def target_spec(where: tuple[str, str], target_id: str) -> Mapping[str, Any] | None:
+        return context.target_specs.get(where, {}).get(target_id)
+
+    return Backend(context.bridge, inbox, state, scheduler, call, target_spec)
 
 
 class _App(Starlette):
