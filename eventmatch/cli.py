@@ -17,6 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -563,6 +564,45 @@ def cmd_redis(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         raise UsageError(f"--redis {args.redis}: {exc}") from None
 
 
+def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    """Will these rules ever fire? Findings against AWS's event catalogue (docs/lint.md)."""
+    from .schemas import lint_pattern, lint_template, to_sarif
+
+    if not args.items and not args.template:
+        raise UsageError("nothing to lint: give a pattern (JSON, FILE, @FILE, -) or --template FILE")
+    codes = {c.strip().upper() for given in args.select + args.ignore for c in given.split(",") if c.strip()}
+    known = {"EM001", "EM101", "EM102", "EM103", "EM104", "EM105", "EM106"}
+    unknown = sorted(c for c in codes if not any(k.startswith(c) for k in known))
+    if unknown:
+        raise UsageError(f"--select/--ignore: no such code {', '.join(unknown)} (codes: {', '.join(sorted(known))})")
+    findings = []
+    for item in args.items:
+        text = inputs.text(item, "PATTERN")
+        where = item if not item.lstrip().startswith(("{", "[")) else "-"
+        findings += [replace(f, file=where) for f in lint_pattern(text)]
+    for path in args.template:
+        findings += lint_template(path, _parameters(args.parameter))
+    select = [c.strip().upper() for given in args.select for c in given.split(",") if c.strip()]
+    ignore = [c.strip().upper() for given in args.ignore for c in given.split(",") if c.strip()]
+    findings = [f for f in findings if (not select or f.code.startswith(tuple(select)))
+                and not (ignore and f.code.startswith(tuple(ignore)))]
+    form = "json" if out.as_json else args.format
+    if form == "json":
+        out.json([f.to_dict() for f in findings])
+    elif form == "sarif":
+        out.json(to_sarif(findings))
+    else:
+        for f in findings:
+            place = ":".join(str(x) for x in (f.file or "-", f.line, f.column) if x is not None)
+            rule = f" [{f.rule}]" if f.rule else ""
+            print(f"{place}: {f.code} {f.severity}{rule} {f.message.splitlines()[0]}"
+                  + (f" ({f.path})" if f.path and f.path not in f.message else ""))
+        errors = sum(f.severity == "error" for f in findings)
+        print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, {errors} error{'s' if errors != 1 else ''}",
+              file=sys.stderr)
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
 def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     try:
         from .server import Server
@@ -706,6 +746,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("template", metavar="TEMPLATE")
     parameters(p)
 
+    p = command("lint", "will these rules ever fire? patterns and templates checked against AWS's event catalogue")
+    p.add_argument("items", nargs="*", metavar="PATTERN", help="a pattern (JSON, FILE, @FILE, -)")
+    p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
+                   help="lint every rule of a CloudFormation or SAM template (repeatable)")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text",
+                   help="text (a finding a line), json (a list of findings) or sarif (SARIF 2.1.0)")
+    p.add_argument("--select", action="append", default=[], metavar="CODES",
+                   help="only these codes or prefixes (EM1, EM103,EM104; repeatable)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODES", help="not these codes (repeatable)")
+    parameters(p)
+
     p = command("serve", "EventBridge's API over HTTP, for AWS's SDKs and CLI (--endpoint-url)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default %(default)s)")
     p.add_argument("--port", type=int, default=4010, help="the port (default %(default)s; 0: a free one)")
@@ -752,6 +803,7 @@ COMMANDS = {
     "explain": cmd_explain,
     "rules": cmd_rules,
     "redis": cmd_redis,
+    "lint": cmd_lint,
     "serve": cmd_serve,
 }
 

@@ -1,0 +1,328 @@
+"""Will this rule ever fire? Event patterns checked against what the events look like.
+
+AWS accepts a pattern that no event can ever match: a key with the wrong case (``State`` for ``state``), a
+detail-type with a typo, a number written as a string, a numeric filter on a string field. Such a rule
+silently never fires. :func:`lint_pattern` finds these against AWS's catalogue of its services' events
+(:mod:`.catalogue`), each finding with a stable code, a severity, a message and the pattern's field path.
+
+Codes (docs/lint.md has an example of each):
+
+====== ======== ===========================================================================================
+code   severity what
+====== ======== ===========================================================================================
+EM001  error    the pattern is not valid (AWS's own message)
+EM101  info     an AWS source that no schema describes: nothing more can be checked
+EM102  error    a detail-type that the source never sends (with the closest ones it does)
+EM103  error    a field that is not in the event's schema (a case-insensitive match called out); a warning
+                under the parts of a schema made from samples, and nothing under open objects
+EM104  error    a value of the wrong type: a string for a number or boolean field, a number for a string
+EM105  error    an operator on the wrong type: numeric on a string, prefix/suffix/wildcard/cidr/
+                equals-ignore-case on a non-string, a value where the event has an object
+EM106  error    a condition no event can meet: ``exists: false`` on a required field, anything-but prefix ""
+====== ======== ===========================================================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..errors import InvalidEventPatternError
+from ..pattern import compile_pattern
+from .catalogue import ENVELOPE, OPEN_FIELDS, SAMPLED_SOURCES, Catalogue, Field, Shape, aws_catalogue
+
+SEVERITIES = ("error", "warning", "info")
+#: detail-types every AWS service sends through CloudTrail, whether or not its schema lists them
+CLOUDTRAIL_TYPES = frozenset({"AWS API Call via CloudTrail", "AWS Service Event via CloudTrail",
+                              "AWS Console Sign In via CloudTrail", "AWS Console Action via CloudTrail"})
+STRING_OPERATORS = ("prefix", "suffix", "wildcard", "equals-ignore-case", "cidr")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem of one rule's pattern."""
+
+    code: str
+    severity: str
+    message: str
+    path: str = ""
+    rule: str | None = None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def lint_pattern(pattern: str | bytes | Mapping[str, Any], *, rule: str | None = None,
+                 catalogue: Catalogue | None = None) -> list[Finding]:
+    """Every finding of ``pattern`` (JSON text or a dict), in the order of its fields; [] when clean.
+
+    ``catalogue`` defaults to AWS's (:func:`~eventmatch.schemas.aws_catalogue`)."""
+    try:
+        compile_pattern(pattern)  # AWS's validation first: a pattern AWS refuses is the one finding
+    except InvalidEventPatternError as exc:
+        return [Finding("EM001", "error", str(exc), "", rule)]
+    given = json.loads(pattern) if isinstance(pattern, (str, bytes)) else pattern
+    return _Linter(catalogue or aws_catalogue(), rule).run(given)
+
+
+class _Linter:
+    def __init__(self, catalogue: Catalogue, rule: str | None) -> None:
+        self.catalogue = catalogue
+        self.rule = rule
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, severity: str, message: str, path: str) -> None:
+        self.findings.append(Finding(code, severity, message, path, self.rule))
+
+    def run(self, pattern: Mapping[str, Any]) -> list[Finding]:
+        for branch in _branches(pattern):
+            self.branch(branch)
+        unique: dict[tuple[str, str, str], Finding] = {}
+        for finding in self.findings:  # one finding per (code, path, message), however many $or branches
+            unique.setdefault((finding.code, finding.path, finding.message), finding)
+        return list(unique.values())
+
+    # -- one $or branch ---------------------------------------------------------------------
+    def branch(self, pattern: Mapping[str, Any]) -> None:
+        for key, value in pattern.items():
+            if key not in ENVELOPE:
+                self.unknown_field(key, list(ENVELOPE), key, "an event's envelope", "error")
+            elif key == "detail":
+                continue
+            else:
+                self.values(key, value, _envelope_field(key))
+        sources = _literals(pattern.get("source"))
+        aws = [s for s in sources if s.startswith("aws.")]
+        if not sources or len(aws) != len(sources):
+            return  # custom sources, or no source: nothing is known of their events
+        known = [s for s in aws if self.catalogue.knows(s)]
+        for source in aws:
+            if source not in known:
+                self.add("EM101", "info", f"No schema describes events of source {source}: their detail-types and "
+                         "fields cannot be checked.", "source")
+        if not known:
+            return
+        detail_types = _literals(pattern.get("detail-type"))
+        shapes: list[tuple[Shape, bool]] = []  # (the detail's shape, made from samples)
+        for detail_type in detail_types:
+            found = [self.catalogue.get(s, detail_type) for s in known]
+            matched = [f for f in found if f is not None]
+            if matched:
+                shapes += [(m.detail, m.source in SAMPLED_SOURCES or m.detail_type in CLOUDTRAIL_TYPES)
+                           for m in matched]
+            elif detail_type not in CLOUDTRAIL_TYPES:
+                offered = sorted({t for s in known for t in self.catalogue.detail_types(s)})
+                self.add("EM102", "error", f"{', '.join(known)} never sends detail-type {detail_type!r}"
+                         + _closest(detail_type, offered), "detail-type")
+        if "detail" not in pattern or not isinstance(pattern["detail"], Mapping):
+            return
+        if not detail_types:  # any detail-type of the source: a field known to one of them is fine
+            shapes = [(t.detail, True) for s in known for t in self.catalogue
+                      if t.source == s]
+        if shapes:
+            self.object("detail", pattern["detail"], [s for s, _ in shapes], any(sampled for _, sampled in shapes))
+
+    # -- fields and values --------------------------------------------------------------------
+    def object(self, path: str, given: Mapping[str, Any], shapes: list[Shape], sampled: bool) -> None:
+        """The pattern's object at ``path`` against the shapes it may have (a field known to one is fine)."""
+        if any(shape.open for shape in shapes):
+            return
+        for key, value in given.items():
+            here = f"{path}.{key}"
+            if key == "$or":
+                continue  # (expanded into branches already)
+            fields = [shape.fields[key] for shape in shapes if key in shape.fields]
+            if not fields:
+                names = sorted({name for shape in shapes for name in shape.fields})
+                self.unknown_field(key, names, here, f"the schema of {path}",
+                                   "warning" if sampled else "error")
+                continue
+            if isinstance(value, Mapping):
+                objects = [f.shape for f in fields if f.kind in ("object", "array") and f.shape is not None]
+                if key in OPEN_FIELDS or any(f.kind == "any" for f in fields):
+                    continue
+                if objects:
+                    self.object(here, value, objects, sampled)
+                elif all(f.kind not in ("object", "any") for f in fields):
+                    self.add("EM105", "error", f"{here} is {_a(fields[0].kind)} in these events, not an object: "
+                             "the nested pattern never matches.", here)
+            else:
+                self.values(here, value, fields)
+
+    def values(self, path: str, given: Any, fields: list[Field]) -> None:
+        """A leaf's list of values and operators against the field's kind(s)."""
+        if not isinstance(given, list):
+            return
+        kinds = {f.kind for f in fields}
+        if "any" in kinds:
+            return
+        if kinds & {"object"} and not kinds - {"object"}:
+            if any(not isinstance(v, Mapping) or not ({"exists"} >= set(v)) for v in given):
+                self.add("EM105", "error", f"{path} is an object in these events: a value never matches it "
+                         "(match its fields instead).", path)
+            return
+        required = all(f.required for f in fields)
+        element_kinds = {f.element or "any" for f in fields if f.kind == "array"}
+        compared = (kinds - {"array"}) | element_kinds
+        for value in given:
+            self.value(path, value, compared, required)
+
+    def value(self, path: str, value: Any, kinds: set[str], required: bool) -> None:
+        if "any" in kinds or not kinds:
+            return
+        if isinstance(value, Mapping):
+            (operator, operand), = value.items() if len(value) == 1 else ((None, None),)
+            if operator == "exists":
+                if operand is False and required:
+                    self.add("EM106", "error", f"{path} is in every one of these events: exists false never "
+                             "matches.", path)
+            elif operator == "numeric" and "number" not in kinds:
+                self.add("EM105", "error", f"numeric on {path}, which is {_a(_one(kinds))}: never matches "
+                         "(numeric compares numbers only).", path)
+            elif operator in STRING_OPERATORS and "string" not in kinds:
+                self.add("EM105", "error", f"{operator} on {path}, which is {_a(_one(kinds))}: never matches "
+                         f"({operator} applies to strings only).", path)
+            elif operator == "anything-but" and isinstance(operand, Mapping) and operand.get("prefix") == "":
+                self.add("EM106", "error", f'anything-but prefix "" on {path}: every string starts with "", so '
+                         "it never matches a string.", path)
+            return
+        kind = _kind_of(value)
+        if kind is None or kind in kinds:
+            return
+        shown = json.dumps(value)
+        self.add("EM104", "error", f"{shown} on {path}, which is {_a(_one(kinds))} in these events: a {kind} never "
+                 f"equals {_a(_one(kinds))}" + (f" (write {_unquoted(value)} without quotes)"
+                                                if kind == "string" and _unquoted(value) else "") + ".", path)
+
+    def unknown_field(self, key: str, names: list[str], path: str, where: str, severity: str) -> None:
+        folded = [n for n in names if n.lower() == key.lower()]
+        if folded:
+            message = (f"{path} is not a field of {where}: {folded[0]!r} is (field names are case-sensitive).")
+            self.add("EM103", severity if severity != "error" else "error", message, path)
+            return
+        self.add("EM103", severity, f"{path} is not a field of {where}" + _closest(key, names), path)
+
+
+def _branches(pattern: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The pattern with each top-level ``$or`` expanded: the branches an event may match."""
+    branches: list[dict[str, Any]] = [{}]
+    for key, value in pattern.items():
+        if key == "$or" and isinstance(value, list):
+            branches = [{**b, **alternative} for b in branches for alt in value
+                        for alternative in _branches(alt)]
+        else:
+            branches = [{**b, key: value} for b in branches]
+    return branches
+
+
+def _literals(given: Any) -> list[str]:
+    """The exact strings of a leaf (``["aws.ec2", "aws.s3"]``); [] when any element is an operator."""
+    if not isinstance(given, list) or not all(isinstance(v, str) for v in given):
+        return []
+    return list(given)
+
+
+def _envelope_field(key: str) -> list[Field]:
+    kind = ENVELOPE[key]
+    return [Field("array", True, element="string") if kind == "array" else Field(kind, key != "replay-name")]
+
+
+def _kind_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return None  # null: matches a null or absent field of any type
+
+
+def _unquoted(value: Any) -> str:
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("true", "false"):
+            return text
+        try:
+            float(text)
+        except ValueError:
+            return ""
+        return text
+    return ""
+
+
+def _one(kinds: Iterable[str]) -> str:
+    return sorted(kinds)[0]
+
+
+def _a(kind: str) -> str:
+    return {"array": "an array", "object": "an object", "any": "anything"}.get(kind, f"a {kind}")
+
+
+def _closest(given: str, offered: list[str]) -> str:
+    close = difflib.get_close_matches(given, offered, n=3, cutoff=0.6)
+    if not close:
+        close = [o for o in offered if o.lower() == given.lower()]
+    return f"; closest: {', '.join(repr(c) for c in close)}." if close else "."
+
+
+
+
+#: each code's title (SARIF's rule descriptions, docs/lint.md's table)
+CODES = {
+    "EM001": "The pattern is not valid",
+    "EM101": "No schema describes this AWS source",
+    "EM102": "The source never sends this detail-type",
+    "EM103": "A field that is not in the event's schema",
+    "EM104": "A value of the wrong type for the field",
+    "EM105": "An operator on the wrong type of field",
+    "EM106": "A condition no event can meet",
+}
+
+
+def lint_template(source: str, parameters: Mapping[str, str] | None = None, *,
+                  catalogue: Catalogue | None = None) -> list[Finding]:
+    """The findings of every rule of a CloudFormation or SAM template (each with the rule's logical name and
+    the template's file); a template that cannot be read is one EM001 finding."""
+    from ..errors import EventmatchError
+    from ..template import load_template
+
+    try:
+        template = load_template(source, parameters)
+    except EventmatchError as exc:
+        return [Finding("EM001", "error", str(exc), "", None, str(source))]
+    findings = []
+    for rule in template.rules:
+        if rule.pattern is None:
+            continue
+        for finding in lint_pattern(rule.pattern.text, rule=rule.name, catalogue=catalogue):
+            findings.append(Finding(finding.code, finding.severity, finding.message, finding.path, rule.name,
+                                    str(source)))
+    return findings
+
+
+def to_sarif(findings: list[Finding]) -> dict[str, Any]:
+    """Findings as a SARIF 2.1.0 log, for code-scanning tools."""
+    levels = {"error": "error", "warning": "warning", "info": "note"}
+    results = []
+    for f in findings:
+        result: dict[str, Any] = {"ruleId": f.code, "level": levels[f.severity], "message": {"text": f.message}}
+        if f.file:
+            region = {"startLine": f.line or 1, **({"startColumn": f.column} if f.column else {})}
+            result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}]
+        if f.rule or f.path:
+            result["properties"] = {"rule": f.rule, "path": f.path}
+        results.append(result)
+    return {"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [{
+        "tool": {"driver": {"name": "eventmatch lint", "informationUri": "https://github.com/eventmatch/eventmatch",
+                            "rules": [{"id": code, "shortDescription": {"text": title}}
+                                      for code, title in CODES.items()]}},
+        "results": results}]}
+
+
+__all__ = ["CODES", "SEVERITIES", "Finding", "lint_pattern", "lint_template", "to_sarif"]

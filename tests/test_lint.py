@@ -1,0 +1,122 @@
+"""``eventmatch lint``: rules that can never fire, found against AWS's event catalogue; and none found on
+correct rules (the templates vendored in the tests, AWS's documented example patterns)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventmatch.schemas import CODES, aws_catalogue, lint_pattern, lint_template
+from tests.test_cli import run
+
+TEMPLATES = Path(__file__).parent / "data" / "templates"
+EC2 = {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]}
+S3 = {"source": ["aws.s3"], "detail-type": ["Object Created"]}
+
+#: patterns from AWS's documentation and examples: correct, so no error or warning
+DOCUMENTED = [
+    {**EC2, "detail": {"state": ["running", "stopped"], "instance-id": [{"prefix": "i-"}]}},
+    {**EC2, "resources": [{"prefix": "arn:aws:ec2"}], "detail": {"state": [{"anything-but": "running"}]}},
+    {**S3, "detail": {"bucket": {"name": ["my-bucket"]}, "object": {"key": [{"prefix": "uploads/"}],
+                                                                    "size": [{"numeric": [">", 1024]}]}}},
+    {"source": ["aws.codepipeline"], "detail-type": ["CodePipeline Pipeline Execution State Change"],
+     "detail": {"state": ["FAILED"], "pipeline": ["my-pipeline"]}},
+    {"source": ["aws.health"], "detail-type": ["AWS Health Event"], "detail": {"service": ["EC2"]}},
+    {"source": ["aws.autoscaling"], "detail-type": ["EC2 Instance Launch Successful",
+                                                    "EC2 Instance Terminate Successful"],
+     "detail": {"AutoScalingGroupName": ["my-asg"]}},
+    {"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"], "detail": {"lastStatus": ["STOPPED"]}},
+    {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"], "detail": {"severity": [{"numeric": [">=", 7]}]}},
+    {"source": ["aws.s3"], "detail-type": ["AWS API Call via CloudTrail"],
+     "detail": {"eventSource": ["s3.amazonaws.com"], "eventName": ["PutObject"],
+                "requestParameters": {"bucketName": ["b"]}}},
+    {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+     "detail": {"status": ["FAILED", "TIMED_OUT"]}},
+    {"source": ["aws.signin"], "detail-type": ["AWS Console Sign In via CloudTrail"]},
+    {"$or": [{"source": ["aws.ec2"]}, {"source": ["aws.s3"], "detail-type": ["Object Created"]}]},
+    {"source": ["my.app"], "detail-type": ["anything"], "detail": {"anything": [1, "x"]}},
+]
+
+
+def _codes(pattern: Any) -> list[tuple[str, str, str]]:
+    return [(f.code, f.severity, f.path) for f in lint_pattern(pattern)]
+
+
+def test_the_catalogue_holds_awss_event_types() -> None:
+    catalogue = aws_catalogue()
+    assert len(catalogue) > 350 and len(catalogue.sources()) > 80
+    ec2 = catalogue.get("aws.ec2", "EC2 Instance State-change Notification")
+    assert ec2 is not None and ec2.detail.fields["state"].kind == "string" and ec2.detail.fields["state"].required
+    licence = Path(__import__("eventmatch.schemas").schemas.__file__).with_name("LICENSE-aws-service-spec.txt")
+    assert "Apache License" in licence.read_text()
+
+
+@pytest.mark.parametrize("pattern", DOCUMENTED, ids=range(len(DOCUMENTED)))
+def test_documented_patterns_lint_clean(pattern: dict[str, Any]) -> None:
+    assert [f for f in lint_pattern(pattern) if f.severity != "info"] == []
+
+
+@pytest.mark.parametrize("template", [*sorted(p.name for p in (TEMPLATES / "serverless-patterns").glob("*.yaml")),
+                                      "sam-orders.yaml", "cfn-ops.json"])
+def test_vendored_templates_lint_clean(template: str) -> None:
+    path = TEMPLATES / template if (TEMPLATES / template).exists() else TEMPLATES / "serverless-patterns" / template
+    findings = [f for f in lint_template(str(path)) if f.severity != "info"]
+    # a template whose parameter has no default cannot be read without a value: that is not a finding of its rules
+    assert [f for f in findings if "no Default" not in f.message] == []
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ('{"source": [', [("EM001", "error", "")]),
+    ({"source": ["aws.nosuchservice"]}, [("EM101", "info", "source")]),
+    ({"source": ["aws.ec2"], "detail-type": ["EC2 Instance State Change Notification"]},
+     [("EM102", "error", "detail-type")]),
+    ({**EC2, "detail": {"State": ["running"]}}, [("EM103", "error", "detail.State")]),
+    ({**EC2, "detail": {"instanceid": ["i-1"]}}, [("EM103", "error", "detail.instanceid")]),
+    ({"Source": ["aws.ec2"]}, [("EM103", "error", "Source")]),
+    ({**S3, "detail": {"object": {"size": ["1024"]}}}, [("EM104", "error", "detail.object.size")]),
+    ({**EC2, "detail": {"state": [5]}}, [("EM104", "error", "detail.state")]),
+    ({**EC2, "detail": {"state": [{"numeric": [">", 1]}]}}, [("EM105", "error", "detail.state")]),
+    ({**S3, "detail": {"object": {"size": [{"prefix": "10"}]}}}, [("EM105", "error", "detail.object.size")]),
+    ({**S3, "detail": {"bucket": ["my-bucket"]}}, [("EM105", "error", "detail.bucket")]),
+    ({**EC2, "detail": {"state": [{"exists": False}]}}, [("EM106", "error", "detail.state")]),
+])
+def test_each_kind_of_defect_is_found_with_its_code(pattern: Any, expected: list[tuple[str, str, str]]) -> None:
+    assert _codes(pattern) == expected
+
+
+def test_findings_say_what_to_write_instead() -> None:
+    (typo,) = lint_pattern({"source": ["aws.ec2"], "detail-type": ["EC2 Instance State Change Notification"]})
+    assert "closest: 'EC2 Instance State-change Notification'" in typo.message
+    (case,) = lint_pattern({**EC2, "detail": {"State": ["running"]}})
+    assert "'state' is (field names are case-sensitive)" in case.message
+    (quoted,) = lint_pattern({**S3, "detail": {"object": {"size": ["1024"]}}})
+    assert "write 1024 without quotes" in quoted.message
+
+
+def test_a_sample_made_schema_gives_warnings_not_errors() -> None:
+    findings = lint_pattern({"source": ["aws.s3"], "detail-type": ["AWS API Call via CloudTrail"],
+                             "detail": {"eventSorce": ["s3.amazonaws.com"]}})
+    assert [(f.code, f.severity) for f in findings] == [("EM103", "warning")]
+
+
+def test_lint_on_the_command_line(tmp_path: Path) -> None:
+    clean = run("lint", json.dumps(DOCUMENTED[0]))
+    assert clean.returncode == 0, clean.stderr
+    bad = json.dumps({**EC2, "detail": {"State": ["running"]}})
+    found = run("lint", bad)
+    assert found.returncode == 1 and "EM103 error" in found.stdout and "detail.State" in found.stdout
+    as_json = json.loads(run("lint", "--format", "json", bad).stdout)
+    assert [(f["code"], f["severity"], f["path"]) for f in as_json] == [("EM103", "error", "detail.State")]
+    assert set(as_json[0]) == {"code", "severity", "message", "rule", "path", "file", "line", "column"}
+    sarif = json.loads(run("lint", "--format", "sarif", bad).stdout)
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"][0]["ruleId"] == "EM103"
+    assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == set(CODES)
+    assert run("lint", "--ignore", "EM103", bad).returncode == 0
+    assert run("lint", "--select", "EM10", bad).returncode == 1
+    assert run("lint", "--select", "EM999", bad).returncode == 2
+    assert run("lint").returncode == 2
+    template = run("lint", "--template", str(TEMPLATES / "sam-orders.yaml"))
+    assert template.returncode == 0, template.stdout + template.stderr
