@@ -1,10 +1,9 @@
 """The ASGI application (Starlette) and a runner (uvicorn) for ``eventmatch serve``.
 
-``create_app(bridge)`` answers EventBridge's API at ``POST /`` (:mod:`.wire`) and serves an inspection
-API under ``/_eventmatch/``: the deliveries targets addressed by ARN received (``deliveries``), the
-metrics (``metrics``), and, on a virtual clock, ``clock`` (GET the time; POST ``{"advance": seconds}``
-or ``{"set": "ISO time"}`` to fire schedules and retries at once). The app mounts inside a user's own
-ASGI application as well.
+``create_app(bridge)`` answers EventBridge's API at ``POST /`` (:mod:`.wire`), Scheduler's REST routes
+(:mod:`.scheduler_api`), the console (:mod:`eventmatch.console`) and the inspection API under
+``/_eventmatch/`` (:mod:`.inspection`), every request behind the security guard (:mod:`.security`). The
+app mounts inside a user's own ASGI application as well.
 
 Targets given by ARN (``PutTargets`` over the wire has no Python callable) are *recorded*: each
 delivery is kept (:mod:`.state`), and nothing is lost or an error; another bus of the server gets the
@@ -13,30 +12,27 @@ event. PutEvents stores what it accepts before it answers and routes it afterwar
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..bus import EventBridge, VirtualClock
 from ..console import Backend
 from ..console import routes as console_routes
-from ..jsonbody import read_object
-from ..pattern import explain
 from ..scheduler import Scheduler
-from . import scheduler_api
+from . import inspection, scheduler_api
 from .api_destinations import Caller
 from .events_api import Context, put_events
 from .forward import Forwarder
@@ -203,75 +199,11 @@ def create_app(
             (b"content-type", CONTENT_TYPE.encode()), (b"content-length", str(len(text)).encode())]})
         await send({"type": "http.response.body", "body": text})
 
-    async def deliveries(request: Request) -> Response:
-        await asyncio.to_thread(inbox.wait_idle, 5.0)  # what was accepted, routed first
-        return JSONResponse({"Deliveries": state.deliveries(request.query_params.get("arn"))},
-                            headers={"x-eventmatch-waiting": str(inbox.waiting)})
-
-    async def recent_events(request: Request) -> Response:
-        bus = request.query_params.get("bus")
-        listed = [{"id": e.get("id"), "bus": b, "time": e.get("time"), "source": e.get("source"),
-                   "detail-type": e.get("detail-type"), "rules": rules}
-                  for b, e, rules in list(inbox.recent) if bus is None or b == bus]
-        return JSONResponse({"Events": listed})
-
-    async def one_event(request: Request) -> Response:
-        wanted = request.path_params["event_id"]
-        found = inbox.find(wanted)
-        if found is None:
-            return JSONResponse({"message": f"no recent event {wanted}"}, status_code=404)
-        bus_name, event, rules = found
-        answer: dict[str, Any] = {"bus": bus_name, "event": event, "rules": rules}
-        rule_name = request.query_params.get("rule")
-        if rule_name is not None:  # why this rule did, or did not, match: field by field
-            rule = bridge.bus(bus_name).rules_by_name.get(rule_name)
-            if rule is None or rule.pattern is None:
-                return JSONResponse({"message": f"no rule {rule_name} with a pattern on bus {bus_name}"},
-                                    status_code=404)
-            answer["explanation"] = explain(rule.pattern, event).to_dict()
-        return JSONResponse(answer)
-
-    async def inbox_status(request: Request) -> Response:
-        return JSONResponse({"waiting": inbox.waiting})
-
-    async def metrics(request: Request) -> Response:
-        return JSONResponse({"Metrics": bridge.metrics.snapshot()})
-
-    async def clock(request: Request) -> Response:
-        virtual = bridge.clock
-        if request.method == "POST":
-            if not isinstance(virtual, VirtualClock):
-                return JSONResponse({"message": "the server runs on the system clock"}, status_code=400)
-            try:
-                asked = read_object(await request.body())
-                if "advance" in asked:
-                    ran = bridge.advance(timedelta(seconds=float(asked["advance"])))
-                else:
-                    target = datetime.fromisoformat(str(asked["set"]))
-                    if target.tzinfo is None:  # a time without an offset is UTC, as the virtual clock's start
-                        target = target.replace(tzinfo=UTC)
-                    ran = bridge.advance(target - virtual.now())
-            except (ValueError, KeyError, TypeError, OverflowError) as exc:
-                return JSONResponse({"message": f"expected {{\"advance\": seconds}} or {{\"set\": time}}: {exc}"},
-                                    status_code=400)
-            return JSONResponse({"now": virtual.now().isoformat(), "ran": ran})
-        return JSONResponse({"now": bridge.clock.now().isoformat(), "virtual": isinstance(virtual, VirtualClock)})
-
-    async def scheduler_invocations(request: Request) -> Response:
-        return Response(json.dumps({"Invocations": list(scheduler.invocations)}, default=_json_default),
-                        media_type="application/json")
-
     routes = [
         Route("/", api, methods=["POST"]),
         *scheduler_api.routes(scheduler, context.lock, state),
-        Route("/_eventmatch/scheduler/invocations", scheduler_invocations, methods=["GET"]),
         *console_routes(console_backend(context, inbox, scheduler, state)),
-        Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
-        Route("/_eventmatch/metrics", metrics, methods=["GET"]),
-        Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),
-        Route("/_eventmatch/events", recent_events, methods=["GET"]),
-        Route("/_eventmatch/events/{event_id}", one_event, methods=["GET"]),
-        Route("/_eventmatch/clock", clock, methods=["GET", "POST"]),
+        *inspection.routes(),
     ]
     app = _App(routes=routes)
     app.api_direct = api_direct
@@ -280,6 +212,7 @@ def create_app(
     app.state.store = state
     app.state.inbox = inbox
     app.state.scheduler = scheduler
+    app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler)
     return app
 
 

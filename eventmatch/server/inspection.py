@@ -1,0 +1,128 @@
+"""The inspection API under ``/_eventmatch/``: what targets addressed by ARN received, the recent events and
+why a rule did or did not match one, the metrics, the inbox, Scheduler's invocations, and the clock (GET the
+time; on a virtual clock POST ``{"advance": seconds}`` or ``{"set": "ISO time"}`` to move it).
+
+The handlers are module-level: each reads the service it inspects from the app it runs in
+(``app.state.inspected``, set by :func:`~eventmatch.server.app.create_app`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..bus import EventBridge, VirtualClock
+from ..jsonbody import read_object
+from ..pattern import explain
+from ..scheduler import Scheduler
+from .inbox import Inbox
+from .state import State
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """The service the inspection API reads."""
+
+    bridge: EventBridge
+    state: State
+    inbox: Inbox
+    scheduler: Scheduler
+
+
+def _of(request: Request) -> Inspected:
+    inspected: Inspected = request.app.state.inspected
+    return inspected
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()  # as AWS's JSON protocol sends timestamps: epoch seconds
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+async def deliveries(request: Request) -> Response:
+    inbox, state = _of(request).inbox, _of(request).state
+    await asyncio.to_thread(inbox.wait_idle, 5.0)  # what was accepted, routed first
+    return JSONResponse({"Deliveries": state.deliveries(request.query_params.get("arn"))},
+                        headers={"x-eventmatch-waiting": str(inbox.waiting)})
+
+async def recent_events(request: Request) -> Response:
+    inbox = _of(request).inbox
+    bus = request.query_params.get("bus")
+    listed = [{"id": e.get("id"), "bus": b, "time": e.get("time"), "source": e.get("source"),
+               "detail-type": e.get("detail-type"), "rules": rules}
+              for b, e, rules in list(inbox.recent) if bus is None or b == bus]
+    return JSONResponse({"Events": listed})
+
+async def one_event(request: Request) -> Response:
+    inbox, bridge = _of(request).inbox, _of(request).bridge
+    wanted = request.path_params["event_id"]
+    found = inbox.find(wanted)
+    if found is None:
+        return JSONResponse({"message": f"no recent event {wanted}"}, status_code=404)
+    bus_name, event, rules = found
+    answer: dict[str, Any] = {"bus": bus_name, "event": event, "rules": rules}
+    rule_name = request.query_params.get("rule")
+    if rule_name is not None:  # why this rule did, or did not, match: field by field
+        rule = bridge.bus(bus_name).rules_by_name.get(rule_name)
+        if rule is None or rule.pattern is None:
+            return JSONResponse({"message": f"no rule {rule_name} with a pattern on bus {bus_name}"},
+                                status_code=404)
+        answer["explanation"] = explain(rule.pattern, event).to_dict()
+    return JSONResponse(answer)
+
+async def inbox_status(request: Request) -> Response:
+    inbox = _of(request).inbox
+    return JSONResponse({"waiting": inbox.waiting})
+
+async def metrics(request: Request) -> Response:
+    bridge = _of(request).bridge
+    return JSONResponse({"Metrics": bridge.metrics.snapshot()})
+
+async def clock(request: Request) -> Response:
+    bridge = _of(request).bridge
+    virtual = bridge.clock
+    if request.method == "POST":
+        if not isinstance(virtual, VirtualClock):
+            return JSONResponse({"message": "the server runs on the system clock"}, status_code=400)
+        try:
+            asked = read_object(await request.body())
+            if "advance" in asked:
+                ran = bridge.advance(timedelta(seconds=float(asked["advance"])))
+            else:
+                target = datetime.fromisoformat(str(asked["set"]))
+                if target.tzinfo is None:  # a time without an offset is UTC, as the virtual clock's start
+                    target = target.replace(tzinfo=UTC)
+                ran = bridge.advance(target - virtual.now())
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            return JSONResponse({"message": f"expected {{\"advance\": seconds}} or {{\"set\": time}}: {exc}"},
+                                status_code=400)
+        return JSONResponse({"now": virtual.now().isoformat(), "ran": ran})
+    return JSONResponse({"now": bridge.clock.now().isoformat(), "virtual": isinstance(virtual, VirtualClock)})
+
+async def scheduler_invocations(request: Request) -> Response:
+    scheduler = _of(request).scheduler
+    return Response(json.dumps({"Invocations": list(scheduler.invocations)}, default=_json_default),
+                    media_type="application/json")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_eventmatch/scheduler/invocations", scheduler_invocations, methods=["GET"]),
+        Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
+        Route("/_eventmatch/metrics", metrics, methods=["GET"]),
+        Route("/_eventmatch/inbox", inbox_status, methods=["GET"]),
+        Route("/_eventmatch/events", recent_events, methods=["GET"]),
+        Route("/_eventmatch/events/{event_id}", one_event, methods=["GET"]),
+        Route("/_eventmatch/clock", clock, methods=["GET", "POST"]),
+    ]
+
+
+__all__ = ["Inspected", "routes"]
