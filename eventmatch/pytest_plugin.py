@@ -14,7 +14,9 @@ Installing eventmatch makes these fixtures available in every test:
 
 and the helpers ``assert_matches`` and ``assert_no_match`` as fixtures too (they
 are also importable from :mod:`eventmatch.testing`), whose failures explain,
-field by field, why the event did or did not match.
+field by field, why the event did or did not match; and ``assert_lints_clean(template)``,
+which fails, listing each finding, if a rule of the template can never fire as written
+(``eventmatch lint``, docs/lint.md).
 
 .. code-block:: python
 
@@ -37,6 +39,7 @@ import pytest
 from .bus import EventBridge, EventBus, VirtualClock
 from .template import load_template as _load_template
 from .testing import Recorder
+from .testing import assert_lints_clean as _assert_lints_clean
 from .testing import assert_matches as _assert_matches
 from .testing import assert_no_match as _assert_no_match
 
@@ -112,3 +115,19 @@ def assert_matches_fixture() -> Callable[..., None]:
 def assert_no_match_fixture() -> Callable[..., None]:
     """``assert_no_match(pattern, event)``: fails with a field-by-field explanation if the event matches."""
     return _assert_no_match
+
+
+@pytest.fixture(name="assert_lints_clean")
+def assert_lints_clean_fixture(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``assert_lints_clean(template, parameters=None, ignore=())``: fails, listing each finding, if a rule of the
+    template can never fire as written (docs/lint.md); a relative path is read from the test file's folder."""
+    here = Path(request.path).parent
+
+    def check(template: str | Path, parameters: Mapping[str, str] | None = None, **options: Any) -> None:
+        __tracebackhide__ = True
+        path = Path(template)
+        if not path.is_absolute() and (here / path).exists():
+            path = here / path
+        _assert_lints_clean(path, parameters, **options)
+
+    return check

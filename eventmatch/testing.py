@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .pattern import Pattern, explain
@@ -32,6 +33,20 @@ def assert_matches(pattern: PatternInput | Pattern, event: EventArg) -> None:
     result = explain(pattern, event)
     if not result.matched:
         raise AssertionError(f"the event does not match the pattern:\n{result}")
+
+
+def assert_lints_clean(template: str | Path, parameters: Mapping[str, str] | None = None, *,
+                       ignore: tuple[str, ...] = (), severities: tuple[str, ...] = ("error", "warning")) -> None:
+    """Fail, listing each finding, if any rule of a CloudFormation or SAM template has a lint finding of these
+    ``severities`` (docs/lint.md) whose code does not start with one of ``ignore``."""
+    __tracebackhide__ = True
+    from .schemas import lint_template
+
+    found = [f for f in lint_template(str(template), parameters)
+             if f.severity in severities and not (ignore and f.code.startswith(ignore))]
+    if found:
+        lines = "\n".join(f"  {f.code} {f.severity} [{f.rule or '-'}] {f.message}" for f in found)
+        raise AssertionError(f"{template}: {len(found)} lint finding{'s' if len(found) > 1 else ''}:\n{lines}")
 
 
 def assert_no_match(pattern: PatternInput | Pattern, event: EventArg) -> None:

@@ -95,3 +95,24 @@ def test_every_fixture_has_a_docstring(pytester: pytest.Pytester) -> None:
         block = text.split(f"\n{name} ", 1)
         assert len(block) == 2, name
         assert "no docstring available" not in block[1].split("\n\n", 1)[0], name
+
+
+def test_assert_lints_clean_passes_a_correct_template_and_lists_a_broken_ones_findings(
+        pytester: pytest.Pytester) -> None:
+    good = (TEMPLATES / "sam-orders.yaml").read_text()
+    broken = (TEMPLATES / "cfn-ops.json").read_text().replace('"detail": {"state"', '"detail": {"State"')
+    assert broken != (TEMPLATES / "cfn-ops.json").read_text()
+    pytester.makefile(".yaml", good=good)
+    pytester.makefile(".json", broken=broken)
+    pytester.makepyfile(test_lint=(
+        "def test_good(assert_lints_clean):\n"
+        "    assert_lints_clean('good.yaml')\n"
+        "def test_broken(assert_lints_clean):\n"
+        "    assert_lints_clean('broken.json')\n"
+        "def test_broken_ignored():\n"
+        "    from eventmatch.testing import assert_lints_clean\n"
+        "    import pathlib\n"
+        "    assert_lints_clean(pathlib.Path(__file__).with_name('broken.json'), ignore=('EM103',))\n"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:benchmark")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*broken.json: 1 lint finding:", "*EM103 error*detail.State*'state' is*"])
