@@ -571,7 +571,9 @@ def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     if not args.items and not args.template:
         raise UsageError("nothing to lint: give a pattern (JSON, FILE, @FILE, -) or --template FILE")
     codes = {c.strip().upper() for given in args.select + args.ignore for c in given.split(",") if c.strip()}
-    known = {"EM001", "EM101", "EM102", "EM103", "EM104", "EM105", "EM106"}
+    from .schemas import CODES
+
+    known = set(CODES)
     unknown = sorted(c for c in codes if not any(k.startswith(c) for k in known))
     if unknown:
         raise UsageError(f"--select/--ignore: no such code {', '.join(unknown)} (codes: {', '.join(sorted(known))})")

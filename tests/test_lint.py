@@ -120,3 +120,17 @@ def test_lint_on_the_command_line(tmp_path: Path) -> None:
     assert run("lint").returncode == 2
     template = run("lint", "--template", str(TEMPLATES / "sam-orders.yaml"))
     assert template.returncode == 0, template.stdout + template.stderr
+
+
+def test_a_rule_whose_events_come_back_to_its_bus_is_an_infinite_loop(tmp_path: Path) -> None:
+    """EM107: Echo targets its own bus (an error); ToAudit and Back forward billing events between two buses
+    (a warning each); with disjoint sources the chain cannot loop, and nothing is found."""
+    findings = lint_template(str(TEMPLATES / "loops.yaml"))
+    assert [(f.code, f.severity, f.rule) for f in findings] == [
+        ("EM107", "error", "Echo"), ("EM107", "warning", "ToAudit"), ("EM107", "warning", "Back")]
+    assert "ToAudit -> Back -> ToAudit" in findings[1].message
+    disjoint = tmp_path / "disjoint.yaml"
+    text = (TEMPLATES / "loops.yaml").read_text()
+    disjoint.write_text(text.replace('source: ["billing"]\n      Targets:\n        - Id: back',
+                                     'source: ["refunds"]\n      Targets:\n        - Id: back'))
+    assert [(f.code, f.rule) for f in lint_template(str(disjoint))] == [("EM107", "Echo")]

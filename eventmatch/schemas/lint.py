@@ -19,6 +19,8 @@ EM104  error    a value of the wrong type: a string for a number or boolean fiel
 EM105  error    an operator on the wrong type: numeric on a string, prefix/suffix/wildcard/cidr/
                 equals-ignore-case on a non-string, a value where the event has an object
 EM106  error    a condition no event can meet: ``exists: false`` on a required field, anything-but prefix ""
+EM107  error    a rule whose target is its own bus (its events come back unchanged and match it again, for
+                ever); a warning for a chain of buses back to it whose rules may match the same events
 ====== ======== ===========================================================================================
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..errors import InvalidEventPatternError
@@ -282,6 +284,7 @@ CODES = {
     "EM104": "A value of the wrong type for the field",
     "EM105": "An operator on the wrong type of field",
     "EM106": "A condition no event can meet",
+    "EM107": "A rule whose events come back to its own bus: an infinite loop",
 }
 
 
@@ -303,7 +306,77 @@ def lint_template(source: str, parameters: Mapping[str, str] | None = None, *,
         for finding in lint_pattern(rule.pattern.text, rule=rule.name, catalogue=catalogue):
             findings.append(Finding(finding.code, finding.severity, finding.message, finding.path, rule.name,
                                     str(source)))
+    loops = [(r.name, r.bus, r.pattern.text, tuple(_bus_of(t.arn) for t in r.targets))
+             for r in template.rules if r.pattern is not None]
+    findings += [replace(f, file=str(source)) for f in lint_loops(loops)]
     return findings
+
+
+def _bus_of(arn: str) -> str | None:
+    """The bus an event bus's ARN names, or None for a target that is not a bus."""
+    return arn.split(":event-bus/", 1)[1] if ":event-bus/" in arn else None
+
+
+def lint_loops(rules: Iterable[tuple[str, str, str, tuple[str | None, ...]]]) -> list[Finding]:
+    """EM107: rules ``(name, bus, pattern, the buses its targets are)`` that send the events they match back to
+    their own bus, directly (an error: the event is forwarded unchanged, so it matches again, for ever) or
+    through other buses whose rules may match the same events (a warning: whether the chain's patterns all
+    match one event is told from their literal values only)."""
+    given = list(rules)
+    patterns = {name: json.loads(pattern) for name, _, pattern, _ in given}
+    edges: dict[str, list[str]] = {}
+    for name, _, _, targets in given:
+        edges[name] = [other for other, bus, _, _ in given for target in targets
+                       if target is not None and target == bus and _may_overlap(patterns[name], patterns[other])]
+    findings = []
+    for name, bus, _, targets in given:
+        if bus in targets:
+            findings.append(Finding("EM107", "error", f"{name} sends the events it matches to its own bus {bus}: "
+                                    "each comes back unchanged and matches it again, for ever.", "", name))
+            continue
+        chain = _cycle(name, edges)
+        if chain:
+            findings.append(Finding("EM107", "warning", f"{name} may loop: the events it matches can come back "
+                                    f"to bus {bus} through {' -> '.join(chain)}, whose patterns can match them.",
+                                    "", name))
+    return findings
+
+
+def _cycle(start: str, edges: Mapping[str, list[str]]) -> list[str] | None:
+    """A path of rules from ``start`` back to it, or None."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for following in edges.get(node, []):
+            if following == start:
+                return [*path, start]
+            if following not in seen:
+                seen.add(following)
+                stack.append((following, [*path, following]))
+    return None
+
+
+def _leaves(pattern: Any, path: str = "") -> dict[str, set[Any]]:
+    """The pattern's fields whose values are all exact strings, numbers or booleans: path -> the values."""
+    out: dict[str, set[Any]] = {}
+    if not isinstance(pattern, Mapping):
+        return out
+    for key, value in pattern.items():
+        if key == "$or":
+            continue
+        here = f"{path}.{key}" if path else key
+        if isinstance(value, Mapping):
+            out.update(_leaves(value, here))
+        elif isinstance(value, list) and value and all(isinstance(v, (str, int, float, bool)) for v in value):
+            out[here] = {json.dumps(v) for v in value}
+    return out
+
+
+def _may_overlap(first: Any, second: Any) -> bool:
+    """Whether one event may match both patterns: not when they list disjoint exact values for one field."""
+    a, b = _leaves(first), _leaves(second)
+    return all(a[path] & b[path] for path in a.keys() & b.keys())
 
 
 def to_sarif(findings: list[Finding]) -> dict[str, Any]:
@@ -325,4 +398,4 @@ def to_sarif(findings: list[Finding]) -> dict[str, Any]:
         "results": results}]}
 
 
-__all__ = ["CODES", "SEVERITIES", "Finding", "lint_pattern", "lint_template", "to_sarif"]
+__all__ = ["CODES", "SEVERITIES", "Finding", "lint_loops", "lint_pattern", "lint_template", "to_sarif"]
