@@ -134,3 +134,16 @@ def test_a_rule_whose_events_come_back_to_its_bus_is_an_infinite_loop(tmp_path: 
     disjoint.write_text(text.replace('source: ["billing"]\n      Targets:\n        - Id: back',
                                      'source: ["refunds"]\n      Targets:\n        - Id: back'))
     assert [(f.code, f.rule) for f in lint_template(str(disjoint))] == [("EM107", "Echo")]
+
+
+def test_template_findings_carry_the_line_and_column_of_the_field(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text((TEMPLATES / "cfn-ops.json").read_text().replace('"detail": {"state"', '"detail": {"State"'))
+    (finding,) = lint_template(str(broken))
+    line = next(n for n, text in enumerate(broken.read_text().splitlines(), 1) if '"State": ["terminated"]' in text)
+    assert (finding.code, finding.rule, finding.line) == ("EM103", "ec2-terminated", line)
+    assert broken.read_text().splitlines()[line - 1][finding.column - 1:].startswith('"State"')  # type: ignore[operator]
+    shown = run("lint", "--template", str(broken))
+    assert shown.stdout.startswith(f"{broken}:{line}:{finding.column}: EM103 error [ec2-terminated]")
+    yaml_loops = lint_template(str(TEMPLATES / "loops.yaml"))
+    assert all(f.line is not None and f.column is not None for f in yaml_loops)

@@ -30,6 +30,7 @@ import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidEventPatternError
@@ -299,17 +300,41 @@ def lint_template(source: str, parameters: Mapping[str, str] | None = None, *,
         template = load_template(source, parameters)
     except EventmatchError as exc:
         return [Finding("EM001", "error", str(exc), "", None, str(source))]
+    from ..template.read import positions
+
+    try:
+        where = positions(Path(source).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        where = {}
     findings = []
     for rule in template.rules:
         if rule.pattern is None:
             continue
         for finding in lint_pattern(rule.pattern.text, rule=rule.name, catalogue=catalogue):
+            line, column = _place(where, rule.where, finding.path)
             findings.append(Finding(finding.code, finding.severity, finding.message, finding.path, rule.name,
-                                    str(source)))
+                                    str(source), line, column))
     loops = [(r.name, r.bus, r.pattern.text, tuple(_bus_of(t.arn) for t in r.targets))
              for r in template.rules if r.pattern is not None]
-    findings += [replace(f, file=str(source)) for f in lint_loops(loops)]
+    places = {r.name: _place(where, r.where, "") for r in template.rules}
+    findings += [replace(f, file=str(source), line=places[f.rule or ""][0], column=places[f.rule or ""][1])
+                 for f in lint_loops(loops)]
     return findings
+
+
+def _place(where: Mapping[str, tuple[int, int]], rule: str, path: str) -> tuple[int | None, int | None]:
+    """The line and column of a finding: its field in the rule's pattern when the template writes the pattern
+    as a mapping, else the pattern, else the rule."""
+    for pattern in (f"{rule}.Properties.EventPattern", f"{rule}.Properties.Pattern"):
+        if pattern in where:
+            parts = path.split(".") if path else []
+            for n in range(len(parts), 0, -1):
+                found = where.get(".".join([pattern, *parts[:n]]))
+                if found is not None:
+                    return found
+            return where[pattern]
+    found = where.get(rule)
+    return found if found is not None else (None, None)
 
 
 def _bus_of(arn: str) -> str | None:

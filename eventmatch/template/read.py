@@ -53,6 +53,27 @@ def _construct(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
 _Loader.add_multi_constructor("!", _construct)
 
 
+def positions(text: str) -> dict[str, tuple[int, int]]:
+    """Where each mapping key of a template's text stands: its dotted path (``Resources.Rule.Properties``)
+    to its (line, column), both from 1. JSON templates are read as the YAML they also are. {} for text that
+    cannot be read (its errors are read_template_text's to report)."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return {}
+    found: dict[str, tuple[int, int]] = {}
+    stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    here = f"{path}.{key.value}" if path else str(key.value)
+                    found.setdefault(here, (key.start_mark.line + 1, key.start_mark.column + 1))
+                    stack.append((value, here))
+    return found
+
+
 def read_template_text(text: str, source: str = "<template>") -> dict[str, Any]:
     """Parse template text (JSON or YAML, CloudFormation tags included) into a dict."""
     stripped = text.lstrip()
