@@ -568,8 +568,9 @@ def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     """Will these rules ever fire? Findings against AWS's event catalogue (docs/lint.md)."""
     from .schemas import lint_pattern, lint_template, to_sarif
 
-    if not args.items and not args.template:
-        raise UsageError("nothing to lint: give a pattern (JSON, FILE, @FILE, -) or --template FILE")
+    if not args.items and not args.template and not args.endpoint_url:
+        raise UsageError("nothing to lint: give a pattern (JSON, FILE, @FILE, -), --template FILE or "
+                         "--endpoint-url URL")
     codes = {c.strip().upper() for given in args.select + args.ignore for c in given.split(",") if c.strip()}
     from .schemas import CODES
 
@@ -584,6 +585,13 @@ def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         findings += [replace(f, file=where) for f in lint_pattern(text)]
     for path in args.template:
         findings += lint_template(path, _parameters(args.parameter))
+    for url in args.endpoint_url:
+        from .schemas import lint_server
+
+        try:
+            findings += lint_server(url, args.region)
+        except Exception as exc:  # botocore's errors: no server there, or not EventBridge's API
+            raise UsageError(f"--endpoint-url {url}: cannot read its rules: {exc}") from None
     select = [c.strip().upper() for given in args.select for c in given.split(",") if c.strip()]
     ignore = [c.strip().upper() for given in args.ignore for c in given.split(",") if c.strip()]
     findings = [f for f in findings if (not select or f.code.startswith(tuple(select)))
@@ -752,6 +760,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("items", nargs="*", metavar="PATTERN", help="a pattern (JSON, FILE, @FILE, -)")
     p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
                    help="lint every rule of a CloudFormation or SAM template (repeatable)")
+    p.add_argument("--endpoint-url", action="append", default=[], metavar="URL",
+                   help="lint every rule of a running server (eventmatch serve) at URL (repeatable)")
+    p.add_argument("--region", default="us-east-1",
+                   help="the region of --endpoint-url's requests (default %(default)s)")
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text",
                    help="text (a finding a line), json (a list of findings) or sarif (SARIF 2.1.0)")
     p.add_argument("--select", action="append", default=[], metavar="CODES",

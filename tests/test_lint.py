@@ -147,3 +147,24 @@ def test_template_findings_carry_the_line_and_column_of_the_field(tmp_path: Path
     assert shown.stdout.startswith(f"{broken}:{line}:{finding.column}: EM103 error [ec2-terminated]")
     yaml_loops = lint_template(str(TEMPLATES / "loops.yaml"))
     assert all(f.line is not None and f.column is not None for f in yaml_loops)
+
+
+def test_lint_a_running_servers_rules() -> None:
+    pytest.importorskip("starlette")
+    from eventmatch import EventBridge
+    from eventmatch.server import Server
+    from tests.aws_clients import client
+
+    with Server(EventBridge()) as server:
+        events = client("events", server.endpoint_url)
+        events.create_event_bus(Name="orders")
+        events.put_rule(Name="fine", EventPattern=json.dumps(DOCUMENTED[0]))
+        events.put_rule(Name="typo", EventBusName="orders", EventPattern=json.dumps({**EC2, "detail": {"State": ["x"]}}))
+        events.put_rule(Name="echo", EventBusName="orders", EventPattern='{"source": ["shop"]}')
+        events.put_targets(Rule="echo", EventBusName="orders", Targets=[
+            {"Id": "self", "Arn": events.describe_event_bus(Name="orders")["Arn"]}])
+        shown = run("lint", "--endpoint-url", server.endpoint_url, "--format", "json")
+        assert shown.returncode == 1, shown.stderr
+        found = sorted((f["code"], f["rule"], f["path"]) for f in json.loads(shown.stdout))
+        assert found == [("EM103", "orders/typo", "detail.State"), ("EM107", "orders/echo", "")]
+    assert run("lint", "--endpoint-url", server.endpoint_url).returncode == 2  # nothing there now

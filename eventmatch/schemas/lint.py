@@ -423,4 +423,42 @@ def to_sarif(findings: list[Finding]) -> dict[str, Any]:
         "results": results}]}
 
 
-__all__ = ["CODES", "SEVERITIES", "Finding", "lint_loops", "lint_pattern", "lint_template", "to_sarif"]
+
+
+def lint_server(endpoint_url: str, region: str = "us-east-1") -> list[Finding]:
+    """The findings of every rule of every bus of a running server (``eventmatch serve``, or anything that
+    answers EventBridge's API at ``endpoint_url``), read with botocore (the ``server`` extra); each rule named
+    ``bus/rule``. Loops (EM107) are found through the rules' targets that are buses."""
+    import botocore.session
+    from botocore.config import Config
+
+    client = botocore.session.get_session().create_client(
+        "events", endpoint_url=endpoint_url, region_name=region, aws_access_key_id="lint",
+        aws_secret_access_key="lint", config=Config(retries={"max_attempts": 1}))
+    findings: list[Finding] = []
+    rules: list[tuple[str, str, str, tuple[str | None, ...]]] = []
+    for bus in _pages(client.list_event_buses, "EventBuses"):
+        for rule in _pages(client.list_rules, "Rules", EventBusName=bus["Name"]):
+            if not rule.get("EventPattern"):
+                continue
+            name = f"{bus['Name']}/{rule['Name']}"
+            for finding in lint_pattern(rule["EventPattern"], rule=name):
+                findings.append(replace(finding, file=endpoint_url))
+            targets = _pages(client.list_targets_by_rule, "Targets", Rule=rule["Name"], EventBusName=bus["Name"])
+            rules.append((name, bus["Name"], rule["EventPattern"], tuple(_bus_of(t["Arn"]) for t in targets)))
+    findings += [replace(f, file=endpoint_url) for f in lint_loops(rules)]
+    return findings
+
+
+def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a list action, page after page."""
+    items: list[dict[str, Any]] = []
+    while True:
+        answer = call(**params)
+        items += answer.get(key, [])
+        if not answer.get("NextToken"):
+            return items
+        params["NextToken"] = answer["NextToken"]
+
+
+__all__ = ["CODES", "SEVERITIES", "Finding", "lint_loops", "lint_pattern", "lint_server", "lint_template", "to_sarif"]
