@@ -34,3 +34,19 @@ def test_lint_1000_rules(benchmark: Any) -> None:
 
 def test_compile_1000_patterns_baseline(benchmark: Any) -> None:
     benchmark(lambda: [compile_pattern(r) for r in RULES])
+
+
+def test_discover_10000_events_of_25_types(benchmark: Any) -> None:
+    """Schema discovery: 10,000 events of 25 source/detail-type pairs (nested objects, arrays) merged into
+    their schemas; the target is under 2 s."""
+    from eventmatch.schemas import Discoverer
+    from tests.test_discover import SPECS, _events
+
+    events = _events()
+
+    def discover() -> int:
+        found = Discoverer()
+        found.observe_all(events)
+        return len(found.event_types())
+
+    assert benchmark(discover) == len(SPECS)

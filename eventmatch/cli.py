@@ -578,13 +578,22 @@ def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     unknown = sorted(c for c in codes if not any(k.startswith(c) for k in known))
     if unknown:
         raise UsageError(f"--select/--ignore: no such code {', '.join(unknown)} (codes: {', '.join(sorted(known))})")
+    from .schemas import aws_catalogue, load_schemas
+    from .schemas.discover import SchemaError
+
+    catalogue = aws_catalogue()
+    if args.schemas:
+        try:
+            catalogue = catalogue.merged(load_schemas(args.schemas))
+        except SchemaError as exc:
+            raise UsageError(f"--schemas: {exc}") from None
     findings = []
     for item in args.items:
         text = inputs.text(item, "PATTERN")
         where = item if not item.lstrip().startswith(("{", "[")) else "-"
-        findings += [replace(f, file=where) for f in lint_pattern(text)]
+        findings += [replace(f, file=where) for f in lint_pattern(text, catalogue=catalogue)]
     for path in args.template:
-        findings += lint_template(path, _parameters(args.parameter))
+        findings += lint_template(path, _parameters(args.parameter), catalogue=catalogue)
     for url in args.endpoint_url:
         from .schemas import lint_server
 
@@ -611,6 +620,47 @@ def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, {errors} error{'s' if errors != 1 else ''}",
               file=sys.stderr)
     return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def cmd_discover(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    """Schemas inferred from events (JSON lines), one per source and detail-type, as OpenAPI 3 files."""
+    from .schemas.discover import Discoverer, to_openapi
+
+    found = Discoverer()
+    count = 0
+    for item in args.events:
+        text = inputs.text(item, "EVENTS") if item == "-" or Path(item).is_file() else None
+        if text is None:
+            raise UsageError(f"EVENTS: {item!r} is not a file (give FILE or -)")
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError as exc:
+                raise UsageError(f"{item}, line {number}: not JSON: {exc}") from None
+            if isinstance(event, dict):
+                found.observe(event)
+                count += 1
+    types = found.event_types()
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        for event_type in types:
+            name = f"{event_type.source}@{event_type.detail_type}".replace("/", "_").replace(" ", "")
+            document = to_openapi(event_type, found.version(event_type.source, event_type.detail_type))
+            (folder / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    if out.as_json:
+        out.json([{"source": t.source, "detail-type": t.detail_type,
+                   "version": found.version(t.source, t.detail_type),
+                   "fields": sorted(t.detail.fields)} for t in types])
+    else:
+        for t in types:
+            print(f"{t.source} / {t.detail_type}: {len(t.detail.fields)} fields, version "
+                  f"{found.version(t.source, t.detail_type)}")
+        where = f", written to {args.out}" if args.out else ""
+        print(f"{count} events, {len(types)} schemas{where}", file=sys.stderr)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
@@ -760,6 +810,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("items", nargs="*", metavar="PATTERN", help="a pattern (JSON, FILE, @FILE, -)")
     p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
                    help="lint every rule of a CloudFormation or SAM template (repeatable)")
+    p.add_argument("--schemas", action="append", default=[], metavar="PATH",
+                   help="your own events' schemas too: OpenAPI 3 or JSON Schema files, or folders of them "
+                   "(eventmatch discover writes them; repeatable)")
     p.add_argument("--endpoint-url", action="append", default=[], metavar="URL",
                    help="lint every rule of a running server (eventmatch serve) at URL (repeatable)")
     p.add_argument("--region", default="us-east-1",
@@ -770,6 +823,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only these codes or prefixes (EM1, EM103,EM104; repeatable)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES", help="not these codes (repeatable)")
     parameters(p)
+
+    p = command("discover", "infer your events' schemas (one per source and detail-type) from JSON lines")
+    p.add_argument("events", nargs="+", metavar="EVENTS", help="a file of events, one JSON object a line (or -)")
+    p.add_argument("--out", metavar="DIR", help="write each schema there as OpenAPI 3 (for lint --schemas)")
 
     p = command("serve", "EventBridge's API over HTTP, for AWS's SDKs and CLI (--endpoint-url)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default %(default)s)")
@@ -818,6 +875,7 @@ COMMANDS = {
     "rules": cmd_rules,
     "redis": cmd_redis,
     "lint": cmd_lint,
+    "discover": cmd_discover,
     "serve": cmd_serve,
 }
 

@@ -1,8 +1,10 @@
-"""Event schemas: AWS's catalogue of its services' events (:mod:`.catalogue`) and the lint of event patterns
-against them (:mod:`.lint`)."""
+"""Event schemas: AWS's catalogue of its services' events (:mod:`.catalogue`), schemas discovered from your
+own events (:mod:`.discover`), and the lint of event patterns against them (:mod:`.lint`)."""
 
 from .catalogue import Catalogue, EventType, Field, Shape, aws_catalogue
+from .discover import Discoverer, SchemaError, load_schemas, to_openapi
 from .lint import CODES, Finding, lint_pattern, lint_server, lint_template, to_sarif
 
-__all__ = ["CODES", "Catalogue", "EventType", "Field", "Finding", "Shape", "aws_catalogue", "lint_pattern",
-           "lint_server", "lint_template", "to_sarif"]
+__all__ = ["CODES", "Catalogue", "Discoverer", "EventType", "Field", "Finding", "SchemaError", "Shape",
+           "aws_catalogue", "lint_pattern", "lint_server", "lint_template", "load_schemas", "to_openapi",
+           "to_sarif"]

@@ -86,6 +86,10 @@ class Catalogue:
     def knows(self, source: str) -> bool:
         return source in self._types
 
+    def merged(self, other: Catalogue) -> Catalogue:
+        """This catalogue and ``other``'s event types (``other``'s where both have one)."""
+        return Catalogue([*self, *other], self.version)
+
 
 def _kind(given: Any, types: Mapping[str, Any], building: dict[str, Shape | None]) -> Field:
     if isinstance(given, str):

@@ -101,16 +101,13 @@ class _Linter:
             else:
                 self.values(key, value, _envelope_field(key))
         sources = _literals(pattern.get("source"))
-        aws = [s for s in sources if s.startswith("aws.")]
-        if not sources or len(aws) != len(sources):
-            return  # custom sources, or no source: nothing is known of their events
-        known = [s for s in aws if self.catalogue.knows(s)]
-        for source in aws:
-            if source not in known:
+        known = [s for s in sources if self.catalogue.knows(s)]
+        for source in sources:
+            if source not in known and source.startswith("aws."):
                 self.add("EM101", "info", f"No schema describes events of source {source}: their detail-types and "
                          "fields cannot be checked.", "source")
-        if not known:
-            return
+        if not known or len(known) != len(sources):
+            return  # a source no schema describes (a custom one, say): nothing is known of its events
         detail_types = _literals(pattern.get("detail-type"))
         shapes: list[tuple[Shape, bool]] = []  # (the detail's shape, made from samples)
         for detail_type in detail_types:
