@@ -259,3 +259,39 @@ def test_archived_events_replay_after_a_restart(tmp_path: Path) -> None:
         replayed = server.deliveries(RECORDED + "replayed")
         assert sorted(d["payload"]["detail"]["n"] for d in replayed) == [0, 1, 2]
         assert all(d["payload"]["replay-name"] == "again" for d in replayed)
+
+
+def test_a_schedules_slow_target_delays_only_itself() -> None:
+    """Scheduler's targets over the network run on lanes too: a schedule whose API destination never answers
+    does not hold back another schedule due at the same time (nor the bridge's clock)."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        with Server(EventBridge()) as server:
+            server.bridge.start()
+            events = client("events", server.endpoint_url)
+            connection = events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+                "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})["ConnectionArn"]
+            arn = events.create_api_destination(
+                Name="silent", ConnectionArn=connection, HttpMethod="POST",
+                InvocationEndpoint=f"http://127.0.0.1:{silent.getsockname()[1]}/x")["ApiDestinationArn"]
+            scheduler = client("scheduler", server.endpoint_url)
+            due = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+            for name, target in (("slow", arn), ("fast", RECORDED + "scheduled")):
+                scheduler.create_schedule(Name=name, ScheduleExpression=f"at({due})", FlexibleTimeWindow={
+                    "Mode": "OFF"}, Target={"Arn": target, "RoleArn": ROLE, "Input": '{"n": 1}',
+                                            "RetryPolicy": {"MaximumRetryAttempts": 0}})
+            deadline = time.monotonic() + 15
+            while _recorded_count(server, RECORDED + "scheduled") == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            fired = datetime.fromisoformat(due).replace(tzinfo=UTC)
+            (delivered,) = server.state.deliveries(RECORDED + "scheduled")
+            late = (datetime.fromisoformat(delivered["time"]) - fired).total_seconds()
+            assert late < 2.0, late  # the silent endpoint's call takes 5 s: it was made beside, not before
+            silent.close()
+    finally:
+        silent.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import heapq
 import itertools
 import random
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .clock import Clock
 from .entries import iso_seconds
 from .metrics import Metrics
+from .retry import retry_delay
 from .targets import PermanentDeliveryError, RetriableDeliveryError
 from .transform import NotDelivered
 
@@ -35,8 +37,6 @@ if TYPE_CHECKING:
     from .targets import Target
     from .tickets import Ticket
 
-BACKOFF_BASE = 1.0  # seconds before the first retry (before jitter)
-BACKOFF_CAP = 300.0
 #: worker threads for synchronous targets that have a Timeout (see DeliveryEngine.run_with_timeout)
 TARGET_WORKERS = 32
 
@@ -70,7 +70,7 @@ class DeliveryEngine:
         self.hung_target_calls = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         #: the workers of targets with a lane (see Target.lane)
-        self.lanes = Lanes(self.deliver)
+        self.lanes = Lanes()
 
     # -- one delivery ----------------------------------------------------------------------
     def _started(self, d: Delivery) -> Any:
@@ -104,7 +104,7 @@ class DeliveryEngine:
         if d.target.lane is None:
             self.deliver(d)
         else:
-            self.lanes.submit(d.target.lane, d)
+            self.lanes.submit(d.target.lane, functools.partial(self.deliver, d))
 
     def deliver(self, d: Delivery) -> None:
         """Deliver now, on this thread (a coroutine target runs on the engine's event loop)."""
@@ -167,8 +167,9 @@ class DeliveryEngine:
         policy = d.target.retry
         now = self.clock.now()
         age = (now - d.ingested).total_seconds()
-        delay = self._random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**d.attempt))
-        if retriable and d.attempt < policy.maximum_retry_attempts and age + delay < policy.maximum_event_age_seconds:
+        delay = retry_delay(d.attempt, policy.maximum_retry_attempts, age, policy.maximum_event_age_seconds,
+                            self._random)
+        if retriable and delay is not None:
             self.metrics.count(d.rule.bus, d.rule.name, "RetryInvocationAttempts")
             retry = Delivery(d.rule, d.target, d.event, d.ingested, d.attempt + 1, d.ticket)
             with self._pending_lock:
@@ -278,26 +279,27 @@ class DeliveryEngine:
 
 
 class Lanes:
-    """One worker thread per lane, delivering that lane's deliveries in order, one at a time: a target that is
+    """One worker thread per lane, running that lane's deliveries in order, one at a time: a target that is
     slow, never answers or waits for its rate limit delays only its own lane. A worker ends after
     ``LANE_IDLE`` seconds without work (and starts again with the next delivery)."""
 
-    def __init__(self, deliver: Callable[[Delivery], None]) -> None:
-        self._deliver = deliver
-        self._queues: dict[str, list[Delivery]] = {}
+    def __init__(self) -> None:
+        self._queues: dict[str, list[Callable[[], None]]] = {}
         self._ready = threading.Condition()
         self._running = 0  # deliveries taken by a worker and not finished
         self._stopped = False
 
-    def submit(self, lane: str, d: Delivery) -> None:
+    def submit(self, lane: str, job: Callable[[], None]) -> None:
+        """Run ``job`` (a delivery, with its own handling of failure) on ``lane``'s worker, after the lane's
+        earlier jobs."""
         with self._ready:
             queued = self._queues.get(lane)
             if queued is None:
-                self._queues[lane] = [d]
+                self._queues[lane] = [job]
                 threading.Thread(target=self._work, args=(lane,), name=f"eventmatch-lane-{lane[:40]}",
                                  daemon=True).start()
             else:
-                queued.append(d)
+                queued.append(job)
                 self._ready.notify_all()
 
     def _work(self, lane: str) -> None:
@@ -313,10 +315,10 @@ class Lanes:
                     self._ready.wait(left)
                 if queued is None or self._stopped:
                     return
-                d = queued.pop(0)
+                job = queued.pop(0)
                 self._running += 1
             try:
-                self._deliver(d)
+                job()
             finally:
                 with self._ready:
                     self._running -= 1

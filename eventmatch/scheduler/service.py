@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..bus.retry import retry_delay
 from ..errors import ConflictError, EventmatchError, ResourceNotFoundError, ValidationError
 from ..schedule import parse_schedule
 
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
 
 NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
 DEFAULT_GROUP = "default"
-BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
 #: how many invocations a Scheduler remembers for inspection
 RECENT = 10_000
 CONTEXT = ("<aws.scheduler.schedule-arn>", "<aws.scheduler.scheduled-time>", "<aws.scheduler.execution-id>",
@@ -394,8 +394,19 @@ class Scheduler:
                         self.completed(schedule.name, schedule.group)
         execution = due.execution or str(uuid.uuid4())
         payload = _payload(schedule, due.nominal, execution, due.attempt)
+        send = self._sender(schedule)
+        lane = getattr(send, "lane", None)
+        if isinstance(lane, str):  # a target over the network: on its lane, as a rule's target, never holding
+            self.bridge.delivery.lanes.submit(  # back the other schedules or the bridge's clock
+                lane, functools.partial(self._attempt, schedule, due, execution, payload, send))
+        else:
+            self._attempt(schedule, due, execution, payload, send)
+
+    def _attempt(self, schedule: Schedule, due: _Due, execution: str, payload: Any,
+                 send: Callable[[Any], Any] | None) -> None:
+        """One attempt of one invocation, its outcome recorded; a failure retried while the policy allows."""
         try:
-            self._deliver(schedule, payload)
+            self._deliver(schedule, payload, send)
         except Exception as exc:  # a failed invocation: retried while the RetryPolicy allows
             self._failed(schedule, due, execution, payload, exc)
             return
@@ -403,15 +414,23 @@ class Scheduler:
                                  "InvokedTime": due.when, "ExecutionId": execution, "Outcome": "SUCCEEDED",
                                  "Payload": payload})
 
+    def _sender(self, schedule: Schedule) -> Callable[[Any], Any] | None:
+        """The resolver's callable for a target that is neither a function of ``functions`` nor a bus of the
+        bridge (those are delivered here), or None."""
+        arn = str(schedule.target["Arn"])
+        if arn in self.functions or self.resolver is None or arn.startswith(self._bus_prefix):
+            return None
+        return self.resolver({**schedule.target, "Id": f"{schedule.group}/{schedule.name}"})
+
     def _failed(self, schedule: Schedule, due: _Due, execution: str, payload: Any, exc: Exception) -> None:
         policy = schedule.target["RetryPolicy"]
         now = self.clock.now()
-        delay = self._random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (due.attempt - 1)))
+        delay = retry_delay(due.attempt - 1, policy["MaximumRetryAttempts"], (now - due.nominal).total_seconds(),
+                            policy["MaximumEventAgeInSeconds"], self._random)  # the bus's own retry decision
         self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
                                  "InvokedTime": due.when, "ExecutionId": execution, "Outcome": "FAILED",
                                  "Error": f"{type(exc).__name__}: {exc}"})
-        age = (now - due.nominal).total_seconds() + delay
-        if due.attempt - 1 < policy["MaximumRetryAttempts"] and age < policy["MaximumEventAgeInSeconds"]:
+        if delay is not None:
             retry = _Due(now + timedelta(seconds=delay), next(self._seq), due.key, 0, due.nominal, due.attempt + 1,
                          execution, schedule)
             with self._lock:
@@ -425,13 +444,17 @@ class Scheduler:
                 "X-Amz-Scheduler-Group": schedule.group, "X-Amz-Scheduler-Error-Code": type(exc).__name__,
                 "X-Amz-Scheduler-Error-Message": str(exc)})
 
-    def _deliver(self, schedule: Schedule, payload: Any) -> None:
+    @property
+    def _bus_prefix(self) -> str:
+        return f"arn:aws:events:{self.bridge.region}:{self.bridge.account}:event-bus/"
+
+    def _deliver(self, schedule: Schedule, payload: Any, send: Callable[[Any], Any] | None = None) -> None:
         target = schedule.target
         arn = str(target["Arn"])
         if arn in self.functions:
             self.functions[arn](payload)
             return
-        bus_prefix = f"arn:aws:events:{self.bridge.region}:{self.bridge.account}:event-bus/"
+        bus_prefix = self._bus_prefix
         if arn.startswith(bus_prefix):  # PutEvents into this bridge's bus, as Scheduler's templated target
             params = target.get("EventBridgeParameters") or {}
             detail = payload if isinstance(payload, str) else json.dumps(payload)
@@ -442,8 +465,8 @@ class Scheduler:
             if answer["FailedEntryCount"]:
                 raise ValidationError(str(answer["Entries"][0].get("ErrorMessage")))
             return  # one event, put as PutEvents puts it: not also handed to the resolver as a raw payload
-        if self.resolver is not None:
-            self.resolver({**target, "Id": f"{schedule.group}/{schedule.name}"})(payload)
+        if send is not None:
+            send(payload)
 
 
 def _payload(schedule: Schedule, scheduled: datetime, execution: str, attempt: int) -> Any:
