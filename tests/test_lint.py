@@ -168,3 +168,12 @@ def test_lint_a_running_servers_rules() -> None:
         found = sorted((f["code"], f["rule"], f["path"]) for f in json.loads(shown.stdout))
         assert found == [("EM103", "orders/typo", "detail.State"), ("EM107", "orders/echo", "")]
     assert run("lint", "--endpoint-url", server.endpoint_url).returncode == 2  # nothing there now
+
+
+def test_a_finding_is_silenced_for_one_rule_by_its_resources_metadata(tmp_path: Path) -> None:
+    text = (TEMPLATES / "loops.yaml").read_text().replace(
+        "  Echo:\n    Type: AWS::Events::Rule\n",
+        "  Echo:\n    Type: AWS::Events::Rule\n    Metadata:\n      eventmatch:\n        lint:\n          ignore: [EM107]\n")
+    silenced = tmp_path / "silenced.yaml"
+    silenced.write_text(text)
+    assert [(f.code, f.rule) for f in lint_template(str(silenced))] == [("EM107", "ToAudit"), ("EM107", "Back")]

@@ -297,12 +297,13 @@ def lint_template(source: str, parameters: Mapping[str, str] | None = None, *,
         template = load_template(source, parameters)
     except EventmatchError as exc:
         return [Finding("EM001", "error", str(exc), "", None, str(source))]
-    from ..template.read import positions
+    from ..template.read import positions, read_template_text
 
     try:
-        where = positions(Path(source).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        where = {}
+        text = Path(source).read_text(encoding="utf-8")
+        where, data = positions(text), read_template_text(text, str(source))
+    except (OSError, UnicodeDecodeError, EventmatchError):
+        where, data = {}, {}
     findings = []
     for rule in template.rules:
         if rule.pattern is None:
@@ -316,7 +317,18 @@ def lint_template(source: str, parameters: Mapping[str, str] | None = None, *,
     places = {r.name: _place(where, r.where, "") for r in template.rules}
     findings += [replace(f, file=str(source), line=places[f.rule or ""][0], column=places[f.rule or ""][1])
                  for f in lint_loops(loops)]
-    return findings
+    silenced = {r.name: _silenced(data, r.where) for r in template.rules}
+    return [f for f in findings if not (silenced.get(f.rule or "") and f.code.startswith(silenced[f.rule or ""]))]
+
+
+def _silenced(data: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The codes a rule's resource silences: ``Metadata: {eventmatch: {lint: {ignore: [EM103, ...]}}}``."""
+    parts = where.split(".")
+    resource = (data.get("Resources") or {}).get(parts[1]) if len(parts) > 1 else None
+    metadata = resource.get("Metadata") if isinstance(resource, Mapping) else None
+    settings = ((metadata or {}).get("eventmatch") or {}).get("lint") if isinstance(metadata, Mapping) else None
+    ignore = settings.get("ignore") if isinstance(settings, Mapping) else None
+    return tuple(str(code).upper() for code in ignore) if isinstance(ignore, list) else ()
 
 
 def _place(where: Mapping[str, tuple[int, int]], rule: str, path: str) -> tuple[int | None, int | None]:
