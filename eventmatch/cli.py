@@ -663,6 +663,22 @@ def cmd_discover(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     return 0
 
 
+def cmd_sample(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
+    """A sample event of an event type of AWS's catalogue (or of --schemas), valid against its schema."""
+    from .schemas import UnknownEventTypeError, aws_catalogue, load_schemas, sample_event
+    from .schemas.discover import SchemaError
+
+    catalogue = aws_catalogue()
+    try:
+        if args.schemas:
+            catalogue = catalogue.merged(load_schemas(args.schemas))
+        event = sample_event(catalogue, args.source, args.detail_type)
+    except (UnknownEventTypeError, SchemaError) as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(event, indent=None if out.as_json else 2))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     try:
         from .server import Server
@@ -828,6 +844,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("events", nargs="+", metavar="EVENTS", help="a file of events, one JSON object a line (or -)")
     p.add_argument("--out", metavar="DIR", help="write each schema there as OpenAPI 3 (for lint --schemas)")
 
+    p = command("sample", "a sample event of an AWS event type (or of your schemas), every field filled")
+    p.add_argument("source", metavar="SOURCE", help="the event's source (aws.ec2)")
+    p.add_argument("detail_type", metavar="DETAIL-TYPE",
+                   help="its detail-type (EC2 Instance State-change Notification)")
+    p.add_argument("--schemas", action="append", default=[], metavar="PATH",
+                   help="your own events' schemas too (OpenAPI 3 or JSON Schema files, or folders; repeatable)")
+
     p = command("serve", "EventBridge's API over HTTP, for AWS's SDKs and CLI (--endpoint-url)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default %(default)s)")
     p.add_argument("--port", type=int, default=4010, help="the port (default %(default)s; 0: a free one)")
@@ -876,6 +899,7 @@ COMMANDS = {
     "redis": cmd_redis,
     "lint": cmd_lint,
     "discover": cmd_discover,
+    "sample": cmd_sample,
     "serve": cmd_serve,
 }
 

@@ -177,3 +177,30 @@ def test_a_finding_is_silenced_for_one_rule_by_its_resources_metadata(tmp_path: 
     silenced = tmp_path / "silenced.yaml"
     silenced.write_text(text)
     assert [(f.code, f.rule) for f in lint_template(str(silenced))] == [("EM107", "ToAudit"), ("EM107", "Back")]
+
+
+def test_every_catalogue_type_has_a_sample_event_that_its_own_rule_matches() -> None:
+    from eventmatch import test_event_pattern
+    from eventmatch.schemas import sample_event
+
+    for event_type in aws_catalogue():
+        event = sample_event(aws_catalogue(), event_type.source, event_type.detail_type)
+        assert set(event["detail"]) == set(event_type.detail.fields)
+        rule = {"source": [event_type.source], "detail-type": [event_type.detail_type]}
+        assert test_event_pattern(json.dumps(event), rule)
+        for name, field in event_type.detail.fields.items():  # each field's value has the field's kind
+            value = event["detail"][name]
+            kind = {str: "string", bool: "boolean", int: "number", dict: "object", list: "array"}[type(value)]
+            assert field.kind in (kind, "any"), (event_type.detail_type, name, field.kind, kind)
+
+
+def test_sample_on_the_command_line(tmp_path: Path) -> None:
+    shown = run("sample", "aws.ec2", "EC2 Instance State-change Notification")
+    assert shown.returncode == 0
+    event = json.loads(shown.stdout)
+    assert set(event["detail"]) == {"instance-id", "state"}
+    (tmp_path / "event.json").write_text(shown.stdout)
+    pattern = json.dumps({"source": ["aws.ec2"], "detail": {"state": [{"exists": True}]}})
+    assert run("test", pattern, str(tmp_path / "event.json")).returncode == 0  # usable by eventmatch test
+    wrong = run("sample", "aws.ec2", "EC2 Instance State Change")
+    assert wrong.returncode == 2 and "closest: 'EC2 Instance State-change Notification'" in wrong.stderr
