@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -455,3 +456,27 @@ def test_the_tail_samples_a_flood_and_says_so(page: Any, server: Server) -> None
     assert page.locator("#tail tbody tr").count() <= 500
     page.get_by_role("link", name="Rules").click()  # the page still answers
     playwright.expect(page.locator("h1")).to_have_text("Rules")
+
+
+def test_the_sandbox_offers_every_catalogue_type_and_a_rules_page_shows_its_lint(page: Any, server: Server) -> None:
+    """The sandbox's search lists AWS's event types (the lint's catalogue) and fills the event with a sample of
+    the one chosen; a rule's page shows what the lint finds in its pattern."""
+    from eventmatch.schemas import aws_catalogue
+
+    page.goto("/sandbox")
+    options = page.locator("#catalogue-types option")
+    assert options.count() == len(aws_catalogue())
+    page.get_by_label("Or any of AWS's event types").fill("aws.s3: Object Created")
+    page.get_by_label("Or any of AWS's event types").dispatch_event("change")
+    playwright.expect(page.get_by_label("Event", exact=True)).to_have_value(re.compile('"detail-type": "Object Created"'))
+    page.get_by_label("Event pattern").fill('{"source": ["aws.s3"], "detail": {"object": {"size": [{"numeric": [">=", 0]}]}}}')
+    page.get_by_role("button", name="Test pattern").click()
+    playwright.expect(page.locator("#result")).to_have_text("Match")
+    events = client("events", server.endpoint_url)
+    events.put_rule(Name="never", EventPattern=json.dumps({
+        "source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"], "detail": {"State": ["x"]}}))
+    events.put_rule(Name="fine", EventPattern='{"source": ["aws.ec2"]}')
+    page.goto("/rules/default/never")
+    playwright.expect(page.locator('#lint li[data-code="EM103"]')).to_contain_text("'state' is")
+    page.goto("/rules/default/fine")
+    playwright.expect(page.locator("#lint li")).to_have_text(re.compile("No finding"))

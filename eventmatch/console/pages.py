@@ -20,6 +20,7 @@ The pages call the console's JSON endpoints under ``/_eventmatch/console/`` (``t
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +85,28 @@ def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
+@functools.cache
+def _catalogue_options() -> str:
+    """Every event type of AWS's catalogue, as the sandbox's search offers them (``source: detail-type``)."""
+    from ..schemas import aws_catalogue
+
+    return "".join(f'<option value="{_e(t.source)}: {_e(t.detail_type)}">'
+                   for t in sorted(aws_catalogue(), key=lambda t: (t.source, t.detail_type)))
+
+
+def _lint(pattern: str) -> str:
+    """A rule's lint findings (docs/lint.md) as list items: will it ever fire?"""
+    if not pattern:
+        return "<li>A scheduled rule: nothing to lint.</li>"
+    from ..schemas import lint_pattern
+
+    found = lint_pattern(pattern)
+    if not found:
+        return '<li data-code="">No finding: nothing says this rule can never fire.</li>'
+    return "".join(f'<li data-code="{_e(f.code)}" data-severity="{_e(f.severity)}"><strong>{_e(f.code)} '
+                   f"{_e(f.severity)}</strong> {_e(f.message)}</li>" for f in found)
+
+
 def _rule_row(bus: str, rule: dict[str, Any]) -> str:
     name, enabled = rule["Name"], rule["State"] == "ENABLED"
     toggle = "DisableRule" if enabled else "EnableRule"
@@ -125,6 +148,10 @@ def routes(backend: Backend) -> list[Route | Mount]:
 <form id="sandbox" class="sandbox" onsubmit="return false">
   <label for="sample">Sample event</label>
   <select id="sample">{options}</select>
+  <label for="catalogue">Or any of AWS's event types (search: "ec2 state", "s3 object created")</label>
+  <input id="catalogue" list="catalogue-types" autocomplete="off" spellcheck="false"
+    placeholder="source: detail-type">
+  <datalist id="catalogue-types">{_catalogue_options()}</datalist>
   <label for="event">Event</label>
   <textarea id="event" rows="16" spellcheck="false"></textarea>
   <label for="pattern">Event pattern</label>
@@ -230,6 +257,7 @@ def routes(backend: Backend) -> list[Route | Mount]:
 DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="false">{{}}</textarea>
 <button type="submit">Save target</button></fieldset></form>
 <p id="rule-status" role="status"></p>
+<h2>Lint</h2><ul id="lint">{_lint(pattern)}</ul>
 <h2>Metrics</h2><table id="rule-metrics"><caption>Counts since the server started</caption>
 <tbody>{metric_rows}</tbody></table>
 <h2>Recent matches</h2><ul id="recent-matches">{matches}</ul>"""
@@ -353,6 +381,17 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
         explanation = explain(pattern, event).to_dict()
         return JSONResponse({"valid": True, "matched": explanation["matched"], "explanation": explanation})
 
+    async def sample_api(request: Request) -> Response:
+        """``?source=...&detail-type=...``: a sample event of that catalogue type (every field filled)."""
+        from ..schemas import UnknownEventTypeError, aws_catalogue, sample_event
+
+        try:
+            event = sample_event(aws_catalogue(), request.query_params.get("source", ""),
+                                 request.query_params.get("detail-type", ""))
+        except UnknownEventTypeError as exc:
+            return JSONResponse({"message": str(exc)}, status_code=404)
+        return JSONResponse(event)
+
     async def actions_api(request: Request) -> Response:
         """``{"action": <one of ACTIONS>, "params": {...}}``: the API's action, its answer and status."""
         given = await json_body(request)
@@ -401,6 +440,7 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
         Route("/timeline", schedules, methods=["GET"]),  # /schedules is Scheduler's API
         Route("/_eventmatch/console/test", test_api, methods=["POST"]),
         Route("/_eventmatch/console/api", actions_api, methods=["POST"]),
+        Route("/_eventmatch/console/sample", sample_api, methods=["GET"]),
         *manage_routes(backend, redriven),
         Route("/_eventmatch/console/tail", tail_stream, methods=["GET"]),
         Mount("/_eventmatch/console/static", StaticFiles(directory=STATIC), name="console-static"),

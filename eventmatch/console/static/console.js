@@ -18,6 +18,15 @@ function sandbox() {
   const result = document.getElementById("result"), explanation = document.getElementById("explanation");
   const load = () => { event.value = JSON.stringify(samples[Number(sample.value)], null, 2); };
   sample.addEventListener("change", load);
+  const catalogue = document.getElementById("catalogue");
+  catalogue.addEventListener("change", async () => {  // "source: detail-type", one of the datalist's
+    const at = catalogue.value.indexOf(": ");
+    if (at < 0) return;
+    const query = new URLSearchParams({source: catalogue.value.slice(0, at),
+                                       "detail-type": catalogue.value.slice(at + 2)});
+    const answer = await fetch(`/_eventmatch/console/sample?${query}`);
+    if (answer.ok) event.value = JSON.stringify(await answer.json(), null, 2);
+  });
   load();
   let timer = null;
   async function test(show) {
