@@ -259,6 +259,25 @@ def test_archived_events_replay_after_a_restart(tmp_path: Path) -> None:
         replayed = server.deliveries(RECORDED + "replayed")
         assert sorted(d["payload"]["detail"]["n"] for d in replayed) == [0, 1, 2]
         assert all(d["payload"]["replay-name"] == "again" for d in replayed)
+        described = events.describe_replay(ReplayName="again")
+    with Server(state=state) as server:  # the replay is kept as it ended, and not run again
+        events = client("events", server.endpoint_url)
+        again = events.describe_replay(ReplayName="again")
+        keys = ("State", "EventSourceArn", "ReplayStartTime", "ReplayEndTime", "EventStartTime", "EventEndTime")
+        assert {k: again[k] for k in keys} == {k: described[k] for k in keys}
+        assert [r["ReplayName"] for r in events.list_replays()["Replays"]] == ["again"]
+        assert len(server.deliveries(RECORDED + "replayed")) == 3  # no new deliveries
+
+
+def test_a_replay_the_server_stopped_during_is_failed_after_the_restart() -> None:
+    from eventmatch.bus.replay import Replays
+
+    replays = Replays.__new__(Replays)
+    Replays.__init__(replays, None, None, None, None, "123456789012", "us-east-1")  # type: ignore[arg-type]
+    replays.restore({"ReplayName": "cut", "State": "RUNNING", "ReplayStartTime": "2026-01-01T00:00:00+00:00"})
+    described = replays.describe_replay("cut")
+    assert described["State"] == "FAILED" and "stopped" in described["StateReason"]
+    assert described["ReplayStartTime"] == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_a_schedules_slow_target_delays_only_itself() -> None:

@@ -57,6 +57,9 @@ class Replays:
         self.region = region
         self._replays: dict[str, dict[str, Any]] = {}
         self._replay_lock = threading.Lock()  # replay states change on the replays' own threads
+        #: told each replay's description when it starts and when it ends (``eventmatch serve --state`` keeps
+        #: them, and gives them back with :meth:`restore` on the next start)
+        self.kept: Callable[[dict[str, Any]], None] | None = None
         self._replay_runs: dict[str, tuple[threading.Thread | None, threading.Event]] = {}
 
     def start(
@@ -115,6 +118,9 @@ class Replays:
             }
             self._replays[name] = replay
             self._replay_runs[name] = (None, cancel)
+            started = self._describe(replay)
+        if self.kept is not None:
+            self.kept(started)
         if wait:
             self._run(replay, bus, events, allowed, cancel)
             return self.describe_replay(name)
@@ -165,6 +171,23 @@ class Replays:
             else:
                 replay["State"] = "CANCELLED" if cancel.is_set() else "COMPLETED"
             replay["ReplayEndTime"] = self.clock.now()
+            ended = self._describe(replay)
+        if self.kept is not None:
+            self.kept(ended)
+
+    def restore(self, record: dict[str, Any]) -> None:
+        """Put back a replay described by ``kept`` in an earlier run (its times as ISO 8601 text or datetimes):
+        one that had not ended then did not finish, and is FAILED with that reason."""
+        replay = dict(record)
+        for key in ("EventStartTime", "EventEndTime", "ReplayStartTime", "ReplayEndTime", "EventLastReplayedTime"):
+            if isinstance(replay.get(key), str):
+                replay[key] = datetime.fromisoformat(replay[key])
+        if replay.get("State") in _REPLAY_ACTIVE:
+            replay["State"] = "FAILED"
+            replay["StateReason"] = "The server stopped before the replay ended."
+        with self._replay_lock:
+            self._replays[str(replay["ReplayName"])] = replay
+            self._replay_runs[str(replay["ReplayName"])] = (None, threading.Event())
 
     def cancel_replay(self, name: str) -> dict[str, Any]:
         """AWS's CancelReplay: a replay that is starting or running turns ``CANCELLING`` and stops before its

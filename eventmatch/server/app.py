@@ -40,7 +40,7 @@ from .inbox import Inbox
 from .outbound import OutboundPolicy, Resolver
 from .security import Guard, SecurityPolicy
 from .state import DELIVERIES, State
-from .wire import CONTENT_TYPE, MAX_BODY, error, handle, restore
+from .wire import CONTENT_TYPE, MAX_BODY, REPLAY, error, handle, restore
 
 
 def target_resolver(
@@ -154,6 +154,7 @@ def create_app(
     scheduler.groups["default"] = replace(default, created=context.started, modified=context.started)
     scheduler_api.restore(scheduler, state)
     context.state = state
+    bridge.replays.kept = lambda replay: state.log_command(REPLAY, replay)  # a restart shows them as they were
     waiting = state.waiting()
     if waiting:
         inbox.put(waiting)

@@ -32,6 +32,8 @@ MAX_BODY = 1024 * 1024
 TARGET_PREFIX = "AWSEvents."
 #: the command log's first entry: when the state was first used (its facts: the time)
 STARTED = "eventmatch:Started"
+#: a replay's description, logged when it starts and when it ends (replays are not run again on start)
+REPLAY = "eventmatch:Replay"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 log = logging.getLogger("eventmatch.server")
@@ -115,6 +117,9 @@ def _play(ctx: Context, state: State) -> tuple[int, bool]:
     started = False
     for seq, action, params, facts in state.log_entries():
         started = started or action == STARTED
+        if action == REPLAY:  # a replay's description, kept when it started and when it ended
+            ctx.bridge.replays.restore(params)
+            continue
         handler = ACTIONS.get(action)
         if action == STARTED and facts:  # when the state was first used: the default bus's creation time
             ctx.started = datetime.fromisoformat(facts[0])
