@@ -8,11 +8,14 @@ runs it) and hands it to :func:`eventmatch.console.routes`. Nothing here imports
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from starlette.requests import Request
 
 from ..bus import EventBridge
 from ..scheduler import Scheduler
+from .history import MetricsHistory
 
 #: an API action run as the wire runs it (validation, messages, the state's log): (status, answer)
 Call = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
@@ -41,9 +44,9 @@ class Records(Protocol):
     def dead_letters(self, limit: int = 100, seq: int | None = None) -> list[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backend:
-    """The service behind the console."""
+    """The service behind the console (the app it serves keeps it as ``app.state.console``)."""
 
     bridge: EventBridge
     events: RecentEvents
@@ -53,6 +56,19 @@ class Backend:
     call: Call
     #: a rule's target as PutTargets gave it: ((bus, rule), target id) -> its description, or None
     target_spec: Callable[[tuple[str, str], str], Mapping[str, Any] | None]
+    #: each redriven dead letter's outcome, by its seq
+    redriven: dict[int, str] = field(default_factory=dict)
+    #: the metrics sampled for the charts
+    history: MetricsHistory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.history = MetricsHistory(self.bridge.metrics)
+
+
+def _backend(request: Request) -> Backend:
+    """The service the console's app serves."""
+    backend: Backend = request.app.state.console
+    return backend
 
 
 __all__ = ["Backend", "Call", "RecentEvents", "Records"]

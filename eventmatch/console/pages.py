@@ -36,7 +36,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import EventmatchError, InvalidEventPatternError
 from ..event import load_event
 from ..pattern import compile_pattern, explain
-from .backend import Backend
+from .backend import _backend
 from .charts import dst_moments, timeline
 from .layout import CURRENT, _e, _layout, json_body, script_json
 from .manage import routes as manage_routes
@@ -45,6 +45,8 @@ from .samples import SAMPLES
 STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 100
 #: the API actions the pages may call (through the API's handlers: its validation, messages and log)
+
+
 ACTIONS = frozenset({
     "PutRule", "EnableRule", "DisableRule", "DeleteRule", "PutTargets", "RemoveTargets", "CreateEventBus",
     "DeleteEventBus", "CreateArchive", "DeleteArchive", "StartReplay", "CancelReplay", "DescribeReplay",
@@ -86,6 +88,8 @@ def _when(epoch: float) -> str:
 
 
 @functools.cache
+
+
 def _catalogue_options() -> str:
     """Every event type of AWS's catalogue, as the sandbox's search offers them (``source: detail-type``)."""
     from ..schemas import aws_catalogue
@@ -118,39 +122,37 @@ def _rule_row(bus: str, rule: dict[str, Any]) -> str:
             f'</button> <button type="button" data-action="DeleteRule" {data}>Delete</button></td></tr>')
 
 
-def routes(backend: Backend) -> list[Route | Mount]:
-    """The console's pages and endpoints, on the service ``backend`` (its bridge, recent events, records of
-    deliveries, Scheduler, and the API's actions)."""
+async def overview(request: Request) -> Response:
+    backend = _backend(request)
     bridge = backend.bridge
     inbox = backend.events
-    scheduler = backend.scheduler
-    call = backend.call
-    redriven: dict[int, str] = {}  # dead letter seq -> the outcome of its redrive
+    rows = "".join(
+        f"<tr><td>{_e(b['Name'])}</td><td>{len(bridge.bus(b['Name']).rules_by_name)}</td>"
+        f'<td><a href="/rules?bus={quote(b["Name"])}">rules</a></td></tr>'
+        for b in bridge.list_event_buses())
+    body = (f"<p>{len(inbox.recent)} recent events. Try a pattern in the <a href=\"/sandbox\">sandbox</a>, or "
+            f"watch the <a href=\"/tail\">live tail</a>.</p><table><caption>Event buses</caption><thead><tr>"
+            f"<th scope=\"col\">Bus</th><th scope=\"col\">Rules</th><th scope=\"col\"></th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+    return _layout("Overview", body, "/")
 
-    async def overview(request: Request) -> Response:
-        rows = "".join(
-            f"<tr><td>{_e(b['Name'])}</td><td>{len(bridge.bus(b['Name']).rules_by_name)}</td>"
-            f'<td><a href="/rules?bus={quote(b["Name"])}">rules</a></td></tr>'
-            for b in bridge.list_event_buses())
-        body = (f"<p>{len(inbox.recent)} recent events. Try a pattern in the <a href=\"/sandbox\">sandbox</a>, or "
-                f"watch the <a href=\"/tail\">live tail</a>.</p><table><caption>Event buses</caption><thead><tr>"
-                f"<th scope=\"col\">Bus</th><th scope=\"col\">Rules</th><th scope=\"col\"></th></tr></thead>"
-                f"<tbody>{rows}</tbody></table>")
-        return _layout("Overview", body, "/")
 
-    async def sandbox(request: Request) -> Response:
-        recent = [(f"recent: {e.get('source')} / {e.get('detail-type')} ({e.get('id')})", e)
-                  for _, e, _ in list(inbox.recent)[-20:]]
-        options = "".join(f'<option value="{i}">{_e(name)}</option>' for i, (name, _) in enumerate(SAMPLES + recent))
-        samples = script_json([event for _, event in SAMPLES + recent])
-        buses = "".join(f'<option>{_e(b["Name"])}</option>' for b in bridge.list_event_buses())
-        body = f"""
+async def sandbox(request: Request) -> Response:
+    backend = _backend(request)
+    bridge = backend.bridge
+    inbox = backend.events
+    recent = [(f"recent: {e.get('source')} / {e.get('detail-type')} ({e.get('id')})", e)
+              for _, e, _ in list(inbox.recent)[-20:]]
+    options = "".join(f'<option value="{i}">{_e(name)}</option>' for i, (name, _) in enumerate(SAMPLES + recent))
+    samples = script_json([event for _, event in SAMPLES + recent])
+    buses = "".join(f'<option>{_e(b["Name"])}</option>' for b in bridge.list_event_buses())
+    body = f"""
 <form id="sandbox" class="sandbox" onsubmit="return false">
   <label for="sample">Sample event</label>
   <select id="sample">{options}</select>
   <label for="catalogue">Or any of AWS's event types (search: "ec2 state", "s3 object created")</label>
   <input id="catalogue" list="catalogue-types" autocomplete="off" spellcheck="false"
-    placeholder="source: detail-type">
+placeholder="source: detail-type">
   <datalist id="catalogue-types">{_catalogue_options()}</datalist>
   <label for="event">Event</label>
   <textarea id="event" rows="16" spellcheck="false"></textarea>
@@ -161,49 +163,52 @@ def routes(backend: Backend) -> list[Route | Mount]:
   <output id="result" for="event pattern" aria-live="polite"></output>
   <ol id="explanation" aria-label="Explanation"></ol>
   <fieldset id="target-input"><legend>Target input: what a target of the rule receives</legend>
-    <label for="input-kind">Configure target input</label>
-    <select id="input-kind">
-      <option value="event">Matched event</option>
-      <option value="InputPath">Part of the matched event (InputPath)</option>
-      <option value="Input">Constant (JSON text)</option>
-      <option value="InputTransformer">Input transformer</option>
-    </select>
-    <label for="input-value">InputPath or constant</label>
-    <input id="input-value" autocomplete="off" spellcheck="false" value="$.detail">
-    <label for="input-paths">InputPathsMap (JSON)</label>
-    <textarea id="input-paths" rows="3" spellcheck="false"
-      >{{"instance": "$.detail.instance-id", "state": "$.detail.state"}}</textarea>
-    <label for="input-template">InputTemplate</label>
-    <textarea id="input-template" rows="3" spellcheck="false"
-      >"Instance &lt;instance&gt; is now &lt;state&gt;."</textarea>
-    <button id="show-input" type="button">Show target input</button>
-    <p id="input-error" role="alert" class="error"></p>
-    <pre id="received" aria-label="What the target receives" tabindex="0"></pre>
+<label for="input-kind">Configure target input</label>
+<select id="input-kind">
+  <option value="event">Matched event</option>
+  <option value="InputPath">Part of the matched event (InputPath)</option>
+  <option value="Input">Constant (JSON text)</option>
+  <option value="InputTransformer">Input transformer</option>
+</select>
+<label for="input-value">InputPath or constant</label>
+<input id="input-value" autocomplete="off" spellcheck="false" value="$.detail">
+<label for="input-paths">InputPathsMap (JSON)</label>
+<textarea id="input-paths" rows="3" spellcheck="false"
+  >{{"instance": "$.detail.instance-id", "state": "$.detail.state"}}</textarea>
+<label for="input-template">InputTemplate</label>
+<textarea id="input-template" rows="3" spellcheck="false"
+  >"Instance &lt;instance&gt; is now &lt;state&gt;."</textarea>
+<button id="show-input" type="button">Show target input</button>
+<p id="input-error" role="alert" class="error"></p>
+<pre id="received" aria-label="What the target receives" tabindex="0"></pre>
   </fieldset>
   <fieldset><legend>Create a rule from this pattern</legend>
-    <label for="rule-name">Rule name</label><input id="rule-name" autocomplete="off">
-    <label for="rule-bus">Bus</label><select id="rule-bus">{buses}</select>
-    <button id="create-rule" type="button">Create rule</button>
-    <p id="create-result" role="status"></p>
+<label for="rule-name">Rule name</label><input id="rule-name" autocomplete="off">
+<label for="rule-bus">Bus</label><select id="rule-bus">{buses}</select>
+<button id="create-rule" type="button">Create rule</button>
+<p id="create-result" role="status"></p>
   </fieldset>
 </form>
 <script type="application/json" id="samples">{samples}</script>"""
-        return _layout("Sandbox", body, "/sandbox")
+    return _layout("Sandbox", body, "/sandbox")
 
-    async def rules(request: Request) -> Response:
-        query = request.query_params
-        search, bus_filter = query.get("q", "").strip(), query.get("bus")
-        asked = query.get("page", "1")
-        page = int(asked) if asked.isdigit() and len(asked) < 10 and int(asked) > 0 else 1
-        found = [(b["Name"], r) for b in bridge.list_event_buses() if bus_filter in (None, "", b["Name"])
-                 for r in bridge.bus(b["Name"]).list_rules() if search.lower() in r["Name"].lower()]
-        shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        rows = "".join(_rule_row(bus, r) for bus, r in shown)
-        pages = (len(found) + PAGE_SIZE - 1) // PAGE_SIZE
-        links = [f'<a href="/rules?q={quote(search)}&amp;bus={quote(bus_filter or "")}&amp;page={n}"'
-                 f'{CURRENT if n == page else ""}>{n}</a>' for n in range(1, pages + 1)]
-        more = " ".join(links) if pages > 1 else ""
-        body = f"""
+
+async def rules(request: Request) -> Response:
+    backend = _backend(request)
+    bridge = backend.bridge
+    query = request.query_params
+    search, bus_filter = query.get("q", "").strip(), query.get("bus")
+    asked = query.get("page", "1")
+    page = int(asked) if asked.isdigit() and len(asked) < 10 and int(asked) > 0 else 1
+    found = [(b["Name"], r) for b in bridge.list_event_buses() if bus_filter in (None, "", b["Name"])
+             for r in bridge.bus(b["Name"]).list_rules() if search.lower() in r["Name"].lower()]
+    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    rows = "".join(_rule_row(bus, r) for bus, r in shown)
+    pages = (len(found) + PAGE_SIZE - 1) // PAGE_SIZE
+    links = [f'<a href="/rules?q={quote(search)}&amp;bus={quote(bus_filter or "")}&amp;page={n}"'
+             f'{CURRENT if n == page else ""}>{n}</a>' for n in range(1, pages + 1)]
+    more = " ".join(links) if pages > 1 else ""
+    body = f"""
 <form method="get" action="/rules" role="search"><label for="q">Search rules</label>
 <input id="q" name="q" value="{_e(search)}"><input type="hidden" name="bus" value="{_e(bus_filter or "")}">
 <button>Search</button></form>
@@ -212,30 +217,35 @@ def routes(backend: Backend) -> list[Route | Mount]:
 <th scope="col">State</th><th scope="col">Pattern or schedule</th><th scope="col">Actions</th></tr></thead>
 <tbody>{rows}</tbody></table><nav aria-label="Pages">{more}</nav>
 <p id="rule-status" role="status"></p>"""
-        return _layout("Rules", body, "/rules")
+    return _layout("Rules", body, "/rules")
 
-    async def rule_page(request: Request) -> Response:
-        bus_name, name = request.path_params["bus"], request.path_params["name"]
-        status, described = call("DescribeRule", {"Name": name, "EventBusName": bus_name})
-        if status != 200:
-            return _layout("No such rule", f"<p role=\"alert\">{_e(described.get('message'))}</p>", "/rules")
-        _, listed = call("ListTargetsByRule", {"Rule": name, "EventBusName": bus_name})
-        metrics = {k: v for k, v in bridge.metrics.snapshot().items() if k.startswith(f"{bus_name}/{name}/")}
-        recent = [e for b, e, matched in list(inbox.recent) if b == bus_name and name in matched][-20:]
-        pattern, expression = described.get("EventPattern", ""), described.get("ScheduleExpression", "")
-        matches = "".join(f"<li>{_e(e.get('id'))}: {_e(e.get('source'))}</li>" for e in recent)
-        data = f'data-bus="{_e(bus_name)}" data-rule="{_e(name)}"'
-        targets = "".join(
-            f"<tr><td>{_e(t['Id'])}</td><td><code>{_e(t['Arn'])}</code></td>"
-            f"<td><pre>{_e(json.dumps({k: v for k, v in t.items() if k not in ('Id', 'Arn')}, indent=1))}</pre></td>"
-            f'<td><button type="button" data-action="RemoveTargets" data-target="{_e(t["Id"])}" {data}>Remove'
-            f"</button></td></tr>" for t in listed.get("Targets", []))
-        enabled = described.get("State") == "ENABLED"
-        states = "".join(f"<option{' selected' if (s == 'ENABLED') == enabled else ''}>{s}</option>"
-                         for s in ("ENABLED", "DISABLED"))
-        metric_rows = "".join(f"<tr><th scope=\"row\">{_e(k.rsplit('/', 1)[-1])}</th><td>{v}</td></tr>"
-                              for k, v in metrics.items())
-        body = f"""<dl><dt>Bus</dt><dd>{_e(bus_name)}</dd><dt>ARN</dt><dd><code>{_e(described.get("Arn"))}</code></dd>
+
+async def rule_page(request: Request) -> Response:
+    backend = _backend(request)
+    bridge = backend.bridge
+    inbox = backend.events
+    call = backend.call
+    bus_name, name = request.path_params["bus"], request.path_params["name"]
+    status, described = call("DescribeRule", {"Name": name, "EventBusName": bus_name})
+    if status != 200:
+        return _layout("No such rule", f"<p role=\"alert\">{_e(described.get('message'))}</p>", "/rules")
+    _, listed = call("ListTargetsByRule", {"Rule": name, "EventBusName": bus_name})
+    metrics = {k: v for k, v in bridge.metrics.snapshot().items() if k.startswith(f"{bus_name}/{name}/")}
+    recent = [e for b, e, matched in list(inbox.recent) if b == bus_name and name in matched][-20:]
+    pattern, expression = described.get("EventPattern", ""), described.get("ScheduleExpression", "")
+    matches = "".join(f"<li>{_e(e.get('id'))}: {_e(e.get('source'))}</li>" for e in recent)
+    data = f'data-bus="{_e(bus_name)}" data-rule="{_e(name)}"'
+    targets = "".join(
+        f"<tr><td>{_e(t['Id'])}</td><td><code>{_e(t['Arn'])}</code></td>"
+        f"<td><pre>{_e(json.dumps({k: v for k, v in t.items() if k not in ('Id', 'Arn')}, indent=1))}</pre></td>"
+        f'<td><button type="button" data-action="RemoveTargets" data-target="{_e(t["Id"])}" {data}>Remove'
+        f"</button></td></tr>" for t in listed.get("Targets", []))
+    enabled = described.get("State") == "ENABLED"
+    states = "".join(f"<option{' selected' if (s == 'ENABLED') == enabled else ''}>{s}</option>"
+                     for s in ("ENABLED", "DISABLED"))
+    metric_rows = "".join(f"<tr><th scope=\"row\">{_e(k.rsplit('/', 1)[-1])}</th><td>{v}</td></tr>"
+                          for k, v in metrics.items())
+    body = f"""<dl><dt>Bus</dt><dd>{_e(bus_name)}</dd><dt>ARN</dt><dd><code>{_e(described.get("Arn"))}</code></dd>
 <dt>State</dt><dd>{_e(described.get("State"))}</dd></dl>
 <form id="edit-rule" onsubmit="return false" {data}><fieldset><legend>Edit the rule</legend>
 <label for="edit-pattern">Event pattern</label>
@@ -261,10 +271,11 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
 <h2>Metrics</h2><table id="rule-metrics"><caption>Counts since the server started</caption>
 <tbody>{metric_rows}</tbody></table>
 <h2>Recent matches</h2><ul id="recent-matches">{matches}</ul>"""
-        return _layout(f"Rule {name}", body, "/rules")
+    return _layout(f"Rule {name}", body, "/rules")
 
-    async def tail(request: Request) -> Response:
-        body = """<p>Events as they arrive, with the rules each matched.
+
+async def tail(request: Request) -> Response:
+    body = """<p>Events as they arrive, with the rules each matched.
 <span id="tail-status" role="status"></span></p>
 <table id="tail"><caption>Live events</caption><thead><tr><th scope="col">Time</th><th scope="col">Bus</th>
 <th scope="col">Source</th><th scope="col">Detail type</th><th scope="col">Matched rules</th>
@@ -273,26 +284,30 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
 <table id="why-rules"><caption>Each rule of the bus, and why it matched or not</caption><thead><tr>
 <th scope="col">Rule</th><th scope="col">Matched</th><th scope="col">Why not</th></tr></thead><tbody></tbody></table>
 </section>"""
-        return _layout("Live tail", body, "/tail")
+    return _layout("Live tail", body, "/tail")
 
-    async def deliveries(request: Request) -> Response:
-        state = backend.records
-        await asyncio.to_thread(inbox.wait_idle, 2.0)
-        wanted = request.query_params.get("arn")
-        attempts = [a for a in reversed(state.attempts) if wanted in (None, "", a["arn"])][:200]
-        rows = "".join(
-            f"<tr data-outcome=\"{a['outcome']}\"><td>{_e(_when(a['time']))}</td><td>{_e(a['targetId'])}</td>"
-            f"<td><code>{_e(a['arn'])}</code></td><td>{_e(a['outcome'])}</td><td>{a['ms']:.1f} ms</td>"
-            f"<td>{_e(a['error'] or '')}</td></tr>" for a in attempts)
-        dead = state.dead_letters(100)
-        letters = "".join(
-            f"<tr data-seq=\"{d['seq']}\"><td>{_e(d['time'])}</td>"
-            f"<td>{_e(d['targetId'].removesuffix(':dead-letter'))}</td>"
-            f"<td><code>{_e(d['arn'])}</code></td><td><pre>{_e(json.dumps(d['payload'], indent=1, default=str))}</pre>"
-            f"</td><td class=\"redrive\">"
-            + (_e(f"redriven: {redriven[d['seq']]}") if d["seq"] in redriven else "")
-            + f' <button type="button" data-redrive="{d["seq"]}">Redrive</button></td></tr>' for d in reversed(dead))
-        body = f"""<p>The latest attempts to reach targets, newest first, and the dead letters.</p>
+
+async def deliveries(request: Request) -> Response:
+    backend = _backend(request)
+    inbox = backend.events
+    redriven = backend.redriven
+    state = backend.records
+    await asyncio.to_thread(inbox.wait_idle, 2.0)
+    wanted = request.query_params.get("arn")
+    attempts = [a for a in reversed(state.attempts) if wanted in (None, "", a["arn"])][:200]
+    rows = "".join(
+        f"<tr data-outcome=\"{a['outcome']}\"><td>{_e(_when(a['time']))}</td><td>{_e(a['targetId'])}</td>"
+        f"<td><code>{_e(a['arn'])}</code></td><td>{_e(a['outcome'])}</td><td>{a['ms']:.1f} ms</td>"
+        f"<td>{_e(a['error'] or '')}</td></tr>" for a in attempts)
+    dead = state.dead_letters(100)
+    letters = "".join(
+        f"<tr data-seq=\"{d['seq']}\"><td>{_e(d['time'])}</td>"
+        f"<td>{_e(d['targetId'].removesuffix(':dead-letter'))}</td>"
+        f"<td><code>{_e(d['arn'])}</code></td><td><pre>{_e(json.dumps(d['payload'], indent=1, default=str))}</pre>"
+        f"</td><td class=\"redrive\">"
+        + (_e(f"redriven: {redriven[d['seq']]}") if d["seq"] in redriven else "")
+        + f' <button type="button" data-redrive="{d["seq"]}">Redrive</button></td></tr>' for d in reversed(dead))
+    body = f"""<p>The latest attempts to reach targets, newest first, and the dead letters.</p>
 <table id="attempts"><caption>Attempts</caption><thead><tr><th scope="col">Time</th><th scope="col">Target</th>
 <th scope="col">ARN</th><th scope="col">Outcome</th><th scope="col">Latency</th><th scope="col">Error</th></tr>
 </thead><tbody>{rows}</tbody></table>
@@ -300,57 +315,61 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
 <th scope="col">Target</th><th scope="col">Queue</th><th scope="col">Payload and attributes</th>
 <th scope="col">Redrive to the target</th></tr></thead><tbody>{letters}</tbody></table>
 <p id="redrive-status" role="status"></p>"""
-        return _layout("Deliveries", body, "/deliveries")
+    return _layout("Deliveries", body, "/deliveries")
 
-    async def schedules(request: Request) -> Response:
-        from ..bus import VirtualClock
 
-        now = bridge.clock.now()
-        rule_rows = "".join(
-            f"<tr><td>{_e(b['Name'])}/{_e(r['Name'])}</td><td><code>{_e(r['ScheduleExpression'])}</code></td>"
-            f"<td>UTC</td><td>{_e(_iso(bridge.schedules.next_fire(b['Name'], r['Name'])))}</td></tr>"
-            for b in bridge.list_event_buses() for r in bridge.bus(b["Name"]).list_rules()
-            if r.get("ScheduleExpression"))
-        schedule_rows = []
-        for summary in scheduler.list_schedules():
-            got = scheduler.get_schedule(summary["Name"], summary["GroupName"])
-            zone = got["ScheduleExpressionTimezone"]
-            upcoming = scheduler.next_invocation(summary["Name"], summary["GroupName"])
-            local = upcoming.astimezone(ZoneInfo(zone)).isoformat() if upcoming else "none"
-            schedule_rows.append(
-                f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
-                f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
-                f"<td class=\"next\">{_e(local)}</td></tr>")
-        end = now + timedelta(hours=TIMELINE_HOURS)
-        strips: list[tuple[str, list[datetime], list[datetime]]] = []
-        changes: list[str] = []
-        for b in bridge.list_event_buses():
-            for rule in sorted(bridge.bus(b["Name"]).rules_by_name.values(), key=lambda r: r.name):
-                first = bridge.schedules.next_fire(b["Name"], rule.name)
-                if rule.schedule is not None and first is not None:
-                    strips.append((f"{b['Name']}/{rule.name}", _fires(rule.schedule, first, end), []))
-        seen_zones: set[str] = set()
-        for summary in scheduler.list_schedules():
-            kept = scheduler.schedules.get((summary["GroupName"], summary["Name"]))
-            first = scheduler.next_invocation(summary["Name"], summary["GroupName"])
-            if kept is None or first is None:
-                continue
-            moments = dst_moments(kept.timezone, now, end)
-            strips.append((f"{summary['GroupName']}/{summary['Name']}", _fires(kept.timing, first, end),
-                           [m for m, _, _ in moments]))
-            if kept.timezone not in seen_zones:
-                seen_zones.add(kept.timezone)
-                changes += [f"<li>{_e(kept.timezone)}: {_e(m.isoformat())}, UTC offset {_offset(old)} to "
-                            f"{_offset(new)} (local {_e(m.astimezone(ZoneInfo(kept.timezone)).strftime('%H:%M'))})"
-                            f"</li>" for m, old, new in moments]
-        strip = timeline(now, TIMELINE_HOURS, strips[:TIMELINE_ROWS]) if strips else "<p>Nothing scheduled.</p>"
-        made = "".join(f"<li>{_e(_iso(i['ScheduledTime']))}: {_e(i['ScheduleArn'].rsplit('/', 1)[-1])}, "
-                       f"attempt {i['Attempt']}, {_e(i['Outcome'])}</li>" for i in list(scheduler.invocations)[-20:])
-        virtual = isinstance(bridge.clock, VirtualClock)
-        steps = ((60, "1 minute"), (3600, "1 hour"), (86400, "1 day")) if virtual else ()
-        buttons = "".join(f'<button type="button" data-advance="{seconds}">Advance {label}</button> '
-                          for seconds, label in steps)
-        body = f"""<p>Now: <time id="now">{_e(now.isoformat())}</time>{" (a virtual clock)" if virtual else ""}</p>
+async def schedules(request: Request) -> Response:
+    backend = _backend(request)
+    bridge = backend.bridge
+    scheduler = backend.scheduler
+    from ..bus import VirtualClock
+
+    now = bridge.clock.now()
+    rule_rows = "".join(
+        f"<tr><td>{_e(b['Name'])}/{_e(r['Name'])}</td><td><code>{_e(r['ScheduleExpression'])}</code></td>"
+        f"<td>UTC</td><td>{_e(_iso(bridge.schedules.next_fire(b['Name'], r['Name'])))}</td></tr>"
+        for b in bridge.list_event_buses() for r in bridge.bus(b["Name"]).list_rules()
+        if r.get("ScheduleExpression"))
+    schedule_rows = []
+    for summary in scheduler.list_schedules():
+        got = scheduler.get_schedule(summary["Name"], summary["GroupName"])
+        zone = got["ScheduleExpressionTimezone"]
+        upcoming = scheduler.next_invocation(summary["Name"], summary["GroupName"])
+        local = upcoming.astimezone(ZoneInfo(zone)).isoformat() if upcoming else "none"
+        schedule_rows.append(
+            f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
+            f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
+            f"<td class=\"next\">{_e(local)}</td></tr>")
+    end = now + timedelta(hours=TIMELINE_HOURS)
+    strips: list[tuple[str, list[datetime], list[datetime]]] = []
+    changes: list[str] = []
+    for b in bridge.list_event_buses():
+        for rule in sorted(bridge.bus(b["Name"]).rules_by_name.values(), key=lambda r: r.name):
+            first = bridge.schedules.next_fire(b["Name"], rule.name)
+            if rule.schedule is not None and first is not None:
+                strips.append((f"{b['Name']}/{rule.name}", _fires(rule.schedule, first, end), []))
+    seen_zones: set[str] = set()
+    for summary in scheduler.list_schedules():
+        kept = scheduler.schedules.get((summary["GroupName"], summary["Name"]))
+        first = scheduler.next_invocation(summary["Name"], summary["GroupName"])
+        if kept is None or first is None:
+            continue
+        moments = dst_moments(kept.timezone, now, end)
+        strips.append((f"{summary['GroupName']}/{summary['Name']}", _fires(kept.timing, first, end),
+                       [m for m, _, _ in moments]))
+        if kept.timezone not in seen_zones:
+            seen_zones.add(kept.timezone)
+            changes += [f"<li>{_e(kept.timezone)}: {_e(m.isoformat())}, UTC offset {_offset(old)} to "
+                        f"{_offset(new)} (local {_e(m.astimezone(ZoneInfo(kept.timezone)).strftime('%H:%M'))})"
+                        f"</li>" for m, old, new in moments]
+    strip = timeline(now, TIMELINE_HOURS, strips[:TIMELINE_ROWS]) if strips else "<p>Nothing scheduled.</p>"
+    made = "".join(f"<li>{_e(_iso(i['ScheduledTime']))}: {_e(i['ScheduleArn'].rsplit('/', 1)[-1])}, "
+                   f"attempt {i['Attempt']}, {_e(i['Outcome'])}</li>" for i in list(scheduler.invocations)[-20:])
+    virtual = isinstance(bridge.clock, VirtualClock)
+    steps = ((60, "1 minute"), (3600, "1 hour"), (86400, "1 day")) if virtual else ()
+    buttons = "".join(f'<button type="button" data-advance="{seconds}">Advance {label}</button> '
+                      for seconds, label in steps)
+    body = f"""<p>Now: <time id="now">{_e(now.isoformat())}</time>{" (a virtual clock)" if virtual else ""}</p>
 <div role="group" aria-label="Virtual clock">{buttons}</div>
 <h2>The next {TIMELINE_HOURS} hours</h2>{strip}
 <h3>Daylight-saving changes in the next {TIMELINE_HOURS} hours</h3>
@@ -362,74 +381,85 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
 </caption><thead><tr><th scope="col">Schedule</th><th scope="col">Expression</th><th scope="col">Time zone</th>
 <th scope="col">Next</th></tr></thead><tbody>{"".join(schedule_rows)}</tbody></table>
 <h2>Latest invocations</h2><ul id="invocations">{made}</ul>"""
-        return _layout("Schedules", body, "/timeline")
+    return _layout("Schedules", body, "/timeline")
 
-    async def test_api(request: Request) -> Response:
-        """``{"event": text, "pattern": text}`` -> the pattern's error (with line and column), or the answer and
-        its explanation: the same as TestEventPattern and ``explain``."""
-        given = await json_body(request)
-        if isinstance(given, Response):
-            return given
-        try:
-            pattern = compile_pattern(str(given.get("pattern", "")))
-        except InvalidEventPatternError as exc:
-            return JSONResponse({"valid": False, "message": str(exc), "line": exc.line, "column": exc.column})
-        try:
-            event = dict(load_event(str(given.get("event", ""))))
-        except EventmatchError as exc:
-            return JSONResponse({"valid": True, "eventError": str(exc)})
-        explanation = explain(pattern, event).to_dict()
-        return JSONResponse({"valid": True, "matched": explanation["matched"], "explanation": explanation})
 
-    async def sample_api(request: Request) -> Response:
-        """``?source=...&detail-type=...``: a sample event of that catalogue type (every field filled)."""
-        from ..schemas import UnknownEventTypeError, aws_catalogue, sample_event
+async def test_api(request: Request) -> Response:
+    """``{"event": text, "pattern": text}`` -> the pattern's error (with line and column), or the answer and
+    its explanation: the same as TestEventPattern and ``explain``."""
+    given = await json_body(request)
+    if isinstance(given, Response):
+        return given
+    try:
+        pattern = compile_pattern(str(given.get("pattern", "")))
+    except InvalidEventPatternError as exc:
+        return JSONResponse({"valid": False, "message": str(exc), "line": exc.line, "column": exc.column})
+    try:
+        event = dict(load_event(str(given.get("event", ""))))
+    except EventmatchError as exc:
+        return JSONResponse({"valid": True, "eventError": str(exc)})
+    explanation = explain(pattern, event).to_dict()
+    return JSONResponse({"valid": True, "matched": explanation["matched"], "explanation": explanation})
 
-        try:
-            event = sample_event(aws_catalogue(), request.query_params.get("source", ""),
-                                 request.query_params.get("detail-type", ""))
-        except UnknownEventTypeError as exc:
-            return JSONResponse({"message": str(exc)}, status_code=404)
-        return JSONResponse(event)
 
-    async def actions_api(request: Request) -> Response:
-        """``{"action": <one of ACTIONS>, "params": {...}}``: the API's action, its answer and status."""
-        given = await json_body(request)
-        if isinstance(given, Response):
-            return given
-        action, params = given.get("action"), given.get("params") or {}
-        if not isinstance(action, str) or action not in ACTIONS:
-            return JSONResponse({"message": f"not a console action: {str(action)[:100]}"}, status_code=400)
-        if not isinstance(params, dict):
-            return JSONResponse({"message": "params must be a JSON object"}, status_code=400)
-        status, answer = call(action, params)
-        # times as ISO 8601 text, for the pages (the API's wire form is epoch seconds)
-        return Response(json.dumps(answer, default=_iso_default), status_code=status, media_type="application/json")
+async def sample_api(request: Request) -> Response:
+    """``?source=...&detail-type=...``: a sample event of that catalogue type (every field filled)."""
+    from ..schemas import UnknownEventTypeError, aws_catalogue, sample_event
 
-    async def tail_stream(request: Request) -> Response:
-        """Server-sent events: each new routed event (bus, time, source, detail-type, rules), at most TAIL_BATCH
-        every TAIL_EVERY seconds (250 a second); past that the stream says how many it skipped (sampling, shown
-        as such: a tail stays usable at 10,000 events a second)."""
+    try:
+        event = sample_event(aws_catalogue(), request.query_params.get("source", ""),
+                             request.query_params.get("detail-type", ""))
+    except UnknownEventTypeError as exc:
+        return JSONResponse({"message": str(exc)}, status_code=404)
+    return JSONResponse(event)
 
-        async def events() -> Any:
-            last = inbox.routed_count
-            yield "retry: 1000\n\n"
-            while True:  # until the client goes (the response then cancels this)
-                total = inbox.routed_count
-                if total != last:
-                    fresh = list(inbox.recent)[-min(total - last, len(inbox.recent)):]
-                    shown = fresh[-TAIL_BATCH:]
-                    for bus_name, event, matched in shown:
-                        data = {"bus": bus_name, "time": event.get("time"), "source": event.get("source"),
-                                "detail-type": event.get("detail-type"), "id": event.get("id"), "rules": matched}
-                        yield f"data: {json.dumps(data, default=str)}\n\n"
-                    if total - last > len(shown):
-                        yield f"event: skipped\ndata: {total - last - len(shown)}\n\n"
-                    last = total
-                await asyncio.sleep(TAIL_EVERY)
 
-        return StreamingResponse(events(), media_type="text/event-stream")
+async def actions_api(request: Request) -> Response:
+    """``{"action": <one of ACTIONS>, "params": {...}}``: the API's action, its answer and status."""
+    backend = _backend(request)
+    call = backend.call
+    given = await json_body(request)
+    if isinstance(given, Response):
+        return given
+    action, params = given.get("action"), given.get("params") or {}
+    if not isinstance(action, str) or action not in ACTIONS:
+        return JSONResponse({"message": f"not a console action: {str(action)[:100]}"}, status_code=400)
+    if not isinstance(params, dict):
+        return JSONResponse({"message": "params must be a JSON object"}, status_code=400)
+    status, answer = call(action, params)
+    # times as ISO 8601 text, for the pages (the API's wire form is epoch seconds)
+    return Response(json.dumps(answer, default=_iso_default), status_code=status, media_type="application/json")
 
+
+async def tail_stream(request: Request) -> Response:
+    """Server-sent events: each new routed event (bus, time, source, detail-type, rules), at most TAIL_BATCH
+    every TAIL_EVERY seconds (250 a second); past that the stream says how many it skipped (sampling, shown
+    as such: a tail stays usable at 10,000 events a second)."""
+    backend = _backend(request)
+    inbox = backend.events
+
+    async def events() -> Any:
+        last = inbox.routed_count
+        yield "retry: 1000\n\n"
+        while True:  # until the client goes (the response then cancels this)
+            total = inbox.routed_count
+            if total != last:
+                fresh = list(inbox.recent)[-min(total - last, len(inbox.recent)):]
+                shown = fresh[-TAIL_BATCH:]
+                for bus_name, event, matched in shown:
+                    data = {"bus": bus_name, "time": event.get("time"), "source": event.get("source"),
+                            "detail-type": event.get("detail-type"), "id": event.get("id"), "rules": matched}
+                    yield f"data: {json.dumps(data, default=str)}\n\n"
+                if total - last > len(shown):
+                    yield f"event: skipped\ndata: {total - last - len(shown)}\n\n"
+                last = total
+            await asyncio.sleep(TAIL_EVERY)
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+def routes() -> list[Route | Mount]:
+    """The console's routes (each handler reads the service from its app: ``app.state.console``)."""
     return [
         Route("/", overview, methods=["GET"]),
         Route("/sandbox", sandbox, methods=["GET"]),
@@ -441,7 +471,7 @@ DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="
         Route("/_eventmatch/console/test", test_api, methods=["POST"]),
         Route("/_eventmatch/console/api", actions_api, methods=["POST"]),
         Route("/_eventmatch/console/sample", sample_api, methods=["GET"]),
-        *manage_routes(backend, redriven),
+        *manage_routes(),
         Route("/_eventmatch/console/tail", tail_stream, methods=["GET"]),
         Mount("/_eventmatch/console/static", StaticFiles(directory=STATIC), name="console-static"),
     ]

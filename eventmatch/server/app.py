@@ -203,7 +203,7 @@ def create_app(
     routes = [
         Route("/", api, methods=["POST"]),
         *scheduler_api.routes(scheduler, context.lock, state),
-        *console_routes(console_backend(context, inbox, scheduler, state)),
+        *console_routes(),
         *inspection.routes(),
     ]
     app = _App(routes=routes)
@@ -214,6 +214,7 @@ def create_app(
     app.state.inbox = inbox
     app.state.scheduler = scheduler
     app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler)
+    app.state.console = console_backend(context, inbox, scheduler, state)
     return app
 
 
