@@ -22,11 +22,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -37,10 +36,10 @@ from ..errors import EventmatchError, InvalidEventPatternError
 from ..event import load_event
 from ..pattern import compile_pattern, explain
 from .backend import _backend
-from .charts import dst_moments, timeline
 from .layout import CURRENT, _e, _layout, json_body, script_json
 from .manage import routes as manage_routes
 from .samples import SAMPLES
+from .timeline import schedules
 
 STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 100
@@ -51,36 +50,13 @@ ACTIONS = frozenset({
     "PutRule", "EnableRule", "DisableRule", "DeleteRule", "PutTargets", "RemoveTargets", "CreateEventBus",
     "DeleteEventBus", "CreateArchive", "DeleteArchive", "StartReplay", "CancelReplay", "DescribeReplay",
 })
-#: the schedules page's timeline: its length, how many schedules it draws, and how many times per schedule
-TIMELINE_HOURS, TIMELINE_ROWS, TIMELINE_FIRES = 24, 50, 300
 TAIL_BATCH, TAIL_EVERY = 50, 0.2
-
-
-def _fires(timing: Any, first: datetime, end: datetime) -> list[datetime]:
-    """A schedule's times from ``first`` (its next, as the service holds it) until ``end``, at most
-    TIMELINE_FIRES of them."""
-    out = [first]
-    for when in timing.iter(first):
-        if when >= end or len(out) >= TIMELINE_FIRES:
-            break
-        out.append(when)
-    return [t for t in out if t < end]
-
-
-def _offset(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _iso_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def _iso(when: datetime | None) -> str:
-    return when.isoformat() if when is not None else "none"
 
 
 def _when(epoch: float) -> str:
@@ -316,72 +292,6 @@ async def deliveries(request: Request) -> Response:
 <th scope="col">Redrive to the target</th></tr></thead><tbody>{letters}</tbody></table>
 <p id="redrive-status" role="status"></p>"""
     return _layout("Deliveries", body, "/deliveries")
-
-
-async def schedules(request: Request) -> Response:
-    backend = _backend(request)
-    bridge = backend.bridge
-    scheduler = backend.scheduler
-    from ..bus import VirtualClock
-
-    now = bridge.clock.now()
-    rule_rows = "".join(
-        f"<tr><td>{_e(b['Name'])}/{_e(r['Name'])}</td><td><code>{_e(r['ScheduleExpression'])}</code></td>"
-        f"<td>UTC</td><td>{_e(_iso(bridge.schedules.next_fire(b['Name'], r['Name'])))}</td></tr>"
-        for b in bridge.list_event_buses() for r in bridge.bus(b["Name"]).list_rules()
-        if r.get("ScheduleExpression"))
-    schedule_rows = []
-    for summary in scheduler.list_schedules():
-        got = scheduler.get_schedule(summary["Name"], summary["GroupName"])
-        zone = got["ScheduleExpressionTimezone"]
-        upcoming = scheduler.next_invocation(summary["Name"], summary["GroupName"])
-        local = upcoming.astimezone(ZoneInfo(zone)).isoformat() if upcoming else "none"
-        schedule_rows.append(
-            f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
-            f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
-            f"<td class=\"next\">{_e(local)}</td></tr>")
-    end = now + timedelta(hours=TIMELINE_HOURS)
-    strips: list[tuple[str, list[datetime], list[datetime]]] = []
-    changes: list[str] = []
-    for b in bridge.list_event_buses():
-        for rule in sorted(bridge.bus(b["Name"]).rules_by_name.values(), key=lambda r: r.name):
-            first = bridge.schedules.next_fire(b["Name"], rule.name)
-            if rule.schedule is not None and first is not None:
-                strips.append((f"{b['Name']}/{rule.name}", _fires(rule.schedule, first, end), []))
-    seen_zones: set[str] = set()
-    for summary in scheduler.list_schedules():
-        kept = scheduler.schedules.get((summary["GroupName"], summary["Name"]))
-        first = scheduler.next_invocation(summary["Name"], summary["GroupName"])
-        if kept is None or first is None:
-            continue
-        moments = dst_moments(kept.timezone, now, end)
-        strips.append((f"{summary['GroupName']}/{summary['Name']}", _fires(kept.timing, first, end),
-                       [m for m, _, _ in moments]))
-        if kept.timezone not in seen_zones:
-            seen_zones.add(kept.timezone)
-            changes += [f"<li>{_e(kept.timezone)}: {_e(m.isoformat())}, UTC offset {_offset(old)} to "
-                        f"{_offset(new)} (local {_e(m.astimezone(ZoneInfo(kept.timezone)).strftime('%H:%M'))})"
-                        f"</li>" for m, old, new in moments]
-    strip = timeline(now, TIMELINE_HOURS, strips[:TIMELINE_ROWS]) if strips else "<p>Nothing scheduled.</p>"
-    made = "".join(f"<li>{_e(_iso(i['ScheduledTime']))}: {_e(i['ScheduleArn'].rsplit('/', 1)[-1])}, "
-                   f"attempt {i['Attempt']}, {_e(i['Outcome'])}</li>" for i in list(scheduler.invocations)[-20:])
-    virtual = isinstance(bridge.clock, VirtualClock)
-    steps = ((60, "1 minute"), (3600, "1 hour"), (86400, "1 day")) if virtual else ()
-    buttons = "".join(f'<button type="button" data-advance="{seconds}">Advance {label}</button> '
-                      for seconds, label in steps)
-    body = f"""<p>Now: <time id="now">{_e(now.isoformat())}</time>{" (a virtual clock)" if virtual else ""}</p>
-<div role="group" aria-label="Virtual clock">{buttons}</div>
-<h2>The next {TIMELINE_HOURS} hours</h2>{strip}
-<h3>Daylight-saving changes in the next {TIMELINE_HOURS} hours</h3>
-<ul id="dst">{"".join(changes) or "<li>None in these schedules' time zones.</li>"}</ul>
-<table id="rule-schedules"><caption>Scheduled rules</caption><thead><tr><th scope="col">Rule</th>
-<th scope="col">Expression</th><th scope="col">Time zone</th><th scope="col">Next</th></tr></thead>
-<tbody>{rule_rows}</tbody></table>
-<table id="scheduler-schedules"><caption>EventBridge Scheduler schedules (next invocation in their own zone)
-</caption><thead><tr><th scope="col">Schedule</th><th scope="col">Expression</th><th scope="col">Time zone</th>
-<th scope="col">Next</th></tr></thead><tbody>{"".join(schedule_rows)}</tbody></table>
-<h2>Latest invocations</h2><ul id="invocations">{made}</ul>"""
-    return _layout("Schedules", body, "/timeline")
 
 
 async def test_api(request: Request) -> Response:

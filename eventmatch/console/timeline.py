@@ -1,0 +1,106 @@
+"""The console's schedules page (``/timeline``): scheduled rules and Scheduler schedules with their next times
+in their own zones, a strip of the next hours with daylight-saving changes marked, the latest invocations,
+and on a virtual clock, buttons that move it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .backend import _backend
+from .charts import dst_moments, timeline
+from .layout import _e, _layout
+
+#: the timeline: its length, how many schedules it draws, and how many times per schedule
+TIMELINE_HOURS, TIMELINE_ROWS, TIMELINE_FIRES = 24, 50, 300
+
+
+def _fires(timing: Any, first: datetime, end: datetime) -> list[datetime]:
+    """A schedule's times from ``first`` (its next, as the service holds it) until ``end``, at most
+    TIMELINE_FIRES of them."""
+    out = [first]
+    for when in timing.iter(first):
+        if when >= end or len(out) >= TIMELINE_FIRES:
+            break
+        out.append(when)
+    return [t for t in out if t < end]
+
+
+def _offset(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _iso(when: datetime | None) -> str:
+    return when.isoformat() if when is not None else "none"
+
+
+async def schedules(request: Request) -> Response:
+    backend = _backend(request)
+    bridge = backend.bridge
+    scheduler = backend.scheduler
+    from ..bus import VirtualClock
+
+    now = bridge.clock.now()
+    rule_rows = "".join(
+        f"<tr><td>{_e(b['Name'])}/{_e(r['Name'])}</td><td><code>{_e(r['ScheduleExpression'])}</code></td>"
+        f"<td>UTC</td><td>{_e(_iso(bridge.schedules.next_fire(b['Name'], r['Name'])))}</td></tr>"
+        for b in bridge.list_event_buses() for r in bridge.bus(b["Name"]).list_rules()
+        if r.get("ScheduleExpression"))
+    schedule_rows = []
+    for summary in scheduler.list_schedules():
+        got = scheduler.get_schedule(summary["Name"], summary["GroupName"])
+        zone = got["ScheduleExpressionTimezone"]
+        upcoming = scheduler.next_invocation(summary["Name"], summary["GroupName"])
+        local = upcoming.astimezone(ZoneInfo(zone)).isoformat() if upcoming else "none"
+        schedule_rows.append(
+            f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
+            f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
+            f"<td class=\"next\">{_e(local)}</td></tr>")
+    end = now + timedelta(hours=TIMELINE_HOURS)
+    strips: list[tuple[str, list[datetime], list[datetime]]] = []
+    changes: list[str] = []
+    for b in bridge.list_event_buses():
+        for rule in sorted(bridge.bus(b["Name"]).rules_by_name.values(), key=lambda r: r.name):
+            first = bridge.schedules.next_fire(b["Name"], rule.name)
+            if rule.schedule is not None and first is not None:
+                strips.append((f"{b['Name']}/{rule.name}", _fires(rule.schedule, first, end), []))
+    seen_zones: set[str] = set()
+    for summary in scheduler.list_schedules():
+        kept = scheduler.schedules.get((summary["GroupName"], summary["Name"]))
+        first = scheduler.next_invocation(summary["Name"], summary["GroupName"])
+        if kept is None or first is None:
+            continue
+        moments = dst_moments(kept.timezone, now, end)
+        strips.append((f"{summary['GroupName']}/{summary['Name']}", _fires(kept.timing, first, end),
+                       [m for m, _, _ in moments]))
+        if kept.timezone not in seen_zones:
+            seen_zones.add(kept.timezone)
+            changes += [f"<li>{_e(kept.timezone)}: {_e(m.isoformat())}, UTC offset {_offset(old)} to "
+                        f"{_offset(new)} (local {_e(m.astimezone(ZoneInfo(kept.timezone)).strftime('%H:%M'))})"
+                        f"</li>" for m, old, new in moments]
+    strip = timeline(now, TIMELINE_HOURS, strips[:TIMELINE_ROWS]) if strips else "<p>Nothing scheduled.</p>"
+    made = "".join(f"<li>{_e(_iso(i['ScheduledTime']))}: {_e(i['ScheduleArn'].rsplit('/', 1)[-1])}, "
+                   f"attempt {i['Attempt']}, {_e(i['Outcome'])}</li>" for i in list(scheduler.invocations)[-20:])
+    virtual = isinstance(bridge.clock, VirtualClock)
+    steps = ((60, "1 minute"), (3600, "1 hour"), (86400, "1 day")) if virtual else ()
+    buttons = "".join(f'<button type="button" data-advance="{seconds}">Advance {label}</button> '
+                      for seconds, label in steps)
+    body = f"""<p>Now: <time id="now">{_e(now.isoformat())}</time>{" (a virtual clock)" if virtual else ""}</p>
+<div role="group" aria-label="Virtual clock">{buttons}</div>
+<h2>The next {TIMELINE_HOURS} hours</h2>{strip}
+<h3>Daylight-saving changes in the next {TIMELINE_HOURS} hours</h3>
+<ul id="dst">{"".join(changes) or "<li>None in these schedules' time zones.</li>"}</ul>
+<table id="rule-schedules"><caption>Scheduled rules</caption><thead><tr><th scope="col">Rule</th>
+<th scope="col">Expression</th><th scope="col">Time zone</th><th scope="col">Next</th></tr></thead>
+<tbody>{rule_rows}</tbody></table>
+<table id="scheduler-schedules"><caption>EventBridge Scheduler schedules (next invocation in their own zone)
+</caption><thead><tr><th scope="col">Schedule</th><th scope="col">Expression</th><th scope="col">Time zone</th>
+<th scope="col">Next</th></tr></thead><tbody>{"".join(schedule_rows)}</tbody></table>
+<h2>Latest invocations</h2><ul id="invocations">{made}</ul>"""
+    return _layout("Schedules", body, "/timeline")
