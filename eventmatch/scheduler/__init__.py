@@ -1,5 +1,6 @@
 """EventBridge Scheduler: schedule groups and schedules that fire on an EventBridge's clock (see :mod:`.service`)."""
 
-from .service import DEFAULT_GROUP, Schedule, ScheduleGroup, Scheduler
+from .models import Schedule, ScheduleGroup
+from .service import DEFAULT_GROUP, Scheduler
 
 __all__ = ["DEFAULT_GROUP", "Schedule", "ScheduleGroup", "Scheduler"]

@@ -46,15 +46,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..bus.retry import retry_delay
-from ..errors import ConflictError, EventmatchError, ResourceNotFoundError, ValidationError
-from ..schedule import parse_schedule
+from ..errors import ConflictError, ResourceNotFoundError, ValidationError
+from .models import Schedule, ScheduleGroup, build_schedule
 
 if TYPE_CHECKING:
     from ..bus import EventBridge
-    from ..schedule.parse import Schedule as Timing
 
 NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
 DEFAULT_GROUP = "default"
@@ -67,60 +65,6 @@ CONTEXT = ("<aws.scheduler.schedule-arn>", "<aws.scheduler.scheduled-time>", "<a
 Resolver = Callable[[Mapping[str, Any]], Callable[[Any], Any]]
 #: receives a dead letter: (the DLQ's ARN, the payload, AWS's attributes)
 DeadLetter = Callable[[str, Any, dict[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class ScheduleGroup:
-    name: str
-    arn: str
-    created: datetime
-    modified: datetime
-    state: str = "ACTIVE"
-
-    def describe(self) -> dict[str, Any]:
-        return {"Arn": self.arn, "Name": self.name, "State": self.state, "CreationDate": self.created,
-                "LastModificationDate": self.modified}
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """One schedule, as GetSchedule describes it (``timing``: its expression parsed)."""
-
-    name: str
-    group: str
-    arn: str
-    expression: str
-    timing: Timing
-    target: dict[str, Any]
-    flexible_window: dict[str, Any]
-    timezone: str = "UTC"
-    state: str = "ENABLED"
-    start: datetime | None = None
-    end: datetime | None = None
-    description: str | None = None
-    kms_key_arn: str | None = None
-    action_after_completion: str = "NONE"
-    created: datetime = field(default_factory=lambda: datetime.now(UTC))
-    modified: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "Arn": self.arn, "GroupName": self.group, "Name": self.name, "ScheduleExpression": self.expression,
-            "ScheduleExpressionTimezone": self.timezone, "State": self.state, "CreationDate": self.created,
-            "LastModificationDate": self.modified, "Target": self.target, "FlexibleTimeWindow": self.flexible_window,
-            "ActionAfterCompletion": self.action_after_completion,
-        }
-        for key, value in (("StartDate", self.start), ("EndDate", self.end), ("Description", self.description),
-                           ("KmsKeyArn", self.kms_key_arn)):
-            if value is not None:
-                out[key] = value
-        return out
-
-    def summary(self) -> dict[str, Any]:
-        """As ListSchedules lists it."""
-        return {"Arn": self.arn, "GroupName": self.group, "Name": self.name, "State": self.state,
-                "CreationDate": self.created, "LastModificationDate": self.modified,
-                "Target": {"Arn": self.target.get("Arn")}}
 
 
 @dataclass(order=True)
@@ -299,53 +243,8 @@ class Scheduler:
                window: Mapping[str, Any] | None, options: Mapping[str, Any]) -> Schedule:
         _check_name(name, "name")
         self._group(group)
-        unknown = set(options) - {"ScheduleExpressionTimezone", "StartDate", "EndDate", "State", "Description",
-                                  "KmsKeyArn", "ActionAfterCompletion"}
-        if unknown:
-            raise ValidationError(f"Unknown schedule settings: {', '.join(sorted(unknown))}.")
-        timezone = options.get("ScheduleExpressionTimezone") or "UTC"
-        try:
-            ZoneInfo(str(timezone))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"Invalid ScheduleExpressionTimezone {timezone}.") from None
-        if not isinstance(target, Mapping) or not target.get("Arn") or not target.get("RoleArn"):
-            raise ValidationError("Target must have an Arn and a RoleArn.")
-        window = dict(window or {"Mode": "OFF"})
-        mode = window.get("Mode")
-        if mode not in ("OFF", "FLEXIBLE"):
-            raise ValidationError(f"Invalid FlexibleTimeWindow Mode {mode}: OFF or FLEXIBLE.")
-        minutes = window.get("MaximumWindowInMinutes")
-        if mode == "FLEXIBLE" and not (isinstance(minutes, int) and 1 <= minutes <= 1440):
-            raise ValidationError("MaximumWindowInMinutes must be between 1 and 1440 when Mode is FLEXIBLE.")
-        if mode == "OFF" and minutes is not None:
-            raise ValidationError("MaximumWindowInMinutes can only be given when Mode is FLEXIBLE.")
-        state = options.get("State") or "ENABLED"
-        if state not in ("ENABLED", "DISABLED"):
-            raise ValidationError(f"Invalid State {state}: ENABLED or DISABLED.")
-        after = options.get("ActionAfterCompletion") or "NONE"
-        if after not in ("NONE", "DELETE"):
-            raise ValidationError(f"Invalid ActionAfterCompletion {after}: NONE or DELETE.")
-        start, end = _when(options.get("StartDate"), "StartDate"), _when(options.get("EndDate"), "EndDate")
-        if start is not None and end is not None and end <= start:
-            raise ValidationError("The EndDate must be after the StartDate.")
-        try:
-            timing = parse_schedule(str(expression), str(timezone), start=start, end=end, service="scheduler")
-        except EventmatchError:
-            raise ValidationError(f"Invalid Schedule Expression {expression}.") from None
-        retry = target.get("RetryPolicy") or {}
-        attempts, age = retry.get("MaximumRetryAttempts", 185), retry.get("MaximumEventAgeInSeconds", 86400)
-        if not (isinstance(attempts, int) and 0 <= attempts <= 185):
-            raise ValidationError("MaximumRetryAttempts must be between 0 and 185.")
-        if not (isinstance(age, int) and 60 <= age <= 86400):
-            raise ValidationError("MaximumEventAgeInSeconds must be between 60 and 86400.")
-        target = {**target, "RetryPolicy": {"MaximumEventAgeInSeconds": age, "MaximumRetryAttempts": attempts}}
-        now = self.stamp() if self.stamp is not None else self.clock.now()
-        return Schedule(
-            name=name, group=group, arn=self._arn("schedule", f"{group}/{name}"), expression=str(expression),
-            timing=timing, target=dict(target), flexible_window=window, timezone=str(timezone), state=state,
-            start=start, end=end, description=options.get("Description"), kms_key_arn=options.get("KmsKeyArn"),
-            action_after_completion=after, created=now, modified=now,
-        )
+        return build_schedule(name, group, self._arn("schedule", f"{group}/{name}"), expression, target, window,
+                              options, self.stamp if self.stamp is not None else self.clock.now)
 
     # -- time ------------------------------------------------------------------------------
     def _arm(self, key: tuple[str, str], after: datetime) -> bool:
@@ -488,24 +387,3 @@ def _check_name(name: Any, where: str) -> None:
         raise ValidationError(
             f"1 validation error detected: Value '{name}' at '{where}' failed to satisfy constraint: Member must "
             "satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$")
-
-
-def _when(value: Any, what: str) -> datetime | None:
-    """A date given as a datetime, epoch seconds (the wire) or ISO 8601 text."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise ValidationError(f"Invalid {what} {value!r}: a timestamp.")
-
-
-__all__ = ["DEFAULT_GROUP", "Schedule", "ScheduleGroup", "Scheduler"]
