@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -38,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .asgi import is_json, refusal, replay_body, sdk_header, send_refusal, too_large, with_cors
 
 log = logging.getLogger("eventmatch.server")
 
@@ -54,14 +55,9 @@ WATCH_EVERY = 0.25
 MAX_STREAMS = 16
 #: methods that never change state
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: the request headers AWS's SDKs send, allowed in a preflight (names, or prefixes ending in ``*``)
-SDK_REQUEST_HEADERS = ("authorization", "content-type", "content-encoding", "x-amz-*", "amz-sdk-*", "x-amzn-*")
-#: the response headers AWS's SDKs read, exposed to an allowed origin
-SDK_RESPONSE_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, x-amz-request-id, x-amz-id-2, Date"
 SCHEDULER_PREFIXES = ("/schedules", "/schedule-groups", "/tags/")
 CONSOLE_PREFIX = "/_eventmatch/console/"
 TAIL_PATH = "/_eventmatch/console/tail"
-JSON_TYPES = ("application/json",)
 
 
 @dataclass(frozen=True)
@@ -103,25 +99,40 @@ def route_kind(path: str) -> str:
     return "console"
 
 
-def refusal(kind: str, status: int, code: str, message: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """A refusal's status, headers and body in the shape of its route."""
-    if kind == "aws":
-        body = json.dumps({"__type": code, "message": message}).encode()
-        headers = [(b"content-type", b"application/x-amz-json-1.1")]
-    elif kind == "scheduler":
-        body = json.dumps({"Message": message}).encode()
-        headers = [(b"content-type", b"application/json"), (b"x-amzn-errortype", code.encode())]
-    else:
-        body = json.dumps({"message": message, "code": code}).encode()
-        headers = [(b"content-type", b"application/json")]
-    return status, [*headers, (b"content-length", str(len(body)).encode())], body
+def _headers(scope: Scope) -> tuple[bytes | None, str | None, bytes | None, bytes | None, int]:
+    """The headers the guard reads: (Host, Origin, Content-Type, Sec-Fetch-Site, Content-Length or -1)."""
+    host = content_type = fetch_site = None
+    origin: str | None = None
+    length = -1
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host = value
+        elif key == b"origin":
+            origin = value.decode("latin-1")
+        elif key == b"content-type":
+            content_type = value
+        elif key == b"content-length" and value.isdigit():
+            length = int(value) if len(value) < 19 else 1 << 62
+        elif key == b"sec-fetch-site":
+            fetch_site = value
+    return host, origin, content_type, fetch_site, length
 
 
-async def _send_refusal(send: Send, kind: str, status: int, code: str, message: str,
-                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    status, headers, body = refusal(kind, status, code, message)
-    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
-    await send({"type": "http.response.body", "body": body})
+def _change_refusal(foreign: str | None, own: str, cross_site: bool, console: bool,
+                    content_type: bytes | None) -> tuple[int, str, str] | None:
+    """Why a request that may change state is refused, as (status, code, message), or None: from a foreign
+    origin, marked cross-site without an origin, or not JSON on the console's routes."""
+    if foreign is not None:
+        shown = foreign[:200]
+        return (403, "AccessDeniedException", f"Cross-origin request refused: origin {shown} is not this server's "
+                f"({own}). Start eventmatch serve with --allow-origin {shown} to let pages of that origin call it "
+                "(see docs/security.md).")
+    if cross_site:
+        return 403, "AccessDeniedException", "Cross-site request refused (Sec-Fetch-Site: cross-site, no Origin)."
+    if console and not is_json(content_type):
+        shown = (content_type or b"(none)").decode("latin-1")[:100]
+        return 415, "UnsupportedMediaType", f"The console's routes take application/json, not {shown}."
+    return None
 
 
 def _host_name(host: str) -> str:
@@ -204,24 +215,12 @@ class Guard:
         if root and path.startswith(root):
             path = path[len(root):]
         kind = route_kind(path)
-        host = origin = content_type = fetch_site = None
-        length = -1
-        for key, value in scope["headers"]:
-            if key == b"host":
-                host = value
-            elif key == b"origin":
-                origin = value.decode("latin-1")
-            elif key == b"content-type":
-                content_type = value
-            elif key == b"content-length" and value.isdigit():
-                length = int(value) if len(value) < 19 else 1 << 62
-            elif key == b"sec-fetch-site":
-                fetch_site = value
+        host, origin, content_type, fetch_site, length = _headers(scope)
         server = scope.get("server")
         bound = str(server[0]) if server else ""
         if host is not None and not self.host_allowed(host, bound):
             shown = host.decode("latin-1")[:200]
-            await _send_refusal(send, kind, 403, "AccessDeniedException",
+            await send_refusal(send, kind, 403, "AccessDeniedException",
                                 f"Host {shown!r} is not served: eventmatch answers only to loopback addresses, "
                                 f"localhost and the address it listens on. Start it with --allow-host "
                                 f"{_host_name(shown)} to serve that name (see docs/security.md).")
@@ -235,32 +234,21 @@ class Guard:
             await self._preflight(scope, send, kind, origin or "", allowed_origin)
             return
         if method not in SAFE_METHODS and not allowed_origin:
-            if foreign:
-                shown = (origin or "")[:200]
-                await _send_refusal(send, kind, 403, "AccessDeniedException",
-                                    f"Cross-origin request refused: origin {shown} is not this server's "
-                                    f"({own}). Start eventmatch serve with --allow-origin {shown} to let "
-                                    f"pages of that origin call it (see docs/security.md).")
-                return
-            if origin is None and fetch_site == b"cross-site":
-                await _send_refusal(send, kind, 403, "AccessDeniedException",
-                                    "Cross-site request refused (Sec-Fetch-Site: cross-site, no Origin).")
-                return
-            if kind == "console" and path.startswith(CONSOLE_PREFIX) and not _is_json(content_type):
-                shown = (content_type or b"(none)").decode("latin-1")[:100]
-                await _send_refusal(send, kind, 415, "UnsupportedMediaType",
-                                    f"The console's routes take application/json, not {shown}.")
+            refused = _change_refusal(origin if foreign else None, own, origin is None and fetch_site == b"cross-site",
+                                      kind == "console" and path.startswith(CONSOLE_PREFIX), content_type)
+            if refused is not None:
+                await send_refusal(send, kind, *refused)
                 return
         if allowed_origin:
-            send = _with_cors(send, origin or "")
+            send = with_cors(send, origin or "")
         if method not in ("GET", "HEAD"):
             body = await self._body(receive, send, kind, length)
             if body is None:
                 return
-            receive = _replay(body, receive)
+            receive = replay_body(body, receive)
         if path == TAIL_PATH:
             if self.streams >= self.policy.max_streams:
-                await _send_refusal(send, kind, 429, "TooManyStreams",
+                await send_refusal(send, kind, 429, "TooManyStreams",
                                     f"{self.streams} live-tail streams are open, the most this server keeps; "
                                     f"close one and try again.")
                 return
@@ -288,13 +276,13 @@ class Guard:
             log.exception("internal error in %s %s", scope["method"], scope["path"])
             if not started:
                 code = "InternalException" if kind == "aws" else "InternalServerException"
-                await _send_refusal(send, kind, 500, code, "An internal error occurred.")
+                await send_refusal(send, kind, 500, code, "An internal error occurred.")
 
     async def _body(self, receive: Receive, send: Send, kind: str, length: int) -> bytes | None:
         """The request's body, read while it stays under the cap and arrives in time; None once refused."""
         cap = self.policy.max_body
         if length > DRAIN:  # too large to read even to drop it: answered at once
-            await _too_large(send, kind, cap)
+            await too_large(send, kind, cap)
             return None
         chunks: list[bytes] = []
         size = 0
@@ -310,7 +298,7 @@ class Guard:
                 if size > cap:  # dropped from here on; the answer waits for the rest (up to DRAIN bytes)
                     chunks.clear()
                     if not message.get("more_body") or size > DRAIN:
-                        await _too_large(send, kind, cap)
+                        await too_large(send, kind, cap)
                         return None
                     continue
                 chunks.append(chunk)
@@ -321,7 +309,7 @@ class Guard:
                 raise
             self._expired.discard(task)
             task.uncancel()
-            await _send_refusal(send, kind, 408, "RequestTimeout",
+            await send_refusal(send, kind, 408, "RequestTimeout",
                                 f"The request body did not arrive within {self.policy.body_seconds:g} seconds.")
             return None
         finally:
@@ -355,7 +343,7 @@ class Guard:
     async def _preflight(self, scope: Scope, send: Send, kind: str, origin: str, allowed: bool) -> None:
         """A CORS preflight: answered for an allowed origin, refused for any other."""
         if not allowed:
-            await _send_refusal(send, kind, 403, "AccessDeniedException",
+            await send_refusal(send, kind, 403, "AccessDeniedException",
                                 f"Cross-origin request refused: origin {origin[:200]} is not allowed. Start "
                                 f"eventmatch serve with --allow-origin {origin[:200]} to let its pages call it.")
             return
@@ -364,59 +352,13 @@ class Guard:
             if key == b"access-control-request-headers":
                 asked = value
         names = [h.strip() for h in asked.decode("latin-1").lower().split(",") if h.strip()]
-        allowed_headers = ", ".join(h for h in names if _sdk_header(h)) or "content-type"
+        allowed_headers = ", ".join(h for h in names if sdk_header(h)) or "content-type"
         headers = [(b"access-control-allow-origin", origin.encode("latin-1")),
                    (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, PATCH, HEAD"),
                    (b"access-control-allow-headers", allowed_headers.encode("latin-1")),
                    (b"access-control-max-age", b"600"), (b"vary", b"Origin"), (b"content-length", b"0")]
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
-
-
-def _sdk_header(name: str) -> bool:
-    return any(name == h or (h.endswith("*") and name.startswith(h[:-1])) for h in SDK_REQUEST_HEADERS)
-
-
-def _is_json(content_type: bytes | None) -> bool:
-    if content_type is None:
-        return False
-    media = content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
-    return media in JSON_TYPES
-
-
-async def _too_large(send: Send, kind: str, cap: int) -> None:
-    code = "ValidationException" if kind != "console" else "RequestTooLarge"
-    await _send_refusal(send, kind, 413, code,
-                        "Request body is too large." if kind == "aws" else
-                        f"Request body is too large: the most this server reads is {cap} bytes.",
-                        [(b"connection", b"close")])
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body read once, then the connection's own messages (its disconnect)."""
-    given = False
-
-    async def replay() -> Message:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
-def _with_cors(send: Send, origin: str) -> Send:
-    """A ``send`` that adds the CORS headers of an allowed origin to the response."""
-    extra = [(b"access-control-allow-origin", origin.encode("latin-1")),
-             (b"access-control-expose-headers", SDK_RESPONSE_HEADERS.encode()), (b"vary", b"Origin")]
-
-    async def cors(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *extra]}
-        await send(message)
-
-    return cors
 
 
 def guarded(app: ASGIApp, policy: SecurityPolicy) -> Guard:
