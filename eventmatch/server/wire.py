@@ -15,14 +15,14 @@ from typing import Any
 
 from ..errors import EventmatchError
 from ..jsonbody import SURROGATE, BodyError, holds_lone_surrogates, read_json
-from . import archives_api, resources
+from . import archives_api, connections_api, resources
 from .events_api import ACTIONS as EVENTS_ACTIONS
 from .events_api import Context
 from .state import State
 from .validate import validator
 
 #: every action of botocore's ``events`` model
-ACTIONS = {**EVENTS_ACTIONS, **archives_api.ACTIONS, **resources.ACTIONS}
+ACTIONS = {**EVENTS_ACTIONS, **archives_api.ACTIONS, **connections_api.ACTIONS, **resources.ACTIONS}
 
 #: actions whose entries AWS checks one by one (a bad entry fails alone, in the answer): not the model's checks
 PER_ENTRY = frozenset({"PutEvents", "PutPartnerEvents"})
