@@ -16,7 +16,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -136,6 +136,38 @@ def create_app(
         bridge.target_resolver = target_resolver(bridge, state, Caller(context.store, context.outbound), functions,
                                                  forwarder)
     restore(context, state)  # the restored commands are in the log already: not logged again
+    scheduler = _scheduler(bridge, context, state)
+    scheduler_api.restore(scheduler, state)
+    context.state = state
+    bridge.replays.kept = lambda replay: state.log_command(REPLAY, replay)  # a restart shows them as they were
+    waiting = state.waiting()
+    if waiting:
+        inbox.put(waiting)
+
+    api, api_direct = _api_handlers(context)
+    routes = [
+        Route("/", api, methods=["POST"]),
+        *scheduler_api.routes(scheduler, context.lock, state),
+        *console_routes(),
+        *inspection.routes(),
+    ]
+    app = _App(routes=routes)
+    app.api_direct = api_direct
+    app.guard = Guard(app.dispatch, security)
+    app.state.bridge = bridge
+    app.state.store = state
+    app.state.inbox = inbox
+    app.state.scheduler = scheduler
+    app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler)
+    app.state.console = console_backend(context, inbox, scheduler, state)
+    return app
+
+
+def _scheduler(bridge: EventBridge, context: Context, state: State) -> Scheduler:
+    """The server's EventBridge Scheduler: the events its bus targets put are accepted as PutEvents accepts
+    them, its self-deletions and dead letters are kept in ``state``, and its default group dates from when
+    the state was first used."""
+
     def scheduler_put_events(entries: list[dict[str, Any]]) -> dict[str, Any]:
         """A schedule's EventBridge target: the entries accepted as PutEvents over the wire accepts them (kept,
         routed by the inbox, seen by inspection and the live tail)."""
@@ -152,12 +184,12 @@ def create_app(
     # the default schedule group, as the default bus, dates from when the state was first used
     default = scheduler.groups["default"]
     scheduler.groups["default"] = replace(default, created=context.started, modified=context.started)
-    scheduler_api.restore(scheduler, state)
-    context.state = state
-    bridge.replays.kept = lambda replay: state.log_command(REPLAY, replay)  # a restart shows them as they were
-    waiting = state.waiting()
-    if waiting:
-        inbox.put(waiting)
+    return scheduler
+
+
+def _api_handlers(context: Context) -> tuple[Callable[[Request], Awaitable[Response]], ASGIApp]:
+    """EventBridge's ``POST /`` on ``context``: through Starlette (an app that wraps this one's routes), and
+    direct (what _App.dispatch calls at the root or where the app is mounted)."""
 
     def answer(target: str | None, body: bytes, too_large: bool = False) -> tuple[int, bytes]:
         if too_large or len(body) > MAX_BODY:
@@ -200,22 +232,7 @@ def create_app(
             (b"content-type", CONTENT_TYPE.encode()), (b"content-length", str(len(text)).encode())]})
         await send({"type": "http.response.body", "body": text})
 
-    routes = [
-        Route("/", api, methods=["POST"]),
-        *scheduler_api.routes(scheduler, context.lock, state),
-        *console_routes(),
-        *inspection.routes(),
-    ]
-    app = _App(routes=routes)
-    app.api_direct = api_direct
-    app.guard = Guard(app.dispatch, security)
-    app.state.bridge = bridge
-    app.state.store = state
-    app.state.inbox = inbox
-    app.state.scheduler = scheduler
-    app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler)
-    app.state.console = console_backend(context, inbox, scheduler, state)
-    return app
+    return api, api_direct
 
 
 def console_backend(context: Context, inbox: Inbox, scheduler: Scheduler, state: State) -> Backend:
