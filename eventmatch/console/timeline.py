@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..bus import EventBridge
+from ..scheduler import Scheduler
 from .backend import _backend
 from .charts import dst_moments, timeline
 from .layout import _e, _layout
@@ -40,13 +42,9 @@ def _iso(when: datetime | None) -> str:
     return when.isoformat() if when is not None else "none"
 
 
-async def schedules(request: Request) -> Response:
-    backend = _backend(request)
-    bridge = backend.bridge
-    scheduler = backend.scheduler
-    from ..bus import VirtualClock
-
-    now = bridge.clock.now()
+def _rows(bridge: EventBridge, scheduler: Scheduler) -> tuple[str, list[str]]:
+    """The tables' rows: the scheduled rules (UTC), and Scheduler's schedules with their next invocation in
+    their own zone."""
     rule_rows = "".join(
         f"<tr><td>{_e(b['Name'])}/{_e(r['Name'])}</td><td><code>{_e(r['ScheduleExpression'])}</code></td>"
         f"<td>UTC</td><td>{_e(_iso(bridge.schedules.next_fire(b['Name'], r['Name'])))}</td></tr>"
@@ -62,6 +60,17 @@ async def schedules(request: Request) -> Response:
             f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
             f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
             f"<td class=\"next\">{_e(local)}</td></tr>")
+    return rule_rows, schedule_rows
+
+
+async def schedules(request: Request) -> Response:
+    backend = _backend(request)
+    bridge = backend.bridge
+    scheduler = backend.scheduler
+    from ..bus import VirtualClock
+
+    now = bridge.clock.now()
+    rule_rows, schedule_rows = _rows(bridge, scheduler)
     end = now + timedelta(hours=TIMELINE_HOURS)
     strips: list[tuple[str, list[datetime], list[datetime]]] = []
     changes: list[str] = []

@@ -128,6 +128,31 @@ CHANGES = frozenset({"CreateSchedule", "UpdateSchedule", "DeleteSchedule", "Crea
                      "DeleteScheduleGroup", "TagResource", "UntagResource"})
 
 
+#: the query keys of Scheduler's routes, and the members they are
+QUERY = (("groupName", "GroupName"), ("ScheduleGroup", "GroupName"), ("clientToken", "ClientToken"),
+         ("NamePrefix", "NamePrefix"), ("State", "State"), ("NextToken", "NextToken"))
+
+
+def _params(body: bytes, request: Request, name_key: str | None) -> dict[str, Any]:
+    """One request's parameters by their API names: the body's members, the query's, and the path's name;
+    BodyError for a body that is not a JSON object or a MaxResults that is not a number."""
+    params = read_object(body)
+    query = request.query_params
+    for wire, name in QUERY:
+        if wire in query:
+            params[name] = query[wire]
+    if "MaxResults" in query:
+        try:
+            params["MaxResults"] = int(query["MaxResults"])
+        except ValueError:
+            raise BodyError("MaxResults must be a number.") from None
+    if "TagKeys" in query:
+        params["TagKeys"] = query.getlist("TagKeys")
+    if name_key is not None:
+        params[name_key] = unquote(request.path_params[name_key])
+    return params
+
+
 def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Route]:
     """The Starlette routes of Scheduler's API, run one request at a time under ``lock`` (the server's)."""
 
@@ -159,24 +184,9 @@ def routes(scheduler: Scheduler, lock: threading.Lock, state: State) -> list[Rou
                 return _answer({"Message": f"No operation {request.method} {request.url.path}."}, 404,
                                "UnknownOperationException")
             try:
-                params = read_object(await request.body())
+                params = _params(await request.body(), request, name_key)
             except BodyError as exc:
                 return _error("ValidationException", str(exc))
-            query = request.query_params
-            for wire, name in (("groupName", "GroupName"), ("ScheduleGroup", "GroupName"),
-                               ("clientToken", "ClientToken"), ("NamePrefix", "NamePrefix"), ("State", "State"),
-                               ("NextToken", "NextToken")):
-                if wire in query:
-                    params[name] = query[wire]
-            if "MaxResults" in query:
-                try:
-                    params["MaxResults"] = int(query["MaxResults"])
-                except ValueError:
-                    return _error("ValidationException", "MaxResults must be a number.")
-            if "TagKeys" in query:
-                params["TagKeys"] = query.getlist("TagKeys")
-            if name_key is not None:
-                params[name_key] = unquote(request.path_params[name_key])
             return run(action, params)
 
         return handle
