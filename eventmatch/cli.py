@@ -711,7 +711,7 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     bridge = EventBridge(clock=clock, archive_path=args.state or ":memory:")
     try:
         server = Server(bridge, host=args.host, port=args.port, state=args.state, forward=forward,
-                        security=security)
+                        security=security, discover=args.discover)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
     if args.template:
@@ -864,6 +864,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", metavar="FILE",
                    help="keep the server's state (buses, rules, targets, archives, accepted events...) in this "
                    "SQLite file across restarts (default: in memory)")
+    p.add_argument("--discover", action="store_true",
+                   help="infer the schemas of the events routed, as they pass (GET /_eventmatch/schemas; "
+                   "eventmatch lint --endpoint-url lints against them)")
     p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="let pages of this origin (scheme://host:port) call the server from a browser: CORS for "
                    "exactly that origin (repeatable; default: every other origin is refused; docs/security.md)")

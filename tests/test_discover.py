@@ -135,3 +135,33 @@ def test_discover_and_lint_on_the_command_line(tmp_path: Path) -> None:
     assert [(f["code"], f["path"]) for f in json.loads(linted.stdout)] == [("EM103", "detail.Amount")]
     assert "'amount' is" in json.loads(linted.stdout)[0]["message"]
     assert run("lint", "--schemas", str(events), pattern).returncode == 2  # not a schema
+
+
+def test_a_server_discovers_the_schemas_of_its_events_and_lints_its_rules_against_them() -> None:
+    import urllib.error
+    import urllib.request
+
+    import pytest
+
+    pytest.importorskip("starlette")
+    from eventmatch import EventBridge
+    from eventmatch.server import Server
+    from tests.aws_clients import client
+
+    with Server(EventBridge(), discover=True) as server:
+        events = client("events", server.endpoint_url)
+        events.put_events(Entries=[{"Source": "app.orders", "DetailType": "Order Placed",
+                                    "Detail": json.dumps({"total": n, "currency": "EUR"})} for n in range(3)])
+        events.put_rule(Name="big", EventPattern=json.dumps({"source": ["app.orders"], "detail": {
+            "Total": [{"numeric": [">", 100]}]}}))
+        server.inbox.wait_idle()
+        with urllib.request.urlopen(server.endpoint_url + "/_eventmatch/schemas", timeout=10) as answer:
+            (listed,) = json.loads(answer.read())["Schemas"]
+        assert (listed["source"], listed["detail-type"], listed["version"]) == ("app.orders", "Order Placed", 1)
+        assert set(listed["schema"]["components"]["schemas"]["OrderPlaced"]["properties"]) == {"total", "currency"}
+        linted = run("lint", "--endpoint-url", server.endpoint_url, "--format", "json")
+        assert [(f["code"], f["rule"], f["path"]) for f in json.loads(linted.stdout)] == [
+            ("EM103", "default/big", "detail.Total")]
+    with Server(EventBridge()) as server, pytest.raises(urllib.error.HTTPError) as off:
+        urllib.request.urlopen(server.endpoint_url + "/_eventmatch/schemas", timeout=10)
+    assert off.value.code == 404

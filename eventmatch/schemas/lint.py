@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidEventPatternError
+from ..errors import EventmatchError, InvalidEventPatternError
 from ..pattern import compile_pattern
 from .catalogue import ENVELOPE, OPEN_FIELDS, SAMPLED_SOURCES, Catalogue, Field, Shape, aws_catalogue
 
@@ -446,17 +446,34 @@ def lint_server(endpoint_url: str, region: str = "us-east-1") -> list[Finding]:
         aws_secret_access_key="lint", config=Config(retries={"max_attempts": 1}))
     findings: list[Finding] = []
     rules: list[tuple[str, str, str, tuple[str | None, ...]]] = []
+    catalogue = aws_catalogue().merged(_discovered(endpoint_url))
     for bus in _pages(client.list_event_buses, "EventBuses"):
         for rule in _pages(client.list_rules, "Rules", EventBusName=bus["Name"]):
             if not rule.get("EventPattern"):
                 continue
             name = f"{bus['Name']}/{rule['Name']}"
-            for finding in lint_pattern(rule["EventPattern"], rule=name):
+            for finding in lint_pattern(rule["EventPattern"], rule=name, catalogue=catalogue):
                 findings.append(replace(finding, file=endpoint_url))
             targets = _pages(client.list_targets_by_rule, "Targets", Rule=rule["Name"], EventBusName=bus["Name"])
             rules.append((name, bus["Name"], rule["EventPattern"], tuple(_bus_of(t["Arn"]) for t in targets)))
     findings += [replace(f, file=endpoint_url) for f in lint_loops(rules)]
     return findings
+
+
+def _discovered(endpoint_url: str) -> Catalogue:
+    """The schemas a server discovered from its events (``eventmatch serve --discover``); none where it has
+    none, or is not eventmatch."""
+    import urllib.error
+    import urllib.request
+
+    from .discover import from_document
+
+    try:
+        with urllib.request.urlopen(endpoint_url.rstrip("/") + "/_eventmatch/schemas", timeout=10) as answer:
+            listed = json.loads(answer.read()).get("Schemas") or []
+        return Catalogue([from_document(s["schema"]) for s in listed])
+    except (OSError, ValueError, KeyError, TypeError, urllib.error.URLError, EventmatchError):
+        return Catalogue([])
 
 
 def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:

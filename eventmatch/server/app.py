@@ -32,6 +32,7 @@ from ..bus import EventBridge, VirtualClock
 from ..console import Backend
 from ..console import routes as console_routes
 from ..scheduler import Scheduler
+from ..schemas.discover import Discoverer
 from . import inspection, scheduler_api
 from .api_destinations import Caller
 from .events_api import Context, put_events
@@ -111,6 +112,7 @@ def create_app(
     forward: Mapping[str, str] | None = None,
     security: SecurityPolicy | None = None,
     resolver: Resolver | None = None,
+    discover: bool = False,
 ) -> Starlette:
     """The ASGI app of an EventBridge (a new one on the system clock by default), keeping its state in
     ``state`` (in memory by default). A state with a command log is played again first; the events it
@@ -120,7 +122,8 @@ def create_app(
 
     Every request passes ``security`` first (:mod:`.security`: Host, Origin, body caps); the server's own
     HTTP calls go where :mod:`.outbound` lets them, names looked up with ``resolver`` (the system's by
-    default)."""
+    default). With ``discover``, the schemas of the events routed are inferred as they pass
+    (``GET /_eventmatch/schemas``)."""
     if bridge is None:
         bridge = EventBridge()
     security = security or SecurityPolicy()
@@ -158,7 +161,10 @@ def create_app(
     app.state.store = state
     app.state.inbox = inbox
     app.state.scheduler = scheduler
-    app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler)
+    discoverer = Discoverer() if discover else None
+    if discoverer is not None:
+        inbox.observe = discoverer.observe
+    app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler, discoverer)
     app.state.console = console_backend(context, inbox, scheduler, state)
     return app
 
@@ -304,13 +310,14 @@ class Server:
         keep_deliveries: int = DELIVERIES,
         security: SecurityPolicy | None = None,
         resolver: Resolver | None = None,
+        discover: bool = False,
     ) -> None:
         import uvicorn
 
         if bridge is None:  # archived events kept with the rest of the state
             bridge = EventBridge(archive_path=state or ":memory:")
         self.state = State(state or ":memory:", keep_deliveries)
-        self.app = create_app(bridge, self.state, functions, forward, security, resolver)
+        self.app = create_app(bridge, self.state, functions, forward, security, resolver, discover)
         self.bridge: EventBridge = self.app.state.bridge
         self.inbox: Inbox = self.app.state.inbox
         self.scheduler: Scheduler = self.app.state.scheduler

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from ..bus import EventBridge
@@ -43,6 +44,8 @@ class Inbox:
     def __init__(self, bridge: EventBridge, state: State) -> None:
         self.bridge = bridge
         self.state = state
+        #: shown each routed event (schema discovery on the server: ``eventmatch serve --discover``), or None
+        self.observe: Callable[[dict[str, Any]], None] | None = None
         # one item per PutEvents request (its accepted events), None to stop
         self._queue: queue.Queue[list[Item] | None] = queue.Queue()
         self._busy = 0
@@ -113,6 +116,8 @@ class Inbox:
         try:
             self.recent.append((bus_name, event, self.bridge.route(event, bus_name, ticket)))
             self.routed_count += 1
+            if self.observe is not None:
+                self.observe(event)
         except ResourceNotFoundError:
             pass  # AWS accepts events for a bus that does not exist, and drops them (the ticket is sealed)
         except Exception:  # a defect

@@ -22,6 +22,7 @@ from ..bus import EventBridge, VirtualClock
 from ..jsonbody import read_object
 from ..pattern import explain
 from ..scheduler import Scheduler
+from ..schemas.discover import Discoverer
 from .inbox import Inbox
 from .state import State
 
@@ -34,6 +35,8 @@ class Inspected:
     state: State
     inbox: Inbox
     scheduler: Scheduler
+    #: the schemas discovered from routed events, when discovery is on
+    discoverer: Discoverer | None = None
 
 
 def _of(request: Request) -> Inspected:
@@ -113,8 +116,23 @@ async def scheduler_invocations(request: Request) -> Response:
                     media_type="application/json")
 
 
+async def schemas(request: Request) -> Response:
+    """The schemas discovered from the events routed since the start (``eventmatch serve --discover``): each
+    source and detail-type's version and OpenAPI 3 document."""
+    from ..schemas.discover import to_openapi
+
+    found = _of(request).discoverer
+    if found is None:
+        return JSONResponse({"message": "schema discovery is off: start eventmatch serve with --discover"},
+                            status_code=404)
+    listed = [{"source": t.source, "detail-type": t.detail_type, "version": found.version(t.source, t.detail_type),
+               "schema": to_openapi(t, found.version(t.source, t.detail_type))} for t in found.event_types()]
+    return JSONResponse({"Schemas": listed})
+
+
 def routes() -> list[Route]:
     return [
+        Route("/_eventmatch/schemas", schemas, methods=["GET"]),
         Route("/_eventmatch/scheduler/invocations", scheduler_invocations, methods=["GET"]),
         Route("/_eventmatch/deliveries", deliveries, methods=["GET"]),
         Route("/_eventmatch/metrics", metrics, methods=["GET"]),
