@@ -41,7 +41,7 @@ def load_event(event: str | bytes | bytearray | memoryview | Mapping[str, Any]) 
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError) as exc:
             value = _load_slow(event, exc)
         if not isinstance(value, dict):
-            raise InvalidEventError(f"the event must be a JSON object, not {_json_type(value)}")
+            raise InvalidEventError(f"the event must be a JSON object, not {json_type(value)}")
         return value
     raise InvalidEventError(f"the event must be JSON text, bytes or a dict, not {type(event).__name__}")
 
@@ -93,7 +93,8 @@ def holds_lone_surrogates(value: Any) -> bool:
     return False
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """What a JSON value that is not an object is, in words ("an array", "a string", "null"...)."""
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from .event import holds_lone_surrogates
+from .event import holds_lone_surrogates, json_type
 
 _decode = msgspec.json.Decoder().decode
 #: a request's text that holds a lone surrogate: JSON's escapes allow it, Unicode text does not
@@ -47,22 +47,10 @@ def read_object(body: bytes) -> dict[str, Any]:
         return {}
     value, slow = read_json(body)
     if not isinstance(value, dict):
-        raise BodyError(f"The request body must be a JSON object, not {_kind(value)}.")
+        raise BodyError(f"The request body must be a JSON object, not {json_type(value)}.")
     if slow and holds_lone_surrogates(value):
         raise BodyError(SURROGATE)
     return value
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"
 
 
 __all__ = ["SURROGATE", "BodyError", "holds_lone_surrogates", "read_json", "read_object"]
