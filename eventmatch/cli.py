@@ -566,21 +566,17 @@ def cmd_redis(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
 
 def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     """Will these rules ever fire? Findings against AWS's event catalogue (docs/lint.md)."""
-    from .schemas import lint_pattern, lint_template, to_sarif
+    from .schemas import CODES, aws_catalogue, lint_pattern, lint_template, load_schemas, to_sarif
+    from .schemas.discover import SchemaError
 
     if not args.items and not args.template and not args.endpoint_url:
         raise UsageError("nothing to lint: give a pattern (JSON, FILE, @FILE, -), --template FILE or "
                          "--endpoint-url URL")
-    codes = {c.strip().upper() for given in args.select + args.ignore for c in given.split(",") if c.strip()}
-    from .schemas import CODES
-
-    known = set(CODES)
-    unknown = sorted(c for c in codes if not any(k.startswith(c) for k in known))
+    select = [c.strip().upper() for given in args.select for c in given.split(",") if c.strip()]
+    ignore = [c.strip().upper() for given in args.ignore for c in given.split(",") if c.strip()]
+    unknown = sorted(c for c in select + ignore if not any(k.startswith(c) for k in CODES))
     if unknown:
-        raise UsageError(f"--select/--ignore: no such code {', '.join(unknown)} (codes: {', '.join(sorted(known))})")
-    from .schemas import aws_catalogue, load_schemas
-    from .schemas.discover import SchemaError
-
+        raise UsageError(f"--select/--ignore: no such code {', '.join(unknown)} (codes: {', '.join(CODES)})")
     catalogue = aws_catalogue()
     if args.schemas:
         try:
@@ -601,8 +597,6 @@ def cmd_lint(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
             findings += lint_server(url, args.region)
         except Exception as exc:  # botocore's errors: no server there, or not EventBridge's API
             raise UsageError(f"--endpoint-url {url}: cannot read its rules: {exc}") from None
-    select = [c.strip().upper() for given in args.select for c in given.split(",") if c.strip()]
-    ignore = [c.strip().upper() for given in args.ignore for c in given.split(",") if c.strip()]
     findings = [f for f in findings if (not select or f.code.startswith(tuple(select)))
                 and not (ignore and f.code.startswith(tuple(ignore)))]
     form = "json" if out.as_json else args.format

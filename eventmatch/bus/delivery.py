@@ -324,12 +324,6 @@ class Lanes:
                     self._running -= 1
                     self._ready.notify_all()
 
-    @property
-    def waiting(self) -> int:
-        """Deliveries queued on a lane or being made."""
-        with self._ready:
-            return self._running + sum(len(q) for q in self._queues.values())
-
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no lane has work (True), or ``timeout`` seconds (False)."""
         deadline = time.monotonic() + timeout

@@ -123,6 +123,21 @@ def _shape(type_id: str, types: Mapping[str, Any], building: dict[str, Shape | N
     return shape
 
 
+def json_kind(value: Any) -> str:
+    """The JSON kind of a value, in the catalogue's words: string, number, boolean, array, object or null."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
 @cache
 def aws_catalogue() -> Catalogue:
     """AWS's own event types (read once)."""
@@ -135,4 +150,4 @@ def aws_catalogue() -> Catalogue:
     return Catalogue(event_types, str(data.get("version", "")))
 
 
-__all__ = ["ENVELOPE", "Catalogue", "EventType", "Field", "Shape", "aws_catalogue"]
+__all__ = ["ENVELOPE", "Catalogue", "EventType", "Field", "Shape", "aws_catalogue", "json_kind"]

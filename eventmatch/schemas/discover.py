@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EventmatchError
-from .catalogue import Catalogue, EventType, Field, Shape
+from .catalogue import Catalogue, EventType, Field, Shape, json_kind
 
 
 class _Object:
@@ -44,20 +44,6 @@ class _Value:
         self.kinds: set[str] = set()
         self.object: _Object | None = None  # the fields of an object value (or of an array's object elements)
         self.element: set[str] = set()  # the kinds of an array's elements
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 class Discoverer:
@@ -122,7 +108,7 @@ def _merge(known: _Object, value: Mapping[str, Any]) -> bool:
 
 
 def _merge_value(seen: _Value, item: Any) -> bool:
-    kind = _kind(item)
+    kind = json_kind(item)
     changed = kind not in seen.kinds
     seen.kinds.add(kind)
     if kind == "object":
@@ -131,7 +117,7 @@ def _merge_value(seen: _Value, item: Any) -> bool:
         changed = _merge(seen.object, item) or changed
     elif kind == "array":
         for element in item:
-            element_kind = _kind(element)
+            element_kind = json_kind(element)
             if element_kind not in seen.element:
                 seen.element.add(element_kind)
                 changed = True

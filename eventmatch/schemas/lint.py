@@ -35,7 +35,16 @@ from typing import Any
 
 from ..errors import EventmatchError, InvalidEventPatternError
 from ..pattern import compile_pattern
-from .catalogue import ENVELOPE, OPEN_FIELDS, SAMPLED_SOURCES, Catalogue, Field, Shape, aws_catalogue
+from .catalogue import (
+    ENVELOPE,
+    OPEN_FIELDS,
+    SAMPLED_SOURCES,
+    Catalogue,
+    Field,
+    Shape,
+    aws_catalogue,
+    json_kind,
+)
 
 SEVERITIES = ("error", "warning", "info")
 #: detail-types every AWS service sends through CloudTrail, whether or not its schema lists them
@@ -192,8 +201,8 @@ class _Linter:
                 self.add("EM106", "error", f'anything-but prefix "" on {path}: every string starts with "", so '
                          "it never matches a string.", path)
             return
-        kind = _kind_of(value)
-        if kind is None or kind in kinds:
+        kind = json_kind(value)
+        if kind not in ("string", "number", "boolean") or kind in kinds:  # null matches a null or absent field
             return
         shown = json.dumps(value)
         self.add("EM104", "error", f"{shown} on {path}, which is {_a(_one(kinds))} in these events: a {kind} never "
@@ -231,16 +240,6 @@ def _literals(given: Any) -> list[str]:
 def _envelope_field(key: str) -> list[Field]:
     kind = ENVELOPE[key]
     return [Field("array", True, element="string") if kind == "array" else Field(kind, key != "replay-name")]
-
-
-def _kind_of(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return None  # null: matches a null or absent field of any type
 
 
 def _unquoted(value: Any) -> str:

@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .asgi import is_json, refusal, replay_body, sdk_header, send_refusal, too_large, with_cors
 
@@ -361,9 +361,6 @@ class Guard:
         await send({"type": "http.response.body", "body": b""})
 
 
-def guarded(app: ASGIApp, policy: SecurityPolicy) -> Guard:
-    return Guard(app, policy)
 
-
-__all__ = ["MAX_BODY", "Guard", "SecurityPolicy", "check_origin", "guarded", "is_local_address", "refusal",
+__all__ = ["MAX_BODY", "Guard", "SecurityPolicy", "check_origin", "is_local_address", "refusal",
            "route_kind"]
