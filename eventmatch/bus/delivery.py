@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .clock import Clock
 from .entries import iso_seconds
@@ -53,6 +53,22 @@ class Delivery:
     ticket: Ticket | None = None
 
 
+class RetryJournal(Protocol):
+    """Where the retries of deliveries kept durably (their ticket has a ``key``) are written, so that a
+    restart resumes each at its attempt and due time instead of starting it again (the server's state)."""
+
+    def waiting(self, key: int, rule: tuple[str, str], target_id: str, attempt: int, due: datetime,
+                ingested: datetime) -> None:
+        """A delivery of the event numbered ``key`` waits for its retry number ``attempt``, due at ``due``."""
+
+    def settled(self, key: int, rule: tuple[str, str], target_id: str) -> None:
+        """That delivery is final (delivered, dead-lettered or dropped)."""
+
+
+#: a retry resumed after a restart, by (event's key, (bus, rule), target id): (attempt, due, ingested)
+Resumed = dict[tuple[int, tuple[str, str], str], tuple[int, datetime, datetime]]
+
+
 class DeliveryEngine:
     """Calls targets, schedules retries, sends dead letters, and keeps the metrics of all of it."""
 
@@ -71,6 +87,10 @@ class DeliveryEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         #: the workers of targets with a lane (see Target.lane)
         self.lanes = Lanes()
+        #: where the retries of durable deliveries are written (see RetryJournal), or None
+        self.journal: RetryJournal | None = None
+        #: the retries a restart resumes (see Resumed): a first delivery that has one waits for it instead
+        self.resumed: Resumed = {}
 
     # -- one delivery ----------------------------------------------------------------------
     def _started(self, d: Delivery) -> Any:
@@ -89,18 +109,30 @@ class DeliveryEngine:
         self.metrics.count(rule.bus, rule.name, "InvocationAttempts")
         return payload
 
-    @staticmethod
-    def _over(d: Delivery) -> None:
-        """This delivery is over (delivered, or dropped as AWS drops it): its ticket is told."""
-        if d.ticket is not None:
-            d.ticket.release()
+    def _over(self, d: Delivery) -> None:
+        """This delivery is over (delivered, dead-lettered, or dropped as AWS drops it): its ticket is told,
+        and the journal when it had written a retry of it."""
+        ticket = d.ticket
+        if ticket is not None:
+            if d.attempt and ticket.key is not None and self.journal is not None:
+                self.journal.settled(ticket.key, (d.rule.bus, d.rule.name), d.target.id)
+            ticket.release()
 
     def _delivered(self, d: Delivery) -> None:
         self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
         self._over(d)
 
     def dispatch(self, d: Delivery) -> None:
-        """Deliver: on the target's lane when it has one (a worker of its own), else now, on this thread."""
+        """Deliver: on the target's lane when it has one (a worker of its own), else now, on this thread; or
+        wait for the retry it was waiting for before a restart (see ``resumed``)."""
+        if self.resumed and d.ticket is not None and d.ticket.key is not None:
+            resumed = self.resumed.pop((d.ticket.key, (d.rule.bus, d.rule.name), d.target.id), None)
+            if resumed is not None:
+                attempt, due, ingested = resumed
+                retry = Delivery(d.rule, d.target, d.event, ingested, attempt, d.ticket)
+                with self._pending_lock:
+                    heapq.heappush(self._pending, (due, next(self._seq), retry))
+                return
         if d.target.lane is None:
             self.deliver(d)
         else:
@@ -172,14 +204,18 @@ class DeliveryEngine:
         if retriable and delay is not None:
             self.metrics.count(d.rule.bus, d.rule.name, "RetryInvocationAttempts")
             retry = Delivery(d.rule, d.target, d.event, d.ingested, d.attempt + 1, d.ticket)
+            due = now + timedelta(seconds=delay)
+            ticket = d.ticket
+            if ticket is not None and ticket.key is not None and self.journal is not None:
+                self.journal.waiting(ticket.key, (d.rule.bus, d.rule.name), d.target.id, retry.attempt, due,
+                                     d.ingested)
             with self._pending_lock:
-                heapq.heappush(self._pending, (now + timedelta(seconds=delay), next(self._seq), retry))
+                heapq.heappush(self._pending, (due, next(self._seq), retry))
             return
         try:
             self._give_up(d, payload, code, message, retriable)
         finally:
-            if d.ticket is not None:
-                d.ticket.release()
+            self._over(d)
 
     def _give_up(self, d: Delivery, payload: Any, code: str, message: str, retriable: bool) -> None:
         policy = d.target.retry
@@ -344,4 +380,4 @@ class Lanes:
 #: seconds a lane's worker waits for more work before it ends
 LANE_IDLE = 30.0
 
-__all__ = ["LANE_IDLE", "TARGET_WORKERS", "Delivery", "DeliveryEngine", "Lanes"]
+__all__ = ["LANE_IDLE", "TARGET_WORKERS", "Delivery", "DeliveryEngine", "Lanes", "Resumed", "RetryJournal"]

@@ -16,9 +16,9 @@ class Ticket:
     later), or at once if nothing was left outstanding.
     """
 
-    __slots__ = ("_lock", "_outstanding", "_sealed", "on_done")
+    __slots__ = ("_lock", "_outstanding", "_sealed", "key", "on_done")
 
-    def __init__(self, on_done: Callable[[], Any]) -> None:
+    def __init__(self, on_done: Callable[[], Any], key: int | None = None) -> None:
         # the lock is made by the first acquire(): most events' deliveries are all inline, and then routing
         # only seals the ticket (every acquire() happens on the routing thread, before seal(), and before the
         # release() of its own delivery, so the lock exists before any other thread needs it)
@@ -26,6 +26,9 @@ class Ticket:
         self._outstanding = 0
         self._sealed = False
         self.on_done = on_done
+        #: the event's number in a durable store (the server's inbox), which a retry journal files its
+        #: pending retries under (see DeliveryEngine.journal); None: not kept anywhere
+        self.key = key
 
     def acquire(self) -> None:
         if self._lock is None:

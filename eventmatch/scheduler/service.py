@@ -45,10 +45,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..bus.retry import retry_delay
 from ..errors import ConflictError, ResourceNotFoundError, ValidationError
+from ..schedule import parse_schedule
 from .models import Schedule, ScheduleGroup, build_schedule
 
 if TYPE_CHECKING:
@@ -65,6 +66,17 @@ CONTEXT = ("<aws.scheduler.schedule-arn>", "<aws.scheduler.scheduled-time>", "<a
 Resolver = Callable[[Mapping[str, Any]], Callable[[Any], Any]]
 #: receives a dead letter: (the DLQ's ARN, the payload, AWS's attributes)
 DeadLetter = Callable[[str, Any, dict[str, Any]], None]
+
+
+class InvocationJournal(Protocol):
+    """Where invocations not final yet are written (the server's state), so that a restart resumes each at
+    its attempt and due time (see Scheduler.resume)."""
+
+    def pending(self, execution: str, record: dict[str, Any]) -> None:
+        """The invocation ``execution`` waits for its attempt ``record["attempt"]``, due at ``record["due"]``."""
+
+    def settled(self, execution: str) -> None:
+        """The invocation is final: delivered, dead-lettered or given up."""
 
 
 @dataclass(order=True)
@@ -121,6 +133,8 @@ class Scheduler:
         #: where the creation and modification times of new schedules and groups come from, when set (the
         #: server logs them, and gives them back when its log is played again); the clock's time otherwise
         self.stamp: Callable[[], datetime] | None = None
+        #: where invocations not final yet are written (see InvocationJournal), or None
+        self.journal: InvocationJournal | None = None
         bridge.timers.append(self)
 
     def __repr__(self) -> str:
@@ -292,6 +306,8 @@ class Scheduler:
                     if self.completed is not None:
                         self.completed(schedule.name, schedule.group)
         execution = due.execution or str(uuid.uuid4())
+        if self.journal is not None and due.schedule is None:  # a first attempt: kept until it is final
+            self.journal.pending(execution, _record(schedule, due.nominal, due.attempt, due.when, execution))
         payload = _payload(schedule, due.nominal, execution, due.attempt)
         send = self._sender(schedule)
         lane = getattr(send, "lane", None)
@@ -312,6 +328,8 @@ class Scheduler:
         self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
                                  "InvokedTime": due.when, "ExecutionId": execution, "Outcome": "SUCCEEDED",
                                  "Payload": payload})
+        if self.journal is not None:
+            self.journal.settled(execution)
 
     def _sender(self, schedule: Schedule) -> Callable[[Any], Any] | None:
         """The resolver's callable for a target that is neither a function of ``functions`` nor a bus of the
@@ -332,9 +350,13 @@ class Scheduler:
         if delay is not None:
             retry = _Due(now + timedelta(seconds=delay), next(self._seq), due.key, 0, due.nominal, due.attempt + 1,
                          execution, schedule)
+            if self.journal is not None:
+                self.journal.pending(execution, _record(schedule, due.nominal, retry.attempt, retry.when, execution))
             with self._lock:
                 heapq.heappush(self._heap, retry)
             return
+        if self.journal is not None:
+            self.journal.settled(execution)
         dlq = (schedule.target.get("DeadLetterConfig") or {}).get("Arn")
         if dlq and self.dead_letter is not None:
             self.dead_letter(str(dlq), payload, {
@@ -342,6 +364,24 @@ class Scheduler:
                 "X-Amz-Scheduler-Target-Arn": str(schedule.target.get("Arn")),
                 "X-Amz-Scheduler-Group": schedule.group, "X-Amz-Scheduler-Error-Code": type(exc).__name__,
                 "X-Amz-Scheduler-Error-Message": str(exc)})
+
+    def resume(self, records: list[dict[str, Any]]) -> int:
+        """Queue again the invocations a journal kept (on a restart): each at the attempt and due time it was
+        waiting for, with the target it was invoked with (the schedule may have changed or gone since).
+        Returns how many."""
+        with self._lock:
+            for record in records:
+                key = (str(record["group"]), str(record["name"]))
+                current = self.schedules.get(key)
+                if current is not None:
+                    schedule = replace(current, target=record["target"])
+                else:
+                    schedule = Schedule(key[1], key[0], record["arn"], record["expression"],
+                                        parse_schedule(record["expression"]), record["target"], {})
+                heapq.heappush(self._heap, _Due(datetime.fromisoformat(record["due"]), next(self._seq), key, 0,
+                                                datetime.fromisoformat(record["nominal"]), int(record["attempt"]),
+                                                str(record["execution"]), schedule))
+        return len(records)
 
     @property
     def _bus_prefix(self) -> str:
@@ -366,6 +406,13 @@ class Scheduler:
             return  # one event, put as PutEvents puts it: not also handed to the resolver as a raw payload
         if send is not None:
             send(payload)
+
+
+def _record(schedule: Schedule, nominal: datetime, attempt: int, due: datetime, execution: str) -> dict[str, Any]:
+    """What a journal keeps of an invocation not final yet: enough to make its next attempt after a restart."""
+    return {"group": schedule.group, "name": schedule.name, "arn": schedule.arn, "expression": schedule.expression,
+            "target": schedule.target, "nominal": nominal.isoformat(), "attempt": attempt, "due": due.isoformat(),
+            "execution": execution}
 
 
 def _payload(schedule: Schedule, scheduled: datetime, execution: str, attempt: int) -> Any:

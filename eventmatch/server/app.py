@@ -141,10 +141,14 @@ def create_app(
     restore(context, state)  # the restored commands are in the log already: not logged again
     scheduler = _scheduler(bridge, context, state)
     scheduler_api.restore(scheduler, state)
+    # invocations that were not final when the process ended: each resumes at the attempt it was waiting for
+    scheduler.resume([record for _, seq, record in state.pending() if seq is None])
+    scheduler.journal = InvocationsKept(state)
     context.state = state
     bridge.replays.kept = lambda replay: state.log_command(REPLAY, replay)  # a restart shows them as they were
     waiting = state.waiting()
-    if waiting:
+    if waiting:  # the retries they were waiting for resume where they were
+        bridge.delivery.resumed = inbox.journal.resumed()
         inbox.put(waiting)
 
     api, api_direct = _api_handlers(context)
@@ -191,6 +195,21 @@ def _scheduler(bridge: EventBridge, context: Context, state: State) -> Scheduler
     default = scheduler.groups["default"]
     scheduler.groups["default"] = replace(default, created=context.started, modified=context.started)
     return scheduler
+
+
+class InvocationsKept:
+    """Scheduler's invocations not final yet, kept in the state (a restart resumes them: Scheduler.resume)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def pending(self, execution: str, record: dict[str, Any]) -> None:
+        self.state.pend(f"scheduler:{execution}", record)
+
+    def settled(self, execution: str) -> None:
+        self.state.settle(f"scheduler:{execution}")
 
 
 def _api_handlers(context: Context) -> tuple[Callable[[Request], Awaitable[Response]], ASGIApp]:

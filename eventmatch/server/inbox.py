@@ -3,20 +3,25 @@
 An accepted event stays in the state until each of its deliveries is final (delivered, dead-lettered or
 dropped by its policy): a :class:`~eventmatch.bus.tickets.Ticket` per event says when. A restart routes
 again what was not final (at least once: a target that had its delivery may get it again), so neither a
-delivery waiting on a lane nor one waiting for a retry is lost to a kill -9.
+delivery waiting on a lane nor one waiting for a retry is lost to a kill -9. A delivery that was waiting for
+a retry resumes at that retry: its attempt number, its due time and its event's age are in the state too
+(:class:`Journal`), written with the next batch (a kill within those milliseconds starts it again).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ..bus import EventBridge
+from ..bus.delivery import Resumed
 from ..bus.tickets import Ticket
 from ..errors import ResourceNotFoundError
 from .state import State
@@ -44,6 +49,7 @@ class Inbox:
     def __init__(self, bridge: EventBridge, state: State) -> None:
         self.bridge = bridge
         self.state = state
+        self.journal = bridge.delivery.journal = Journal(state)
         #: shown each routed event (schema discovery on the server: ``eventmatch serve --discover``), or None
         self.observe: Callable[[dict[str, Any]], None] | None = None
         # one item per PutEvents request (its accepted events), None to stop
@@ -74,7 +80,7 @@ class Inbox:
             got: list[Item] | None
             try:  # with final events to forget, wait only until they are due
                 got = self._queue.get(timeout=max(FORGET_EVERY - (time.monotonic() - last), 0.0)
-                                      if self._final else FORGET_EVERY * 10)
+                                      if self._final or self.state.unwritten else FORGET_EVERY * 10)
             except queue.Empty:
                 got = []
             stop = got is None
@@ -86,14 +92,17 @@ class Inbox:
                 woke = time.monotonic()
                 for request in items:
                     group = _Group([seq for seq, _, _ in request], self._final)
-                    for _, bus_name, event in request:
-                        self._route(group, bus_name, event)
+                    for seq, bus_name, event in request:
+                        self._route(group, seq, bus_name, event)
                 with self._lock:
                     self._busy -= sum(len(request) for request in items)
+                if self.bridge.delivery.resumed:  # the start's batch (the first) is routed: what it did not
+                    self.bridge.delivery.resumed = {}  # claim (a rule or target gone since) is dropped
             if stop:
                 self._forget()
                 return
-            if self._final and (time.monotonic() - last >= FORGET_EVERY or len(self._final) >= FORGET_AT):
+            if (self._final or self.state.unwritten) and (time.monotonic() - last >= FORGET_EVERY
+                                                          or len(self._final) >= FORGET_AT):
                 self._forget()
                 last = time.monotonic()
 
@@ -109,10 +118,10 @@ class Inbox:
                 return batch, True
             batch.append(more)
 
-    def _route(self, group: _Group, bus_name: str, event: dict[str, Any]) -> None:
+    def _route(self, group: _Group, seq: int, bus_name: str, event: dict[str, Any]) -> None:
         """Route one event of ``group``; once its every delivery is final, the group is told. A defect that
         stops the routing leaves it in the inbox (and its group), routed again on the next start."""
-        ticket = Ticket(group.one_final)
+        ticket = Ticket(group.one_final, seq)
         try:
             self.recent.append((bus_name, event, self.bridge.route(event, bus_name, ticket)))
             self.routed_count += 1
@@ -131,6 +140,8 @@ class Inbox:
             done.extend(self._final.popleft())
         if done:
             self.state.routed(done)
+        elif self.state.unwritten:
+            self.state.flush()
 
     def find(self, event_id: str) -> tuple[str, dict[str, Any], list[str]] | None:
         """The latest recent event with this id, as (bus, event, the rules it triggered), or None."""
@@ -158,6 +169,38 @@ class Inbox:
 
 def _nothing() -> None:
     pass
+
+
+class Journal:
+    """The delivery engine's retries of the server's accepted events, kept in the state (see the module)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    @staticmethod
+    def _key(key: int, rule: tuple[str, str], target_id: str) -> str:
+        return json.dumps([key, *rule, target_id])
+
+    def waiting(self, key: int, rule: tuple[str, str], target_id: str, attempt: int, due: datetime,
+                ingested: datetime) -> None:
+        self.state.pend(self._key(key, rule, target_id), {"attempt": attempt, "due": due.isoformat(),
+                                                         "ingested": ingested.isoformat()}, key)
+
+    def settled(self, key: int, rule: tuple[str, str], target_id: str) -> None:
+        self.state.settle(self._key(key, rule, target_id))
+
+    def resumed(self) -> Resumed:
+        """The retries a restart resumes, from the state (see DeliveryEngine.resumed)."""
+        found: Resumed = {}
+        for key, seq, record in self.state.pending():
+            if seq is None:
+                continue  # Scheduler's (see scheduler_api)
+            event, bus, rule, target_id = json.loads(key)
+            found[(event, (bus, rule), target_id)] = (int(record["attempt"]), datetime.fromisoformat(record["due"]),
+                                                     datetime.fromisoformat(record["ingested"]))
+        return found
 
 
 class _Group:
