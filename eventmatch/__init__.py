@@ -27,10 +27,7 @@ from .errors import (
 from .pattern import Explanation, Pattern, RuleSet, compile_pattern, explain
 from .pattern.check import test_event_pattern
 from .schedule import InvalidScheduleExpressionError, Schedule, parse_schedule
-
-__version__ = "0.1.0"
-
-
+from .version import __version__
 
 __all__ = [
     "BusError",

@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__, test_event_pattern
 from .errors import EventmatchError
 from .pattern import RuleSet, compile_pattern, explain
+from .pattern.check import test_event_pattern
 from .schedule import parse_schedule
+from .version import __version__
 
 SCHEDULE_PREFIXES = ("rate(", "cron(", "at(")
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".template")

@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..bus.retry import retry_delay
+from ..bus.tags import TagStore
 from ..errors import ConflictError, ResourceNotFoundError, ValidationError
 from ..schedule import parse_schedule
 from .models import Schedule, ScheduleGroup, build_schedule
@@ -106,6 +107,7 @@ class Scheduler:
         seed: int | None = None,
         put_events: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
         completed: Callable[[str, str], None] | None = None,
+        tags: TagStore | None = None,
     ) -> None:
         self.bridge = bridge
         self.clock = bridge.clock
@@ -122,7 +124,8 @@ class Scheduler:
         self.groups: dict[str, ScheduleGroup] = {DEFAULT_GROUP: ScheduleGroup(
             DEFAULT_GROUP, self._arn("schedule-group", DEFAULT_GROUP), now, now)}
         self.schedules: dict[tuple[str, str], Schedule] = {}
-        self.tags: dict[str, dict[str, str]] = {}
+        #: the tags of its groups and schedules (the server gives the store EventBridge's API uses too)
+        self.tags = tags if tags is not None else TagStore()
         #: the latest invocations made (schedule ARN, scheduled time, attempt, outcome) for inspection, newest last
         self.invocations: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self._tokens: dict[str, tuple[str, str, str]] = {}  # ClientToken -> (action, key, ARN)
@@ -157,7 +160,7 @@ class Scheduler:
             group = ScheduleGroup(name, self._arn("schedule-group", name), now, now)
             self.groups[name] = group
             if tags:
-                self.tags[group.arn] = dict(tags)
+                self.tags.tag(group.arn, tags)
             if client_token:
                 self._tokens[client_token] = (f"group:{name}", name, group.arn)
             return group.arn
@@ -174,7 +177,7 @@ class Scheduler:
             for key in [k for k in self.schedules if k[0] == name]:
                 self._remove(key)
             del self.groups[name]
-            self.tags.pop(group.arn, None)
+            self.tags.forget(group.arn)
 
     def list_schedule_groups(self, name_prefix: str = "") -> list[dict[str, Any]]:
         return [g.describe() for n, g in sorted(self.groups.items()) if n.startswith(name_prefix)]
@@ -251,7 +254,7 @@ class Scheduler:
     def _remove(self, key: tuple[str, str]) -> None:
         schedule = self.schedules.pop(key)
         self._generation[key] = self._generation.get(key, 0) + 1  # its waiting invocation is void
-        self.tags.pop(schedule.arn, None)
+        self.tags.forget(schedule.arn)
 
     def _build(self, name: str, group: str, expression: str, target: Mapping[str, Any],
                window: Mapping[str, Any] | None, options: Mapping[str, Any]) -> Schedule:

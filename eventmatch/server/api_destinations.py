@@ -28,20 +28,15 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bus import PermanentDeliveryError, RetriableDeliveryError
 from .outbound import TIMEOUT, EndpointRefused, OutboundPolicy
+from .resources.connections import Connection, Connections
+from .resources.destinations import ApiDestinations
 
-
-def endpoint_problem(endpoint: Any, policy: OutboundPolicy | None = None,
-                     parameter: str = "InvocationEndpoint") -> str | None:
-    """Why an endpoint given to the API (``parameter``) is refused when it is created, or None."""
-    if not isinstance(endpoint, str):
-        return f"{parameter} is required."
-    if (policy or OutboundPolicy()).problem(endpoint) is None:
-        return None
-    return f"Parameter {parameter} is not valid. Reason: an HTTPS endpoint is required."
+if TYPE_CHECKING:
+    from .service import Service
 
 
 class RateLimiter:
@@ -64,9 +59,8 @@ class RateLimiter:
 class Caller:
     """Makes the HTTP calls of the API destinations of one server (tokens and rate limits kept here)."""
 
-    def __init__(self, stores: Callable[[str], dict[str, dict[str, Any]]],
-                 policy: OutboundPolicy | None = None) -> None:
-        self._stores = stores
+    def __init__(self, service: Service, policy: OutboundPolicy | None = None) -> None:
+        self._service = service
         self.policy = policy or OutboundPolicy()
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -84,16 +78,15 @@ class Caller:
         return call
 
     def call(self, name: str, parameters: Mapping[str, Any], payload: Any) -> None:
-        destination = self._stores("api-destinations").get(name)
+        destination = self._service.store(ApiDestinations).get(name)
         if destination is None:
             raise PermanentDeliveryError(f"API destination {name} does not exist.", "NO_RESOURCE")
-        connection = next((c for c in self._stores("connections").values()
-                           if c["ConnectionArn"] == destination["ConnectionArn"]), None)
-        if connection is None or connection.get("ConnectionState") == "DEAUTHORIZED":
+        connection = self._service.store(Connections).by_arn(destination.connection_arn)
+        if connection is None or connection.state == "DEAUTHORIZED":
             raise PermanentDeliveryError(f"The connection of API destination {name} is missing or deauthorized.",
                                          "NO_PERMISSIONS")
-        self.limiter.wait(name, int(destination.get("InvocationRateLimitPerSecond") or 300))
-        url = _fill_path(str(destination["InvocationEndpoint"]), parameters.get("PathParameterValues") or [])
+        self.limiter.wait(name, destination.rate)
+        url = _fill_path(destination.endpoint, parameters.get("PathParameterValues") or [])
         headers, query = _connection_parameters(connection)
         headers.update(parameters.get("HeaderParameters") or {})
         query.update(parameters.get("QueryStringParameters") or {})
@@ -103,14 +96,16 @@ class Caller:
         headers.setdefault("Content-Type", "application/json; charset=utf-8")
         for attempt in (1, 2):
             auth = self._authorization(connection, refresh=attempt == 2)
-            status, text = self._request(str(destination["HttpMethod"]), url, {**headers, **auth}, body)
-            if status == 401 and connection["AuthorizationType"] == "OAUTH_CLIENT_CREDENTIALS" and attempt == 1:
+            status, text = self._request(destination.method, url, {**headers, **auth}, body)
+            if status == 401 and connection.authorization_type == "OAUTH_CLIENT_CREDENTIALS" and attempt == 1:
                 continue  # the token may have expired: fetch a new one, once
             break
         _raise_for(status, text, name)
 
-    def _authorization(self, connection: Mapping[str, Any], refresh: bool = False) -> dict[str, str]:
-        kind, auth = connection["AuthorizationType"], connection.get("AuthParameters") or {}
+    def _authorization(self, connection: Connection, refresh: bool = False) -> dict[str, str]:
+        kind, auth = connection.authorization_type, connection.auth_parameters
+        key: Any
+        basic: Any
         if kind == "API_KEY":
             key = auth.get("ApiKeyAuthParameters") or {}
             return {str(key.get("ApiKeyName")): str(key.get("ApiKeyValue"))}
@@ -120,12 +115,12 @@ class Caller:
             return {"Authorization": f"Basic {token}"}
         return {"Authorization": f"Bearer {self._oauth_token(connection, refresh)}"}
 
-    def _oauth_token(self, connection: Mapping[str, Any], refresh: bool) -> str:
-        key = str(connection["ConnectionArn"])
+    def _oauth_token(self, connection: Connection, refresh: bool) -> str:
+        key = connection.arn
         with self._lock:
             if not refresh and key in self._tokens:
                 return self._tokens[key]
-        oauth = (connection.get("AuthParameters") or {}).get("OAuthParameters") or {}
+        oauth: Any = connection.auth_parameters.get("OAuthParameters") or {}
         client = oauth.get("ClientParameters") or {}
         extra = oauth.get("OAuthHttpParameters") or {}
         url = str(oauth.get("AuthorizationEndpoint"))
@@ -172,9 +167,9 @@ def _fill_path(endpoint: str, values: list[Any]) -> str:
     return endpoint
 
 
-def _connection_parameters(connection: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def _connection_parameters(connection: Connection) -> tuple[dict[str, str], dict[str, str]]:
     """The connection's InvocationHttpParameters: (headers, query string). (Body parameters are not sent.)"""
-    given = (connection.get("AuthParameters") or {}).get("InvocationHttpParameters") or {}
+    given: Any = connection.auth_parameters.get("InvocationHttpParameters") or {}
 
     def pairs(key: str) -> dict[str, str]:
         return {str(p.get("Key")): str(p.get("Value")) for p in given.get(key) or [] if isinstance(p, Mapping)}
@@ -193,4 +188,4 @@ def _raise_for(status: int, text: str, name: str) -> None:
     raise PermanentDeliveryError(message, "NO_PERMISSIONS" if status in (401, 403) else "NO_RESOURCE")
 
 
-__all__ = ["Caller", "RateLimiter", "endpoint_problem"]
+__all__ = ["Caller", "RateLimiter"]

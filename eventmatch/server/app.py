@@ -33,82 +33,24 @@ from ..console import Backend
 from ..console import routes as console_routes
 from ..scheduler import Scheduler
 from ..schemas.discover import Discoverer
-from . import inspection, scheduler_api
+from . import commands, inspection, scheduler_api
 from .api_destinations import Caller
-from .events_api import Context, put_events
 from .forward import Forwarder
 from .inbox import Inbox
 from .outbound import OutboundPolicy, Resolver
+from .resources import Targets
+from .resources.events import put_events
 from .security import Guard, SecurityPolicy
+from .service import Registry, Service
 from .state import DELIVERIES, State
-from .wire import CONTENT_TYPE, MAX_BODY, REPLAY, error, handle, restore
-
-
-def target_resolver(
-    bridge: EventBridge,
-    state: State,
-    caller: Caller | None = None,
-    functions: Mapping[str, Any] | None = None,
-    forwarder: Forwarder | None = None,
-) -> Any:
-    """How the server reaches a target given by ARN: a Python callable of ``functions``, a service forwarded
-    (``forwarder``), an API destination of this server called over HTTP (``caller``), another bus of this
-    server (the event unchanged, as EventBridge forwards between buses), or nothing to call. Every delivery
-    is recorded in ``state``, and every attempt kept with its outcome and latency (``State.attempts``)."""
-
-    def sender(spec: Mapping[str, Any]) -> tuple[Any, str | None]:
-        """What calls the target (None: nothing to call, the delivery is only recorded), and the lane its calls
-        run on when they go over the network (one per API destination or forwarded target: a slow or dead
-        endpoint, or a rate limit, delays only its own deliveries)."""
-        arn = str(spec.get("Arn"))
-        if functions and arn in functions:  # a Python callable, when the server runs in a Python process
-            return functions[arn], None
-        if forwarder is not None and forwarder.service(arn) is not None:
-            return forwarder.target(spec), arn
-        if caller is not None and ":api-destination/" in arn:
-            return caller.target(spec), arn
-        if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
-            bus_name = arn.split(":event-bus/", 1)[1]
-
-            def forward(payload: Any) -> None:
-                if isinstance(payload, dict):
-                    bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
-
-            return forward, None
-        return None, None
-
-    delivered = state.delivered
-
-    def resolve(spec: Mapping[str, Any]) -> Any:
-        arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
-        send, lane = sender(spec)
-
-        if send is None:  # recorded only: an attempt of no time that cannot fail
-            def record(payload: Any) -> None:
-                delivered(target_id, arn, payload, 0.0)
-
-            return record
-
-        def deliver(payload: Any) -> None:
-            started = time.perf_counter()
-            try:
-                send(payload)
-            except Exception as exc:  # the attempt is kept; the bus retries it, or dead-letters it
-                state.attempt(target_id, arn, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}")
-                raise
-            delivered(target_id, arn, payload, (time.perf_counter() - started) * 1000)
-
-        if lane is not None:
-            deliver.lane = lane  # type: ignore[attr-defined]  # read by build_target (Target.lane)
-        return deliver
-
-    return resolve
+from .targets import Functions, target_resolver
+from .wire import CONTENT_TYPE, MAX_BODY, error, handle
 
 
 def create_app(
     bridge: EventBridge | None = None,
     state: State | None = None,
-    functions: Mapping[str, Any] | None = None,
+    functions: Functions | None = None,
     forward: Mapping[str, str] | None = None,
     security: SecurityPolicy | None = None,
     resolver: Resolver | None = None,
@@ -132,29 +74,34 @@ def create_app(
     if isinstance(virtual, VirtualClock):  # deliveries and attempts happen at the bridge's time, not the system's
         state.now = lambda: virtual.now().timestamp()
     inbox = Inbox(bridge, state)
-    context = Context(bridge, None, inbox)
-    context.outbound = OutboundPolicy(security.allow_endpoints, resolver)
+    service = Service(bridge, None, inbox)
+    service.outbound = OutboundPolicy(security.allow_endpoints, resolver)
     if bridge.target_resolver is None:
         forwarder = Forwarder(forward) if forward else None
-        bridge.target_resolver = target_resolver(bridge, state, Caller(context.store, context.outbound), functions,
-                                                 forwarder)
-    restore(context, state)  # the restored commands are in the log already: not logged again
-    scheduler = _scheduler(bridge, context, state)
-    scheduler_api.restore(scheduler, state)
+        bridge.target_resolver = target_resolver(bridge, state, Caller(service, service.outbound),
+                                                 functions, forwarder)
+    scheduler = service.scheduler = _scheduler(service, state)
+    commands.play(service, state)  # the commands played are in the log already: not logged again
+    # the default schedule group, as the default bus, dates from when the state was first used
+    default = scheduler.groups["default"]
+    scheduler.groups["default"] = replace(default, created=service.started, modified=service.started)
     # invocations that were not final when the process ended: each resumes at the attempt it was waiting for
     scheduler.resume([record for _, seq, record in state.pending() if seq is None])
     scheduler.journal = InvocationsKept(state)
-    context.state = state
-    bridge.replays.kept = lambda replay: state.log_command(REPLAY, replay)  # a restart shows them as they were
+    service.state = state
+    bridge.replays.kept = lambda replay: state.log_command(commands.REPLAY, replay)  # a restart shows them
+    service.compactor = commands.Compactor(state, lambda: commands.shadow_of(service))
+    service.compactor.soon()  # a long log (from before compaction, or a crash mid-way) is compacted now
     waiting = state.waiting()
     if waiting:  # the retries they were waiting for resume where they were
         bridge.delivery.resumed = inbox.journal.resumed()
         inbox.put(waiting)
 
-    api, api_direct = _api_handlers(context)
+    services = Registry(service)
+    api, api_direct = _api_handlers(services)
     routes = [
         Route("/", api, methods=["POST"]),
-        *scheduler_api.routes(scheduler, context.lock, state),
+        *scheduler_api.ROUTES,
         *console_routes(),
         *inspection.routes(),
     ]
@@ -162,6 +109,7 @@ def create_app(
     app.api_direct = api_direct
     app.guard = Guard(app.dispatch, security)
     app.state.bridge = bridge
+    app.state.services = services
     app.state.store = state
     app.state.inbox = inbox
     app.state.scheduler = scheduler
@@ -169,31 +117,30 @@ def create_app(
     if discoverer is not None:
         inbox.observe = discoverer.observe
     app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler, discoverer)
-    app.state.console = console_backend(context, inbox, scheduler, state)
+    app.state.console = console_backend(service, inbox, scheduler, state)
     return app
 
 
-def _scheduler(bridge: EventBridge, context: Context, state: State) -> Scheduler:
-    """The server's EventBridge Scheduler: the events its bus targets put are accepted as PutEvents accepts
-    them, its self-deletions and dead letters are kept in ``state``, and its default group dates from when
-    the state was first used."""
+def _scheduler(service: Service, state: State) -> Scheduler:
+    """The server's EventBridge Scheduler for ``service``: the events its bus targets put are accepted as
+    PutEvents accepts them, the times its changes make up are the service's facts, its tags are the
+    service's, and its self-deletions and dead letters are kept in ``state``."""
+    bridge = service.bridge
 
     def scheduler_put_events(entries: list[dict[str, Any]]) -> dict[str, Any]:
         """A schedule's EventBridge target: the entries accepted as PutEvents over the wire accepts them (kept,
         routed by the inbox, seen by inspection and the live tail)."""
-        return put_events(context, {"Entries": entries})
+        return put_events(service, {"Entries": entries})
 
     def completed(name: str, group: str) -> None:  # a schedule that deleted itself stays deleted after a restart
-        if context.state is not None:
-            state.log_command(scheduler_api.PREFIX + "DeleteSchedule", {"Name": name, "GroupName": group}, [])
+        if service.state is not None:
+            state.log_command(commands.SCHEDULER + "DeleteSchedule", {"Name": name, "GroupName": group}, [])
 
     scheduler = Scheduler(bridge, resolver=bridge.target_resolver, put_events=scheduler_put_events,
-                          completed=completed,
+                          completed=completed, tags=service.tags,
                           dead_letter=lambda arn, payload, attributes: state.record(
                               "scheduler:dead-letter", arn, {"payload": payload, "attributes": attributes}))
-    # the default schedule group, as the default bus, dates from when the state was first used
-    default = scheduler.groups["default"]
-    scheduler.groups["default"] = replace(default, created=context.started, modified=context.started)
+    scheduler.stamp = service.facts.now
     return scheduler
 
 
@@ -212,18 +159,19 @@ class InvocationsKept:
         self.state.settle(f"scheduler:{execution}")
 
 
-def _api_handlers(context: Context) -> tuple[Callable[[Request], Awaitable[Response]], ASGIApp]:
-    """EventBridge's ``POST /`` on ``context``: through Starlette (an app that wraps this one's routes), and
-    direct (what _App.dispatch calls at the root or where the app is mounted)."""
+def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Response]], ASGIApp]:
+    """EventBridge's ``POST /`` on the service ``services`` picks: through Starlette (an app that wraps this
+    one's routes), and direct (what _App.dispatch calls at the root or where the app is mounted)."""
 
     def answer(target: str | None, body: bytes, too_large: bool = False) -> tuple[int, bytes]:
         if too_large or len(body) > MAX_BODY:
             status, payload = error("ValidationException", "Request body is too large.", 413)
         else:
-            with context.lock:  # one request at a time: changes are made in order
+            service = services.get()
+            with service.lock:  # one request at a time: changes are made in order
                 # inline on the event loop: the handlers are short, and a hop to a thread cost more than
                 # them (empty requests 820/s with asyncio.to_thread, 1,634/s inline, with httptools)
-                status, payload = handle(context, target, body)
+                status, payload = handle(service, target, body)
         if target == PUT_EVENTS and status == 200:  # strings and integers only: the fast encoder
             return status, _encode(payload)
         return status, json.dumps(payload, default=_json_default).encode()
@@ -260,17 +208,17 @@ def _api_handlers(context: Context) -> tuple[Callable[[Request], Awaitable[Respo
     return api, api_direct
 
 
-def console_backend(context: Context, inbox: Inbox, scheduler: Scheduler, state: State) -> Backend:
+def console_backend(service: Service, inbox: Inbox, scheduler: Scheduler, state: State) -> Backend:
     """The console's view of this server: its actions run as the wire runs them, one at a time."""
 
     def call(action: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        with context.lock:
-            return handle(context, f"AWSEvents.{action}", json.dumps(params).encode())
+        with service.lock:
+            return handle(service, f"AWSEvents.{action}", json.dumps(params).encode())
 
     def target_spec(where: tuple[str, str], target_id: str) -> Mapping[str, Any] | None:
-        return context.target_specs.get(where, {}).get(target_id)
+        return service.store(Targets).get(where, {}).get(target_id)
 
-    return Backend(context.bridge, inbox, state, scheduler, call, target_spec)
+    return Backend(service.bridge, inbox, state, scheduler, call, target_spec)
 
 
 class _App(Starlette):
@@ -324,7 +272,7 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 0,
         state: str | None = None,
-        functions: Mapping[str, Any] | None = None,
+        functions: Functions | None = None,
         forward: Mapping[str, str] | None = None,
         keep_deliveries: int = DELIVERIES,
         security: SecurityPolicy | None = None,
@@ -389,4 +337,4 @@ class Server:
         self.stop()
 
 
-__all__ = ["Server", "create_app", "target_resolver"]
+__all__ = ["Server", "create_app"]

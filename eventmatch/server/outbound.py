@@ -215,4 +215,15 @@ class _PinnedTLS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-__all__ = ["Destination", "EndpointRefused", "OutboundPolicy", "parse_allow_endpoint", "system_resolver"]
+def endpoint_problem(endpoint: object, policy: OutboundPolicy | None = None,
+                     parameter: str = "InvocationEndpoint") -> str | None:
+    """Why an endpoint given to the API (``parameter``) is refused when it is created, or None."""
+    if not isinstance(endpoint, str):
+        return f"{parameter} is required."
+    if (policy or OutboundPolicy()).problem(endpoint) is None:
+        return None
+    return f"Parameter {parameter} is not valid. Reason: an HTTPS endpoint is required."
+
+
+__all__ = ["Destination", "EndpointRefused", "OutboundPolicy", "endpoint_problem", "parse_allow_endpoint",
+           "system_resolver"]

@@ -28,10 +28,8 @@ from typing import Any
 
 import msgspec
 
-#: actions that change nothing, or nothing that is state (not logged); and every List... and Describe...
-NOT_LOGGED = frozenset({"PutEvents", "PutPartnerEvents", "TestEventPattern", "StartReplay", "CancelReplay"})
-READS = ("List", "Describe")
-
+#: the log entry of a snapshot (see :mod:`.commands`)
+SNAPSHOT = "eventmatch:Snapshot"
 
 #: how many attempts a State remembers
 ATTEMPTS = 10_000
@@ -44,7 +42,7 @@ PRUNE_EVERY = 50
 _encoder = msgspec.json.Encoder()
 
 
-def _encode(value: Any) -> str:
+def _encode(value: object) -> str:
     """JSON text of an event or a payload (msgspec: fast, and exact for integers of any size)."""
     try:
         return _encoder.encode(value).decode()
@@ -57,7 +55,7 @@ def _iso(when: float | str) -> str:
     return when if isinstance(when, str) else datetime.fromtimestamp(when, UTC).isoformat()
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON: {type(value).__name__}")
@@ -105,6 +103,11 @@ class State:
             """
         )
         self._migrate()
+        #: entries logged since the last snapshot, and how many commands that snapshot rebuilds (see
+        #: :mod:`.commands`: the log is compacted as it grows)
+        self.log_size = 0
+        self.snapshot_size = 0
+        self._count_log()
         self._next_seq = int(self._db.execute(
             "SELECT COALESCE(MAX(seq + count), 1) FROM accepted").fetchone()[0])
 
@@ -134,15 +137,33 @@ class State:
             self._db.execute("DROP TABLE inbox")
 
     # -- commands --------------------------------------------------------------------------
-    def log_command(self, action: str, params: Any, facts: list[str] | None = None) -> None:
-        """Append a change to the log; ``facts``: the times and ids it made up (see ``Context.now``), given
-        back when the log is played again."""
-        if action in NOT_LOGGED or action.startswith(READS):  # a client polling ListRules grew the log
-            return
+    def log_command(self, action: str, params: object, facts: list[str] | None = None) -> None:
+        """Append a change to the log (which changes are logged: :mod:`.commands`); ``facts``: the times and
+        ids it made up (see ``Facts``), given back when the log is played again."""
         text = json.dumps(params, default=_json_default)
         with self._lock:
             self._db.execute("INSERT INTO commands (action, params, facts) VALUES (?, ?, ?)",
                              (action, text, json.dumps(facts) if facts else None))
+            self.log_size += 1
+
+    def replace_log(self, last: int, action: str, params: object) -> None:
+        """Replace the log's entries up to number ``last`` with one (a snapshot of what they made), in one
+        transaction; the entries after ``last`` stay after it."""
+        text = json.dumps(params, default=_json_default)
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM commands WHERE seq <= ?", (last,))
+            self._db.execute("INSERT INTO commands (seq, action, params, facts) VALUES (?, ?, ?, NULL)",
+                             (last, action, text))
+            self._count_log()
+
+    def _count_log(self) -> None:
+        """How many entries follow the log's last snapshot (``log_size``), and how many commands that
+        snapshot rebuilds (``snapshot_size``)."""
+        row = self._db.execute("SELECT seq, params FROM commands WHERE action = ? ORDER BY seq DESC LIMIT 1",
+                               (SNAPSHOT,)).fetchone()
+        after = row[0] if row else 0
+        self.snapshot_size = len(json.loads(row[1]).get("commands", [])) if row else 0
+        self.log_size = int(self._db.execute("SELECT COUNT(*) FROM commands WHERE seq > ?", (after,)).fetchone()[0])
 
     def commands(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for _, action, params, _ in self.log_entries():
@@ -209,7 +230,7 @@ class State:
         return [(seq + i, bus, event) for seq, text in rows for i, (bus, event) in enumerate(json.loads(text))]
 
     # -- deliveries -------------------------------------------------------------------------
-    def record(self, target_id: str, arn: str, payload: Any) -> None:
+    def record(self, target_id: str, arn: str, payload: object) -> None:
         """Keep a delivery; written with the next routed batch (or the next read, or ``flush``)."""
         self._pending.append((target_id, arn, _encode(payload), self.now()))  # (formatted when read)
 
@@ -217,7 +238,7 @@ class State:
         """Keep one attempt to reach a target (in memory, the latest ATTEMPTS): its outcome and latency."""
         self._attempts.append((target_id, arn, self.now(), milliseconds, error))
 
-    def delivered(self, target_id: str, arn: str, payload: Any, milliseconds: float) -> None:
+    def delivered(self, target_id: str, arn: str, payload: object, milliseconds: float) -> None:
         """``record`` and a successful ``attempt`` in one (the routing's common case: one clock reading, and
         tuples, not dicts, kept per delivery)."""
         now = self.now()
@@ -276,7 +297,7 @@ class State:
 
     def deliveries(self, arn: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         query = "SELECT target_id, arn, payload, time FROM deliveries"
-        args: tuple[Any, ...] = ()
+        args: tuple[object, ...] = ()
         if arn is not None:
             query += " WHERE arn = ?"
             args = (arn,)
@@ -290,7 +311,7 @@ class State:
         """The latest dead letters (deliveries to a target's dead-letter queue), newest last, each with its
         ``seq``; only the one numbered ``seq`` when given."""
         query = "SELECT seq, target_id, arn, payload, time FROM deliveries WHERE target_id LIKE '%:dead-letter'"
-        args: tuple[Any, ...] = ()
+        args: tuple[object, ...] = ()
         if seq is not None:
             query += " AND seq = ?"
             args = (seq,)
@@ -306,4 +327,4 @@ class State:
             self._db.close()
 
 
-__all__ = ["NOT_LOGGED", "State"]
+__all__ = ["SNAPSHOT", "State"]

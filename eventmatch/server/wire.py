@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
 
 from ..errors import EventmatchError
 from ..jsonbody import SURROGATE, BodyError, holds_lone_surrogates, read_json
-from . import archives_api, connections_api, resources
-from .events_api import ACTIONS as EVENTS_ACTIONS
-from .events_api import Context
-from .state import State
+from . import commands
+from .resources import ACTIONS, Answer, Params
+from .service import Service
 from .validate import validator
-
-#: every action of botocore's ``events`` model
-ACTIONS = {**EVENTS_ACTIONS, **archives_api.ACTIONS, **connections_api.ACTIONS, **resources.ACTIONS}
 
 #: actions whose entries AWS checks one by one (a bad entry fails alone, in the answer): not the model's checks
 PER_ENTRY = frozenset({"PutEvents", "PutPartnerEvents"})
@@ -30,21 +24,17 @@ PER_ENTRY = frozenset({"PutEvents", "PutPartnerEvents"})
 #: the largest request body read (PutEvents' own limit is 256 KB of entries; JSON adds its syntax)
 MAX_BODY = 1024 * 1024
 TARGET_PREFIX = "AWSEvents."
-#: the command log's first entry: when the state was first used (its facts: the time)
-STARTED = "eventmatch:Started"
-#: a replay's description, logged when it starts and when it ends (replays are not run again on start)
-REPLAY = "eventmatch:Replay"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 log = logging.getLogger("eventmatch.server")
 NOT_AN_OBJECT = "Start of structure or map found where not expected."
 
 
-def error(code: str, message: str, status: int = 400) -> tuple[int, dict[str, Any]]:
+def error(code: str, message: str, status: int = 400) -> tuple[int, Answer]:
     return status, {"__type": code, "message": message}
 
 
-def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+def handle(svc: Service, target: str | None, body: bytes) -> tuple[int, Answer]:
     """Answer one request: (status, JSON object)."""
     if not target:
         return error("UnknownOperationException", "Missing X-Amz-Target header.")
@@ -74,12 +64,8 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
         problem = validator("events").message(action, params)
         if problem is not None:
             return error("ValidationException", problem)
-    ctx.facts = []
     try:
-        answer = handler(ctx, params)
-        if ctx.state is not None:  # before the answer: a change answered is a change kept
-            ctx.state.log_command(action, params, ctx.facts)
-        return 200, answer
+        return 200, commands.run(svc, action, handler, params)
     except EventmatchError as exc:
         return error(getattr(exc, "code", "ValidationException"), str(exc))
     except Exception:  # a defect of eventmatch's: AWS's shape, and the traceback in the server's log
@@ -87,7 +73,7 @@ def handle(ctx: Context, target: str | None, body: bytes) -> tuple[int, dict[str
         return error("InternalException", "An internal error occurred.", 500)
 
 
-def _entries_without_surrogates(params: Mapping[str, Any]) -> Mapping[str, Any]:
+def _entries_without_surrogates(params: Params) -> Params:
     """PutEvents' parameters with each entry that holds a lone surrogate made to fail alone, as an entry
     whose Detail is malformed fails (its Detail replaced by text that is not Unicode)."""
     entries = params.get("Entries")
@@ -98,45 +84,4 @@ def _entries_without_surrogates(params: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**params, "Entries": marked}
 
 
-def restore(ctx: Context, state: State) -> int:
-    """Play ``state``'s command log again against ``ctx.bridge`` (on start, with ``ctx.state`` None so that
-    nothing is logged twice); returns how many commands ran. A command that fails now is logged and skipped."""
-    ctx.restoring = True
-    try:
-        ran, started = _play(ctx, state)
-    finally:
-        ctx.restoring = False
-    if not started:  # a new state (or one from before the time was kept)
-        state.log_command(STARTED, {}, [ctx.started.isoformat()])
-    return ran
-
-
-def _play(ctx: Context, state: State) -> tuple[int, bool]:
-    """Run each command of the log again: (how many ran, whether the log holds its start)."""
-    ran = 0
-    started = False
-    for seq, action, params, facts in state.log_entries():
-        started = started or action == STARTED
-        if action == REPLAY:  # a replay's description, kept when it started and when it ended
-            ctx.bridge.replays.restore(params)
-            continue
-        handler = ACTIONS.get(action)
-        if action == STARTED and facts:  # when the state was first used: the default bus's creation time
-            ctx.started = datetime.fromisoformat(facts[0])
-        if handler is None:
-            continue
-        ctx.replaying(facts)  # the same times and ids as the first time
-        ctx.facts = []
-        try:
-            handler(ctx, params)
-            ran += 1
-            if facts is None and ctx.facts:  # logged before facts were kept: the ones made up now, kept
-                state.keep_facts(seq, ctx.facts)
-        except Exception:
-            log.exception("restoring %s failed", action)
-        finally:
-            ctx.replaying(None)
-    return ran, started
-
-
-__all__ = ["ACTIONS", "CONTENT_TYPE", "MAX_BODY", "handle", "restore"]
+__all__ = ["ACTIONS", "CONTENT_TYPE", "MAX_BODY", "handle"]

@@ -1,46 +1,50 @@
-"""The EventBridge API's archives and replays: CreateArchive, DescribeArchive, UpdateArchive, DeleteArchive,
-ListArchives, StartReplay, DescribeReplay, ListReplays and CancelReplay, on a :class:`~.events_api.Context`."""
+"""Archives and replays over the API: CreateArchive, DescribeArchive, UpdateArchive, DeleteArchive, ListArchives,
+StartReplay, DescribeReplay, ListReplays, CancelReplay. The models are the bridge's (:mod:`eventmatch.bus.archive`,
+:mod:`eventmatch.bus.replay`): an archive's events are kept in the state file with ``--state``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..bus import EventBridge, EventBus
-from ..bus.archive import UNSET
-from ..errors import ValidationError
-from ..pattern import compile_pattern
-from .events_api import Context, Handler, _listing
+from ...bus import EventBridge, EventBus
+from ...bus.archive import UNSET
+from ...errors import ValidationError
+from ...pattern import Pattern, compile_pattern
+from .common import Answer, Handler, Params, listing
+
+if TYPE_CHECKING:
+    from ..service import Service
 
 
-def _archive_pattern(value: Any) -> Any:
+def _archive_pattern(value: Any) -> Pattern | None:
     return compile_pattern(value) if value is not None else None
 
 
-def _bus_of_arn(bridge: EventBridge, arn: Any, what: str) -> EventBus:
+def _bus_of_arn(bridge: EventBridge, arn: object, what: str) -> EventBus:
     if not isinstance(arn, str) or ":event-bus/" not in arn:
         raise ValidationError(f"Parameter {what} is not valid. Reason: Provided Arn is not in correct format.")
     return bridge.bus(arn.split(":event-bus/", 1)[1])
 
 
-def create_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    bus = _bus_of_arn(ctx.bridge, params.get("EventSourceArn"), "EventSourceArn")
-    archive = ctx.bridge.create_archive(
+def create_archive(svc: Service, params: Params) -> Answer:
+    bus = _bus_of_arn(svc.bridge, params.get("EventSourceArn"), "EventSourceArn")
+    archive = svc.bridge.create_archive(
         params.get("ArchiveName"),  # type: ignore[arg-type]  # validated by the bridge
         bus.name, params.get("EventPattern"), params.get("RetentionDays"), params.get("Description", ""),
-        created=ctx.now(),
+        created=svc.now(),
     )
     return {"ArchiveArn": archive.arn, "State": "ENABLED", "CreationTime": archive.created}
 
 
-def describe_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    return ctx.bridge.archives.describe(str(params.get("ArchiveName")))
+def describe_archive(svc: Service, params: Params) -> Answer:
+    return svc.bridge.archives.describe(str(params.get("ArchiveName")))
 
 
-def update_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+def update_archive(svc: Service, params: Params) -> Answer:
     name = str(params.get("ArchiveName"))
-    archive = ctx.bridge.archives.update(
+    archive = svc.bridge.archives.update(
         name,
         _archive_pattern(params["EventPattern"]) if "EventPattern" in params else UNSET,
         params.get("RetentionDays", UNSET),
@@ -49,27 +53,27 @@ def update_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     return {"ArchiveArn": archive.arn, "State": "ENABLED", "CreationTime": archive.created}
 
 
-def delete_archive(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    ctx.bridge.archives.delete(str(params.get("ArchiveName")))
+def delete_archive(svc: Service, params: Params) -> Answer:
+    svc.bridge.archives.delete(str(params.get("ArchiveName")))
     return {}
 
 
-def list_archives(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+def list_archives(svc: Service, params: Params) -> Answer:
     source = params.get("EventSourceArn")
     if source is not None:
-        source = _bus_of_arn(ctx.bridge, source, "EventSourceArn").arn
-    archives = ctx.bridge.archives.list_archives(str(params.get("NamePrefix") or ""), source, params.get("State"))
-    return _listing("Archives", archives, params)
+        source = _bus_of_arn(svc.bridge, source, "EventSourceArn").arn
+    archives = svc.bridge.archives.list_archives(str(params.get("NamePrefix") or ""), source, params.get("State"))
+    return listing("Archives", archives, params)
 
 
-def _time(value: Any, what: str) -> datetime:
+def _time(value: object, what: str) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC)
     raise ValidationError(f"Parameter {what} is not valid. Reason: expected a timestamp.")
 
 
-def start_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    bridge = ctx.bridge
+def start_replay(svc: Service, params: Params) -> Answer:
+    bridge = svc.bridge
     source = params.get("EventSourceArn")
     name = source.rsplit("/", 1)[-1] if isinstance(source, str) and ":archive/" in source else str(source)
     archive = bridge.archives.get(name)
@@ -88,21 +92,21 @@ def start_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     return {"ReplayArn": started["ReplayArn"], "State": started["State"], "ReplayStartTime": started["ReplayStartTime"]}
 
 
-def describe_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    return ctx.bridge.describe_replay(str(params.get("ReplayName")))
+def describe_replay(svc: Service, params: Params) -> Answer:
+    return svc.bridge.describe_replay(str(params.get("ReplayName")))
 
 
-def list_replays(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    replays = ctx.bridge.list_replays(params.get("NamePrefix"), params.get("State"))
+def list_replays(svc: Service, params: Params) -> Answer:
+    replays = svc.bridge.list_replays(params.get("NamePrefix"), params.get("State"))
     source = params.get("EventSourceArn")
     keys = ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
             "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")
     listed = [{k: r[k] for k in keys if k in r} for r in replays if source is None or r["EventSourceArn"] == source]
-    return _listing("Replays", listed, params)
+    return listing("Replays", listed, params)
 
 
-def cancel_replay(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    return ctx.bridge.cancel_replay(str(params.get("ReplayName")))
+def cancel_replay(svc: Service, params: Params) -> Answer:
+    return svc.bridge.cancel_replay(str(params.get("ReplayName")))
 
 
 ACTIONS: dict[str, Handler] = {

@@ -1,0 +1,150 @@
+"""Event buses over the API: CreateEventBus, DescribeEventBus, UpdateEventBus, DeleteEventBus, ListEventBuses,
+and a bus's policy (PutPermission, RemovePermission). The bus itself is the bridge's; what the API keeps
+beside it (its settings, times and policy statements) is a :class:`BusSettings`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ...errors import ResourceNotFoundError, ValidationError
+from .common import Answer, Handler, Params, Store, check, given, listing, name_problem
+from .rules import Targets
+from .tags import tags_of
+
+if TYPE_CHECKING:
+    from ..service import Service
+
+#: what CreateEventBus and UpdateEventBus keep of a bus, and answer
+SETTINGS = ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
+
+
+@dataclass
+class BusSettings:
+    """What the API keeps of one bus beside the bridge's bus: the settings given, its times, its policy."""
+
+    created: datetime
+    modified: datetime
+    #: Description, KmsKeyIdentifier, DeadLetterConfig, LogConfig as given
+    settings: dict[str, object] = field(default_factory=dict)
+    #: the policy's statements by Sid (PutPermission)
+    statements: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def shown(self) -> Answer:
+        """What DescribeEventBus adds to the bus's name and ARN."""
+        extras: Answer = {"CreationTime": self.created, "LastModifiedTime": self.modified, **self.settings}
+        if self.statements:
+            extras["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": list(self.statements.values())})
+        return extras
+
+
+class Buses(Store[BusSettings]):
+    """What the API keeps of a service's buses, by name."""
+
+    kind = "buses"
+    model = BusSettings
+
+
+def settings_of(svc: Service, bus_name: str) -> BusSettings:
+    """The API's settings of a bus (the default bus's, and a bus made in Python, date from the start)."""
+    found = svc.store(Buses).get(bus_name)
+    if found is None:
+        found = svc.store(Buses)[bus_name] = BusSettings(svc.started, svc.started)
+    return found
+
+
+def create_event_bus(svc: Service, params: Params) -> Answer:
+    tags = tags_of(params.get("Tags"))
+    bus = svc.bridge.create_event_bus(params.get("Name"))  # type: ignore[arg-type]  # validated by the bridge
+    svc.tags.tag(bus.arn, tags)
+    now = svc.now()
+    settings = given(params, SETTINGS)
+    svc.store(Buses)[bus.name] = BusSettings(now, now, settings)
+    return {"EventBusArn": bus.arn, **settings}
+
+
+def describe_event_bus(svc: Service, params: Params) -> Answer:
+    bus = svc.bridge.bus(str(params.get("Name") or "default"))
+    return {"Name": bus.name, "Arn": bus.arn, **settings_of(svc, bus.name).shown()}
+
+
+def update_event_bus(svc: Service, params: Params) -> Answer:
+    bus = svc.bridge.bus(str(params.get("Name") or "default"))
+    settings = settings_of(svc, bus.name)
+    settings.settings.update(given(params, SETTINGS))
+    settings.modified = svc.now()
+    return {"Arn": bus.arn, "Name": bus.name, **settings.settings}
+
+
+def delete_event_bus(svc: Service, params: Params) -> Answer:
+    name = str(params.get("Name"))
+    arn = svc.bridge.bus(name).arn if name != "default" else ""
+    svc.bridge.delete_event_bus(name)
+    targets = svc.store(Targets)
+    for gone in [key for key in targets if key[0] == name]:
+        del targets[gone]
+    svc.store(Buses).pop(name, None)
+    svc.tags.forget_where(lambda tagged: tagged == arn or f":rule/{name}/" in tagged)
+    return {}
+
+
+def list_event_buses(svc: Service, params: Params) -> Answer:
+    prefix = str(params.get("NamePrefix") or "")
+    listed = ("Description", "Policy", "CreationTime", "LastModifiedTime")  # the model's EventBus
+    buses = [{**b, **{k: v for k, v in settings_of(svc, b["Name"]).shown().items() if k in listed}}
+             for b in svc.bridge.list_event_buses() if b["Name"].startswith(prefix)]
+    return listing("EventBuses", buses, params)
+
+
+def put_permission(svc: Service, params: Params) -> Answer:
+    bus = svc.bridge.bus(str(params.get("EventBusName") or "default"))
+    statements = settings_of(svc, bus.name).statements
+    if params.get("Policy") is not None:
+        try:
+            policy = json.loads(str(params["Policy"]))
+        except ValueError:
+            raise ValidationError("Parameter Policy is not valid. Reason: not valid JSON.") from None
+        for given_statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            statements[str(given_statement.get("Sid") or svc.new_id())] = given_statement
+        return {}
+    sid = params.get("StatementId")
+    check(name_problem(sid, "statementId"))
+    principal = params.get("Principal")
+    statement: dict[str, Any] = {
+        "Sid": sid, "Effect": "Allow",
+        "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
+        "Action": params.get("Action", "events:PutEvents"), "Resource": bus.arn,
+    }
+    condition = params.get("Condition")
+    if condition:
+        statement["Condition"] = {condition.get("Type", "StringEquals"): {condition.get("Key"): condition.get("Value")}}
+    statements[str(sid)] = statement
+    return {}
+
+
+def remove_permission(svc: Service, params: Params) -> Answer:
+    bus = svc.bridge.bus(str(params.get("EventBusName") or "default"))
+    statements = settings_of(svc, bus.name).statements
+    if params.get("RemoveAllPermissions"):
+        statements.clear()
+        return {}
+    sid = str(params.get("StatementId"))
+    if sid not in statements:
+        raise ResourceNotFoundError("Statement with the provided id does not exist.")
+    del statements[sid]
+    return {}
+
+
+ACTIONS: dict[str, Handler] = {
+    "CreateEventBus": create_event_bus,
+    "DescribeEventBus": describe_event_bus,
+    "UpdateEventBus": update_event_bus,
+    "DeleteEventBus": delete_event_bus,
+    "ListEventBuses": list_event_buses,
+    "PutPermission": put_permission,
+    "RemovePermission": remove_permission,
+}
+
+__all__ = ["ACTIONS", "SETTINGS", "BusSettings", "Buses", "settings_of"]

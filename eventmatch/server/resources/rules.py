@@ -1,0 +1,138 @@
+"""Rules and their targets over the API: PutRule, DescribeRule, DeleteRule, EnableRule, DisableRule,
+ListRules, ListRuleNamesByTarget, PutTargets, RemoveTargets, ListTargetsByRule. The rules are the bus's;
+the API keeps each target as PutTargets gave it (what ListTargetsByRule answers), in ``Resources.targets``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...bus import EventBus
+from ...errors import ValidationError
+from .common import Answer, Handler, Params, listing
+from .tags import tags_of
+
+if TYPE_CHECKING:
+    from ..service import Service
+
+
+#: a target as PutTargets gave it
+TargetSpec = dict[str, Any]
+
+
+class Targets(dict[tuple[str, str], dict[str, TargetSpec]]):
+    """Each rule's targets as PutTargets gave them (ListTargetsByRule answers them): (bus, rule) -> id -> spec."""
+
+
+def bus_of(svc: Service, params: Params) -> EventBus:
+    return svc.bridge.bus(str(params.get("EventBusName") or "default"))
+
+
+def put_rule(svc: Service, params: Params) -> Answer:
+    tags = tags_of(params.get("Tags"))
+    arn = bus_of(svc, params).put_rule(
+        params.get("Name"),  # type: ignore[arg-type]  # validated by the bus, with AWS's message
+        params.get("EventPattern"),  # JSON text, which the bus reads as AWS does
+        schedule_expression=params.get("ScheduleExpression"),
+        state=params.get("State", "ENABLED"),
+        description=params.get("Description", ""),
+    )
+    svc.tags.tag(arn, tags)
+    return {"RuleArn": arn}
+
+
+def describe_rule(svc: Service, params: Params) -> Answer:
+    return {**bus_of(svc, params).describe_rule(str(params.get("Name"))), "CreatedBy": svc.account}
+
+
+def delete_rule(svc: Service, params: Params) -> Answer:
+    bus = bus_of(svc, params)
+    name = str(params.get("Name"))
+    bus.delete_rule(name, force=bool(params.get("Force", False)))
+    svc.tags.forget(bus.rule_arn(name))
+    svc.store(Targets).pop((bus.name, name), None)
+    return {}
+
+
+def enable_rule(svc: Service, params: Params) -> Answer:
+    bus_of(svc, params).enable_rule(str(params.get("Name")))
+    return {}
+
+
+def disable_rule(svc: Service, params: Params) -> Answer:
+    bus_of(svc, params).disable_rule(str(params.get("Name")))
+    return {}
+
+
+def list_rules(svc: Service, params: Params) -> Answer:
+    return listing("Rules", bus_of(svc, params).list_rules(str(params.get("NamePrefix") or "")), params)
+
+
+def list_rule_names_by_target(svc: Service, params: Params) -> Answer:
+    arn = params.get("TargetArn")
+    bus = bus_of(svc, params)
+    names = [r["Name"] for r in bus.list_rules() if any(t["Arn"] == arn for t in bus.list_targets(r["Name"]))]
+    return listing("RuleNames", names, params)
+
+
+def put_targets(svc: Service, params: Params) -> Answer:
+    targets = params.get("Targets")
+    if not isinstance(targets, list):
+        raise ValidationError("Parameter Targets is not valid.")
+    bus, rule = bus_of(svc, params), str(params.get("Rule"))
+    answer = bus.put_targets(rule, [_with_dead_letter(svc, t) for t in targets])
+    failed = {f.get("TargetId") for f in answer.get("FailedEntries", [])}
+    specs = svc.store(Targets).setdefault((bus.name, rule), {})
+    for target in targets:
+        if isinstance(target, Mapping) and target.get("Id") not in failed:
+            specs[str(target.get("Id"))] = dict(target)
+    return answer
+
+
+def _with_dead_letter(svc: Service, target: Any) -> Any:
+    """A target's DeadLetterConfig (an SQS queue's ARN) as the bus takes it: a callable that records what
+    the queue receives (the payload, and AWS's attributes as the message's attributes)."""
+    if not isinstance(target, Mapping) or not isinstance(target.get("DeadLetterConfig"), Mapping):
+        return target
+    arn = str(target["DeadLetterConfig"].get("Arn"))
+    target_id = target.get("Id")
+
+    def dead_letter(payload: object, attributes: dict[str, object]) -> None:
+        if svc.state is not None:
+            svc.state.record(f"{target_id}:dead-letter", arn, {"payload": payload, "attributes": attributes})
+
+    return {**target, "DeadLetter": dead_letter}
+
+
+def remove_targets(svc: Service, params: Params) -> Answer:
+    bus, rule = bus_of(svc, params), str(params.get("Rule"))
+    ids = params.get("Ids") or []
+    answer = bus.remove_targets(rule, ids)
+    specs = svc.store(Targets).get((bus.name, rule), {})
+    for target_id in ids:
+        specs.pop(str(target_id), None)
+    return answer
+
+
+def list_targets_by_rule(svc: Service, params: Params) -> Answer:
+    bus, rule = bus_of(svc, params), str(params.get("Rule"))
+    specs = svc.store(Targets).get((bus.name, rule), {})
+    # as PutTargets gave them (AWS answers what it was given), in the rule's order
+    targets: list[Any] = [specs.get(t["Id"], t) for t in bus.list_targets(rule)]
+    return listing("Targets", targets, params)
+
+
+ACTIONS: dict[str, Handler] = {
+    "PutRule": put_rule,
+    "DescribeRule": describe_rule,
+    "DeleteRule": delete_rule,
+    "EnableRule": enable_rule,
+    "DisableRule": disable_rule,
+    "ListRules": list_rules,
+    "ListRuleNamesByTarget": list_rule_names_by_target,
+    "PutTargets": put_targets,
+    "RemoveTargets": remove_targets,
+    "ListTargetsByRule": list_targets_by_rule,
+}
+
+__all__ = ["ACTIONS", "TargetSpec", "Targets", "bus_of", "put_targets"]

@@ -1,0 +1,93 @@
+"""The one resolver from a target's ARN to what delivers to it, for rule targets and Scheduler's alike.
+
+A target given by ARN over the wire has no Python callable: the server reaches a Lambda function of
+``functions`` (``Server(functions=...)``), a service forwarded to an endpoint (:mod:`.forward`), an API
+destination of its own (:mod:`.api_destinations`), or another bus of its own; anything else is recorded
+(kept in the state for inspection), never lost and never an error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..bus import EventBridge
+from ..bus.targets import Resolver
+from .api_destinations import Caller
+from .forward import Forwarder
+from .state import State
+
+#: a target's spec as PutTargets (or CreateSchedule's Target) gave it
+Spec = Mapping[str, Any]
+#: what delivers one payload to a target (raises when the delivery failed)
+Send = Callable[[object], object]
+#: Python callables by the ARN whose deliveries they receive
+Functions = Mapping[str, Send]
+
+
+def target_resolver(
+    bridge: EventBridge,
+    state: State,
+    caller: Caller | None = None,
+    functions: Functions | None = None,
+    forwarder: Forwarder | None = None,
+) -> Resolver:
+    """How the server reaches a target given by ARN: a Python callable of ``functions``, a service forwarded
+    (``forwarder``), an API destination of this server called over HTTP (``caller``), another bus of this
+    server (the event unchanged, as EventBridge forwards between buses), or nothing to call. Every delivery
+    is recorded in ``state``, and every attempt kept with its outcome and latency (``State.attempts``)."""
+
+    def sender(spec: Spec) -> tuple[Send | None, str | None]:
+        """What calls the target (None: nothing to call, the delivery is only recorded), and the lane its calls
+        run on when they go over the network (one per API destination or forwarded target: a slow or dead
+        endpoint, or a rate limit, delays only its own deliveries)."""
+        arn = str(spec.get("Arn"))
+        if functions and arn in functions:  # a Python callable, when the server runs in a Python process
+            return functions[arn], None
+        if forwarder is not None and forwarder.service(arn) is not None:
+            return forwarder.target(spec), arn
+        if caller is not None and ":api-destination/" in arn:
+            return caller.target(spec), arn
+        if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
+            bus_name = arn.split(":event-bus/", 1)[1]
+
+            def forward(payload: object) -> None:
+                if isinstance(payload, dict):
+                    bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
+
+            return forward, None
+        return None, None
+
+    delivered = state.delivered
+
+    def resolve(spec: Spec) -> Send:
+        arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
+        send, lane = sender(spec)
+
+        if send is None:  # recorded only: an attempt of no time that cannot fail
+            def record(payload: object) -> None:
+                delivered(target_id, arn, payload, 0.0)
+
+            return record
+
+        call = send
+
+        def deliver(payload: object) -> None:
+            started = time.perf_counter()
+            try:
+                call(payload)
+            except Exception as exc:  # the attempt is kept; the bus retries it, or dead-letters it
+                state.attempt(target_id, arn, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}")
+                raise
+            delivered(target_id, arn, payload, (time.perf_counter() - started) * 1000)
+
+        if lane is not None:
+            deliver.lane = lane  # type: ignore[attr-defined]  # read by build_target (Target.lane)
+        return deliver
+
+    return resolve
+
+
+
+__all__ = ["Functions", "Send", "Spec", "target_resolver"]
