@@ -8,6 +8,10 @@ target's dead-letter callable with AWS's attributes.
 :class:`~eventmatch.bus.targets.PermanentDeliveryError` skips the retries.
 Retries wait in a heap ordered by due time; the bridge runs them as the clock
 reaches them.
+
+One engine delivers for both services: a rule's event to a target (:class:`Delivery`) and an EventBridge
+Scheduler invocation (``eventmatch.scheduler``'s ``Invocation``) are each a :class:`Job`, which says what
+its payload is, where its metrics go, what its dead letter carries and where its retries are kept.
 """
 
 from __future__ import annotations
@@ -41,9 +45,45 @@ if TYPE_CHECKING:
 TARGET_WORKERS = 32
 
 
+class Job:
+    """One payload on its way to one target, as the engine sees it (``attempt`` 0 first, then each retry;
+    ``ingested``: when its age starts, for MaximumEventAgeInSeconds)."""
+
+    target: Target
+    ingested: datetime
+    attempt: int
+
+    def payload(self) -> Any:
+        """What the target is called with (NotDelivered when AWS would drop it)."""
+        raise NotImplementedError
+
+    def count(self, metrics: Metrics, metric: str) -> None:
+        """Count one of EventBridge's delivery metrics (InvocationAttempts...) for this job."""
+
+    def started(self, metrics: Metrics, milliseconds: float) -> None:
+        """The first attempt started ``milliseconds`` after ingestion."""
+
+    def dead_letter_attributes(self, code: str, message: str, retriable: bool) -> dict[str, Any]:
+        """What the dead letter carries besides the payload, as the service's own attributes."""
+        raise NotImplementedError
+
+    def again(self) -> Job:
+        """The next attempt."""
+        raise NotImplementedError
+
+    def waiting(self, journal: RetryJournal | None, due: datetime) -> None:
+        """Its next attempt waits until ``due``: kept where a restart finds it."""
+
+    def over(self, journal: RetryJournal | None) -> None:
+        """It is final: delivered, dead-lettered, or dropped."""
+
+    def attempted(self, error: str | None) -> None:
+        """One attempt was made: None when it succeeded, else why it failed."""
+
+
 @dataclass
-class Delivery:
-    """One event on its way to one target of one rule (``attempt`` 0 first, then each retry)."""
+class Delivery(Job):
+    """One event on its way to one target of one rule."""
 
     rule: Rule
     target: Target
@@ -51,6 +91,41 @@ class Delivery:
     ingested: datetime
     attempt: int = 0
     ticket: Ticket | None = None
+
+    def payload(self) -> Any:
+        rule = self.rule
+        return self.target.payload(self.event, rule.name, rule.arn, iso_seconds(self.ingested))
+
+    def count(self, metrics: Metrics, metric: str) -> None:
+        metrics.count(self.rule.bus, self.rule.name, metric)
+
+    def started(self, metrics: Metrics, milliseconds: float) -> None:
+        metrics.observe(self.rule.bus, self.rule.name, "IngestionToInvocationStartLatency", milliseconds)
+
+    def dead_letter_attributes(self, code: str, message: str, retriable: bool) -> dict[str, Any]:
+        policy = self.target.retry
+        attributes: dict[str, Any] = {"RULE_ARN": self.rule.arn, "TARGET_ARN": self.target.arn, "ERROR_CODE": code,
+                                      "ERROR_MESSAGE": message, "RETRY_ATTEMPTS": self.attempt}
+        if retriable:
+            attributes["EXHAUSTED_RETRY_CONDITION"] = (
+                "MaximumRetryAttempts" if self.attempt >= policy.maximum_retry_attempts else "MaximumEventAgeInSeconds")
+        return attributes
+
+    def again(self) -> Delivery:
+        return Delivery(self.rule, self.target, self.event, self.ingested, self.attempt + 1, self.ticket)
+
+    def waiting(self, journal: RetryJournal | None, due: datetime) -> None:
+        ticket = self.ticket
+        if ticket is not None and ticket.key is not None and journal is not None:
+            journal.waiting(ticket.key, (self.rule.bus, self.rule.name), self.target.id, self.attempt, due,
+                            self.ingested)
+
+    def over(self, journal: RetryJournal | None) -> None:
+        ticket = self.ticket
+        if ticket is not None:
+            if self.attempt and ticket.key is not None and journal is not None:
+                journal.settled(ticket.key, (self.rule.bus, self.rule.name), self.target.id)
+            ticket.release()
 
 
 class RetryJournal(Protocol):
@@ -75,7 +150,7 @@ class DeliveryEngine:
     def __init__(self, clock: Clock, metrics: Metrics, seed: int | None = None) -> None:
         self.clock = clock
         self.metrics = metrics
-        self._pending: list[tuple[datetime, int, Delivery]] = []
+        self._pending: list[tuple[datetime, int, Job]] = []
         self._seq = itertools.count()
         self._pending_lock = threading.Lock()
         self._random = random.Random(seed)
@@ -93,52 +168,49 @@ class DeliveryEngine:
         self.resumed: Resumed = {}
 
     # -- one delivery ----------------------------------------------------------------------
-    def _started(self, d: Delivery) -> Any:
+    def _started(self, d: Job) -> Any:
         """Count the attempt and work out the payload; NotDelivered when AWS would drop it."""
-        rule = d.rule
         if d.attempt == 0:
-            self.metrics.count(rule.bus, rule.name, "InvocationsCreated")
+            d.count(self.metrics, "InvocationsCreated")
         try:
-            payload = d.target.payload(d.event, rule.name, rule.arn, iso_seconds(d.ingested))
+            payload = d.payload()
         except NotDelivered:
-            self.metrics.count(rule.bus, rule.name, "FailedInvocations")
+            d.count(self.metrics, "FailedInvocations")
             raise
         if d.attempt == 0:
-            latency = (self.clock.now() - d.ingested).total_seconds() * 1000
-            self.metrics.observe(rule.bus, rule.name, "IngestionToInvocationStartLatency", latency)
-        self.metrics.count(rule.bus, rule.name, "InvocationAttempts")
+            d.started(self.metrics, (self.clock.now() - d.ingested).total_seconds() * 1000)
+        d.count(self.metrics, "InvocationAttempts")
         return payload
 
-    def _over(self, d: Delivery) -> None:
-        """This delivery is over (delivered, dead-lettered, or dropped as AWS drops it): its ticket is told,
-        and the journal when it had written a retry of it."""
-        ticket = d.ticket
-        if ticket is not None:
-            if d.attempt and ticket.key is not None and self.journal is not None:
-                self.journal.settled(ticket.key, (d.rule.bus, d.rule.name), d.target.id)
-            ticket.release()
+    def _over(self, d: Job) -> None:
+        """This delivery is over (delivered, dead-lettered, or dropped as AWS drops it)."""
+        d.over(self.journal)
 
-    def _delivered(self, d: Delivery) -> None:
-        self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
-        self._over(d)
+    def _delivered(self, d: Job) -> None:
+        d.count(self.metrics, "Invocations")
+        d.attempted(None)
+        d.over(self.journal)
 
-    def dispatch(self, d: Delivery) -> None:
+    def dispatch(self, d: Job) -> None:
         """Deliver: on the target's lane when it has one (a worker of its own), else now, on this thread; or
         wait for the retry it was waiting for before a restart (see ``resumed``)."""
-        if self.resumed and d.ticket is not None and d.ticket.key is not None:
+        if self.resumed and isinstance(d, Delivery) and d.ticket is not None and d.ticket.key is not None:
             resumed = self.resumed.pop((d.ticket.key, (d.rule.bus, d.rule.name), d.target.id), None)
             if resumed is not None:
                 attempt, due, ingested = resumed
-                retry = Delivery(d.rule, d.target, d.event, ingested, attempt, d.ticket)
-                with self._pending_lock:
-                    heapq.heappush(self._pending, (due, next(self._seq), retry))
+                self.retry_at(Delivery(d.rule, d.target, d.event, ingested, attempt, d.ticket), due)
                 return
         if d.target.lane is None:
             self.deliver(d)
         else:
             self.lanes.submit(d.target.lane, functools.partial(self.deliver, d))
 
-    def deliver(self, d: Delivery) -> None:
+    def retry_at(self, d: Job, due: datetime) -> None:
+        """Queue ``d`` (an attempt after the first) to run when the clock reaches ``due``."""
+        with self._pending_lock:
+            heapq.heappush(self._pending, (due, next(self._seq), d))
+
+    def deliver(self, d: Job) -> None:
         """Deliver now, on this thread (a coroutine target runs on the engine's event loop)."""
         try:
             payload = self._started(d)
@@ -158,7 +230,7 @@ class DeliveryEngine:
         else:
             self._delivered(d)
 
-    async def deliver_async(self, d: Delivery) -> None:
+    async def deliver_async(self, d: Job) -> None:
         """Deliver from a coroutine: coroutine targets are awaited, timed ones run on a thread."""
         target = d.target
         if not target.is_async and target.timeout is None:
@@ -180,7 +252,7 @@ class DeliveryEngine:
             self._delivered(d)
 
     # -- failures ------------------------------------------------------------------------
-    def failed(self, d: Delivery, payload: Any, exc: BaseException, *, inline: bool = False) -> None:
+    def failed(self, d: Job, payload: Any, exc: BaseException, *, inline: bool = False) -> None:
         """A call raised ``exc``: retry it later, or give up (dead letter) as the RetryPolicy says.
 
         ``inline``: the router called the target itself, with no timeout of the engine's, so a
@@ -195,51 +267,37 @@ class DeliveryEngine:
         else:
             self._failed(d, payload, "TARGET_ERROR", f"{type(exc).__name__}: {exc}", retriable=True)
 
-    def _failed(self, d: Delivery, payload: Any, code: str, message: str, retriable: bool) -> None:
+    def _failed(self, d: Job, payload: Any, code: str, message: str, retriable: bool) -> None:
+        d.attempted(message)
         policy = d.target.retry
         now = self.clock.now()
         age = (now - d.ingested).total_seconds()
         delay = retry_delay(d.attempt, policy.maximum_retry_attempts, age, policy.maximum_event_age_seconds,
                             self._random)
         if retriable and delay is not None:
-            self.metrics.count(d.rule.bus, d.rule.name, "RetryInvocationAttempts")
-            retry = Delivery(d.rule, d.target, d.event, d.ingested, d.attempt + 1, d.ticket)
+            d.count(self.metrics, "RetryInvocationAttempts")
+            retry = d.again()
             due = now + timedelta(seconds=delay)
-            ticket = d.ticket
-            if ticket is not None and ticket.key is not None and self.journal is not None:
-                self.journal.waiting(ticket.key, (d.rule.bus, d.rule.name), d.target.id, retry.attempt, due,
-                                     d.ingested)
-            with self._pending_lock:
-                heapq.heappush(self._pending, (due, next(self._seq), retry))
+            retry.waiting(self.journal, due)
+            self.retry_at(retry, due)
             return
         try:
             self._give_up(d, payload, code, message, retriable)
         finally:
-            self._over(d)
+            d.over(self.journal)
 
-    def _give_up(self, d: Delivery, payload: Any, code: str, message: str, retriable: bool) -> None:
-        policy = d.target.retry
-        self.metrics.count(d.rule.bus, d.rule.name, "Invocations")
-        self.metrics.count(d.rule.bus, d.rule.name, "FailedInvocations")
+    def _give_up(self, d: Job, payload: Any, code: str, message: str, retriable: bool) -> None:
+        d.count(self.metrics, "Invocations")
+        d.count(self.metrics, "FailedInvocations")
         if d.target.dead_letter is None:
             return
-        exhausted = "MaximumRetryAttempts" if d.attempt >= policy.maximum_retry_attempts else "MaximumEventAgeInSeconds"
-        attributes = {
-            "RULE_ARN": d.rule.arn,
-            "TARGET_ARN": d.target.arn,
-            "ERROR_CODE": code,
-            "ERROR_MESSAGE": message,
-            "RETRY_ATTEMPTS": d.attempt,
-        }
-        if retriable:
-            attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
         try:
-            d.target.dead_letter(payload, attributes)
+            d.target.dead_letter(payload, d.dead_letter_attributes(code, message, retriable))
         except Exception:
-            self.metrics.count(d.rule.bus, d.rule.name, "InvocationsFailedToBeSentToDlq")
+            d.count(self.metrics, "InvocationsFailedToBeSentToDlq")
         else:
-            self.metrics.count(d.rule.bus, d.rule.name, "DeadLetterInvocations")
-            self.metrics.count(d.rule.bus, d.rule.name, "InvocationsSentToDlq")
+            d.count(self.metrics, "DeadLetterInvocations")
+            d.count(self.metrics, "InvocationsSentToDlq")
 
     # -- retries waiting on the clock ---------------------------------------------------------
     def pending(self) -> int:
@@ -254,7 +312,7 @@ class DeliveryEngine:
                 return when, lambda: self.dispatch(self._pop(d))
         return None
 
-    def _pop(self, d: Delivery) -> Delivery:
+    def _pop(self, d: Job) -> Job:
         with self._pending_lock:
             heapq.heappop(self._pending)
         return d
@@ -380,4 +438,4 @@ class Lanes:
 #: seconds a lane's worker waits for more work before it ends
 LANE_IDLE = 30.0
 
-__all__ = ["LANE_IDLE", "TARGET_WORKERS", "Delivery", "DeliveryEngine", "Lanes", "Resumed", "RetryJournal"]
+__all__ = ["LANE_IDLE", "TARGET_WORKERS", "Delivery", "DeliveryEngine", "Job", "Lanes", "Resumed", "RetryJournal"]

@@ -26,9 +26,12 @@ or calls them), or ``functions`` by ARN.
 
 Timing: the next invocation of every schedule waits in one heap, so an invocation costs O(log n) in the
 number of schedules. A FLEXIBLE window moves each invocation to a random time inside the window (seeded
-by ``seed`` for tests). A failed invocation is retried with exponential backoff and jitter while the
-target's RetryPolicy allows (MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default
-86400), then goes to its DeadLetterConfig (``dead_letter``); the attempt number counts from 1.
+by ``seed`` for tests). Each invocation is then a job of the bridge's delivery engine
+(:mod:`eventmatch.bus.delivery`, :mod:`.invocation`), as a rule's delivery is: on its target's lane when it
+has one, retried with the same exponential backoff and jitter while the target's RetryPolicy allows
+(MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default 86400), then sent to its
+DeadLetterConfig (``dead_letter``) with Scheduler's attributes; the attempt number counts from 1.
+Scheduler's metrics (``metrics``) and the record of attempts (``invocations``) are kept on the way.
 """
 
 from __future__ import annotations
@@ -45,12 +48,14 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from ..bus.retry import retry_delay
+from ..bus.metrics import Metrics
 from ..bus.tags import TagStore
+from ..bus.targets import build_target
 from ..errors import ConflictError, ResourceNotFoundError, ValidationError
 from ..schedule import parse_schedule
+from .invocation import Invocation, InvocationJournal
 from .models import Schedule, ScheduleGroup, build_schedule
 
 if TYPE_CHECKING:
@@ -60,8 +65,6 @@ NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
 DEFAULT_GROUP = "default"
 #: how many invocations a Scheduler remembers for inspection
 RECENT = 10_000
-CONTEXT = ("<aws.scheduler.schedule-arn>", "<aws.scheduler.scheduled-time>", "<aws.scheduler.execution-id>",
-           "<aws.scheduler.attempt-number>")
 
 #: reaches a target given by its spec (Arn, Input...): a callable taking the payload
 Resolver = Callable[[Mapping[str, Any]], Callable[[Any], Any]]
@@ -69,29 +72,16 @@ Resolver = Callable[[Mapping[str, Any]], Callable[[Any], Any]]
 DeadLetter = Callable[[str, Any, dict[str, Any]], None]
 
 
-class InvocationJournal(Protocol):
-    """Where invocations not final yet are written (the server's state), so that a restart resumes each at
-    its attempt and due time (see Scheduler.resume)."""
-
-    def pending(self, execution: str, record: dict[str, Any]) -> None:
-        """The invocation ``execution`` waits for its attempt ``record["attempt"]``, due at ``record["due"]``."""
-
-    def settled(self, execution: str) -> None:
-        """The invocation is final: delivered, dead-lettered or given up."""
-
-
 @dataclass(order=True)
 class _Due:
-    """An invocation waiting in the heap: when it runs, then what it is."""
+    """A schedule's next invocation, waiting in the heap: when it runs, then what it is (its retries wait in
+    the delivery engine's)."""
 
     when: datetime
     seq: int
     key: tuple[str, str] = field(compare=False)
     generation: int = field(compare=False)
     nominal: datetime = field(compare=False)  # the schedule's own time (the window moves ``when``)
-    attempt: int = field(compare=False, default=1)
-    execution: str = field(compare=False, default="")
-    schedule: Schedule | None = field(compare=False, default=None)  # a retry keeps what it was invoked with
 
 
 class Scheduler:
@@ -138,6 +128,9 @@ class Scheduler:
         self.stamp: Callable[[], datetime] | None = None
         #: where invocations not final yet are written (see InvocationJournal), or None
         self.journal: InvocationJournal | None = None
+        #: Scheduler's metrics (AWS/Scheduler: InvocationAttemptCount, TargetErrorCount, InvocationDroppedCount,
+        #: InvocationsSentToDeadLetterCount...) by (group, schedule)
+        self.metrics = Metrics()
         bridge.timers.append(self)
 
     def __repr__(self) -> str:
@@ -239,8 +232,7 @@ class Scheduler:
         """When the schedule is invoked next (UTC, the flexible window applied), or None."""
         key = (group or DEFAULT_GROUP, name)
         with self._lock:
-            times = [d.when for d in self._heap if d.key == key and d.schedule is None
-                     and d.generation == self._generation.get(key)]
+            times = [d.when for d in self._heap if d.key == key and d.generation == self._generation.get(key)]
         return min(times) if times else None
 
     def _get(self, group: str, name: str) -> Schedule:
@@ -286,7 +278,7 @@ class Scheduler:
         with self._lock:
             while self._heap:
                 due = self._heap[0]
-                if due.schedule is None and due.generation != self._generation.get(due.key):
+                if due.generation != self._generation.get(due.key):
                     heapq.heappop(self._heap)  # the schedule changed or went since this was queued
                     continue
                 if due.when > now:
@@ -295,141 +287,86 @@ class Scheduler:
         return None
 
     def _run(self, due: _Due) -> None:
+        """Invoke: the next invocation is queued, and this one handed to the bridge's delivery engine (on its
+        target's lane when it has one, never holding back the other schedules or the clock)."""
         with self._lock:
             if not self._heap or self._heap[0] is not due:
                 return
             heapq.heappop(self._heap)
-            schedule = due.schedule or self.schedules.get(due.key)
+            schedule = self.schedules.get(due.key)
             if schedule is None:
                 return
-            if due.schedule is None:  # a first attempt: the next one is queued now
-                finished = not self._arm(due.key, due.nominal)
-                if finished and schedule.action_after_completion == "DELETE":
-                    self._remove(due.key)
-                    if self.completed is not None:
-                        self.completed(schedule.name, schedule.group)
-        execution = due.execution or str(uuid.uuid4())
-        if self.journal is not None and due.schedule is None:  # a first attempt: kept until it is final
-            self.journal.pending(execution, _record(schedule, due.nominal, due.attempt, due.when, execution))
-        payload = _payload(schedule, due.nominal, execution, due.attempt)
-        send = self._sender(schedule)
-        lane = getattr(send, "lane", None)
-        if isinstance(lane, str):  # a target over the network: on its lane, as a rule's target, never holding
-            self.bridge.delivery.lanes.submit(  # back the other schedules or the bridge's clock
-                lane, functools.partial(self._attempt, schedule, due, execution, payload, send))
-        else:
-            self._attempt(schedule, due, execution, payload, send)
+            finished = not self._arm(due.key, due.nominal)
+            if finished and schedule.action_after_completion == "DELETE":
+                self._remove(due.key)
+                if self.completed is not None:
+                    self.completed(schedule.name, schedule.group)
+        invocation = self._invocation(schedule, due.nominal, due.when, str(uuid.uuid4()))
+        if self.journal is not None:  # kept until it is final
+            self.journal.pending(invocation.execution, invocation.record())
+        self.bridge.delivery.dispatch(invocation)
 
-    def _attempt(self, schedule: Schedule, due: _Due, execution: str, payload: Any,
-                 send: Callable[[Any], Any] | None) -> None:
-        """One attempt of one invocation, its outcome recorded; a failure retried while the policy allows."""
-        try:
-            self._deliver(schedule, payload, send)
-        except Exception as exc:  # a failed invocation: retried while the RetryPolicy allows
-            self._failed(schedule, due, execution, payload, exc)
-            return
-        self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
-                                 "InvokedTime": due.when, "ExecutionId": execution, "Outcome": "SUCCEEDED",
-                                 "Payload": payload})
-        if self.journal is not None:
-            self.journal.settled(execution)
-
-    def _sender(self, schedule: Schedule) -> Callable[[Any], Any] | None:
-        """The resolver's callable for a target that is neither a function of ``functions`` nor a bus of the
-        bridge (those are delivered here), or None."""
-        arn = str(schedule.target["Arn"])
-        if arn in self.functions or self.resolver is None or arn.startswith(self._bus_prefix):
-            return None
-        return self.resolver({**schedule.target, "Id": f"{schedule.group}/{schedule.name}"})
-
-    def _failed(self, schedule: Schedule, due: _Due, execution: str, payload: Any, exc: Exception) -> None:
-        policy = schedule.target["RetryPolicy"]
-        now = self.clock.now()
-        delay = retry_delay(due.attempt - 1, policy["MaximumRetryAttempts"], (now - due.nominal).total_seconds(),
-                            policy["MaximumEventAgeInSeconds"], self._random)  # the bus's own retry decision
-        self.invocations.append({"ScheduleArn": schedule.arn, "ScheduledTime": due.nominal, "Attempt": due.attempt,
-                                 "InvokedTime": due.when, "ExecutionId": execution, "Outcome": "FAILED",
-                                 "Error": f"{type(exc).__name__}: {exc}"})
-        if delay is not None:
-            retry = _Due(now + timedelta(seconds=delay), next(self._seq), due.key, 0, due.nominal, due.attempt + 1,
-                         execution, schedule)
-            if self.journal is not None:
-                self.journal.pending(execution, _record(schedule, due.nominal, retry.attempt, retry.when, execution))
-            with self._lock:
-                heapq.heappush(self._heap, retry)
-            return
-        if self.journal is not None:
-            self.journal.settled(execution)
+    def _invocation(self, schedule: Schedule, nominal: datetime, when: datetime, execution: str,
+                    attempt: int = 0) -> Invocation:
         dlq = (schedule.target.get("DeadLetterConfig") or {}).get("Arn")
-        if dlq and self.dead_letter is not None:
-            self.dead_letter(str(dlq), payload, {
-                "X-Amz-Scheduler-Attempt": str(due.attempt), "X-Amz-Scheduler-Schedule-Arn": schedule.arn,
-                "X-Amz-Scheduler-Target-Arn": str(schedule.target.get("Arn")),
-                "X-Amz-Scheduler-Group": schedule.group, "X-Amz-Scheduler-Error-Code": type(exc).__name__,
-                "X-Amz-Scheduler-Error-Message": str(exc)})
+        dead_letter = self.dead_letter
+        target = build_target({
+            "Id": schedule.name, "Arn": str(schedule.target["Arn"]), "Fn": self._sender(schedule),
+            "RetryPolicy": schedule.target["RetryPolicy"],
+            "DeadLetter": (lambda payload, attributes: dead_letter(str(dlq), payload, attributes))
+            if dlq and dead_letter is not None else None}, 1)
+        return Invocation(schedule, target, nominal, execution, when, self.invocations, self.metrics, self.journal,
+                          attempt)
+
+    def _sender(self, schedule: Schedule) -> Callable[[Any], Any]:
+        """What delivers to the schedule's target: a function of ``functions``, PutEvents for a bus of the
+        bridge, else the resolver's callable (with its lane), or nothing to call."""
+        arn = str(schedule.target["Arn"])
+        if arn in self.functions:
+            return self.functions[arn]
+        if arn.startswith(self._bus_prefix):
+            return functools.partial(self._put_event, schedule)
+        if self.resolver is None:
+            return _nothing
+        return self.resolver({**schedule.target, "Id": f"{schedule.group}/{schedule.name}"})
 
     def resume(self, records: list[dict[str, Any]]) -> int:
         """Queue again the invocations a journal kept (on a restart): each at the attempt and due time it was
         waiting for, with the target it was invoked with (the schedule may have changed or gone since).
         Returns how many."""
-        with self._lock:
-            for record in records:
-                key = (str(record["group"]), str(record["name"]))
-                current = self.schedules.get(key)
-                if current is not None:
-                    schedule = replace(current, target=record["target"])
-                else:
-                    schedule = Schedule(key[1], key[0], record["arn"], record["expression"],
-                                        parse_schedule(record["expression"]), record["target"], {})
-                heapq.heappush(self._heap, _Due(datetime.fromisoformat(record["due"]), next(self._seq), key, 0,
-                                                datetime.fromisoformat(record["nominal"]), int(record["attempt"]),
-                                                str(record["execution"]), schedule))
+        for record in records:
+            key = (str(record["group"]), str(record["name"]))
+            current = self.schedules.get(key)
+            if current is not None:
+                schedule = replace(current, target=record["target"])
+            else:
+                schedule = Schedule(key[1], key[0], record["arn"], record["expression"],
+                                    parse_schedule(record["expression"]), record["target"], {})
+            due = datetime.fromisoformat(record["due"])
+            invocation = self._invocation(schedule, datetime.fromisoformat(record["nominal"]), due,
+                                          str(record["execution"]), int(record["attempt"]) - 1)
+            self.bridge.delivery.retry_at(invocation, due)
         return len(records)
 
     @property
     def _bus_prefix(self) -> str:
         return f"arn:aws:events:{self.bridge.region}:{self.bridge.account}:event-bus/"
 
-    def _deliver(self, schedule: Schedule, payload: Any, send: Callable[[Any], Any] | None = None) -> None:
-        target = schedule.target
-        arn = str(target["Arn"])
-        if arn in self.functions:
-            self.functions[arn](payload)
-            return
-        bus_prefix = self._bus_prefix
-        if arn.startswith(bus_prefix):  # PutEvents into this bridge's bus, as Scheduler's templated target
-            params = target.get("EventBridgeParameters") or {}
-            detail = payload if isinstance(payload, str) else json.dumps(payload)
-            answer = self.put_events([{"Source": params.get("Source", "aws.scheduler"),
-                                       "DetailType": params.get("DetailType", "Scheduled Event"),
-                                       "Detail": detail, "EventBusName": arn[len(bus_prefix):],
-                                       "Resources": [schedule.arn]}])
-            if answer["FailedEntryCount"]:
-                raise ValidationError(str(answer["Entries"][0].get("ErrorMessage")))
-            return  # one event, put as PutEvents puts it: not also handed to the resolver as a raw payload
-        if send is not None:
-            send(payload)
+    def _put_event(self, schedule: Schedule, payload: Any) -> None:
+        """An EventBridge target: PutEvents into this bridge's bus, as Scheduler's templated target does (one
+        event, put as PutEvents puts it)."""
+        params = schedule.target.get("EventBridgeParameters") or {}
+        detail = payload if isinstance(payload, str) else json.dumps(payload)
+        bus = str(schedule.target["Arn"])[len(self._bus_prefix):]
+        answer = self.put_events([{"Source": params.get("Source", "aws.scheduler"),
+                                   "DetailType": params.get("DetailType", "Scheduled Event"),
+                                   "Detail": detail, "EventBusName": bus, "Resources": [schedule.arn]}])
+        if answer["FailedEntryCount"]:
+            raise ValidationError(str(answer["Entries"][0].get("ErrorMessage")))
 
 
-def _record(schedule: Schedule, nominal: datetime, attempt: int, due: datetime, execution: str) -> dict[str, Any]:
-    """What a journal keeps of an invocation not final yet: enough to make its next attempt after a restart."""
-    return {"group": schedule.group, "name": schedule.name, "arn": schedule.arn, "expression": schedule.expression,
-            "target": schedule.target, "nominal": nominal.isoformat(), "attempt": attempt, "due": due.isoformat(),
-            "execution": execution}
-
-
-def _payload(schedule: Schedule, scheduled: datetime, execution: str, attempt: int) -> Any:
-    """What the target receives: the Input with the context attributes put in (JSON when it is JSON)."""
-    text = schedule.target.get("Input")
-    if text is None:
-        return {}
-    values = (schedule.arn, scheduled.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), execution, str(attempt))
-    for attribute, value in zip(CONTEXT, values, strict=True):
-        text = text.replace(attribute, value)
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+def _nothing(payload: Any) -> None:
+    """A target nothing reaches (no resolver): the invocation succeeds, as a recorded one would."""
 
 
 def _check_name(name: Any, where: str) -> None:

@@ -86,8 +86,8 @@ def create_app(
     default = scheduler.groups["default"]
     scheduler.groups["default"] = replace(default, created=service.started, modified=service.started)
     # invocations that were not final when the process ended: each resumes at the attempt it was waiting for
-    scheduler.resume([record for _, seq, record in state.pending() if seq is None])
     scheduler.journal = InvocationsKept(state)
+    scheduler.resume([record for _, seq, record in state.pending() if seq is None])
     service.state = state
     bridge.replays.kept = lambda replay: state.log_command(commands.REPLAY, replay)  # a restart shows them
     service.compactor = commands.Compactor(state, lambda: commands.shadow_of(service))
