@@ -81,22 +81,7 @@ def create_app(
         bridge.target_resolver = target_resolver(bridge, state, Caller(service, service.outbound),
                                                  functions, forwarder)
     scheduler = service.scheduler = _scheduler(service, state)
-    commands.play(service, state)  # the commands played are in the log already: not logged again
-    # the default schedule group, as the default bus, dates from when the state was first used
-    default = scheduler.groups["default"]
-    scheduler.groups["default"] = replace(default, created=service.started, modified=service.started)
-    # invocations that were not final when the process ended: each resumes at the attempt it was waiting for
-    scheduler.journal = InvocationsKept(state)
-    scheduler.resume([record for _, seq, record in state.pending() if seq is None])
-    service.state = state
-    bridge.replays.kept = lambda replay: state.log_command(commands.REPLAY, replay)  # a restart shows them
-    service.compactor = commands.Compactor(state, lambda: commands.shadow_of(service))
-    service.compactor.soon()  # a long log (from before compaction, or a crash mid-way) is compacted now
-    waiting = state.waiting()
-    if waiting:  # the retries they were waiting for resume where they were
-        bridge.delivery.resumed = inbox.journal.resumed()
-        inbox.put(waiting)
-
+    _restore(service, scheduler, state, inbox)
     services = Registry(service)
     api, api_direct = _api_handlers(services)
     routes = [
@@ -119,6 +104,27 @@ def create_app(
     app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler, discoverer)
     app.state.console = console_backend(service, inbox, scheduler, state)
     return app
+
+
+def _restore(service: Service, scheduler: Scheduler, state: State, inbox: Inbox) -> None:
+    """Bring ``service`` back as ``state`` left it (its command log played again, the invocations and the
+    deliveries that were not final resumed), then keep what it does from now on in ``state``."""
+    bridge = service.bridge
+    commands.play(service, state)  # the commands played are in the log already: not logged again
+    # the default schedule group, as the default bus, dates from when the state was first used
+    default = scheduler.groups["default"]
+    scheduler.groups["default"] = replace(default, created=service.started, modified=service.started)
+    # invocations that were not final when the process ended: each resumes at the attempt it was waiting for
+    scheduler.journal = InvocationsKept(state)
+    scheduler.resume([record for _, seq, record in state.pending() if seq is None])
+    service.state = state
+    bridge.replays.kept = lambda replay: state.log_command(commands.REPLAY, replay)  # a restart shows them
+    service.compactor = commands.Compactor(state, lambda: commands.shadow_of(service))
+    service.compactor.soon()  # a long log (from before compaction, or a crash mid-way) is compacted now
+    waiting = state.waiting()
+    if waiting:  # the retries they were waiting for resume where they were
+        bridge.delivery.resumed = inbox.journal.resumed()
+        inbox.put(waiting)
 
 
 def _scheduler(service: Service, state: State) -> Scheduler:

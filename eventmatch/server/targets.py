@@ -38,32 +38,11 @@ def target_resolver(
     server (the event unchanged, as EventBridge forwards between buses), or nothing to call. Every delivery
     is recorded in ``state``, and every attempt kept with its outcome and latency (``State.attempts``)."""
 
-    def sender(spec: Spec) -> tuple[Send | None, str | None]:
-        """What calls the target (None: nothing to call, the delivery is only recorded), and the lane its calls
-        run on when they go over the network (one per API destination or forwarded target: a slow or dead
-        endpoint, or a rate limit, delays only its own deliveries)."""
-        arn = str(spec.get("Arn"))
-        if functions and arn in functions:  # a Python callable, when the server runs in a Python process
-            return functions[arn], None
-        if forwarder is not None and forwarder.service(arn) is not None:
-            return forwarder.target(spec), arn
-        if caller is not None and ":api-destination/" in arn:
-            return caller.target(spec), arn
-        if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
-            bus_name = arn.split(":event-bus/", 1)[1]
-
-            def forward(payload: object) -> None:
-                if isinstance(payload, dict):
-                    bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
-
-            return forward, None
-        return None, None
-
     delivered = state.delivered
 
     def resolve(spec: Spec) -> Send:
         arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
-        send, lane = sender(spec)
+        send, lane = _sender(bridge, caller, functions, forwarder, spec)
 
         if send is None:  # recorded only: an attempt of no time that cannot fail
             def record(payload: object) -> None:
@@ -88,6 +67,28 @@ def target_resolver(
 
     return resolve
 
+
+def _sender(bridge: EventBridge, caller: Caller | None, functions: Functions | None, forwarder: Forwarder | None,
+            spec: Spec) -> tuple[Send | None, str | None]:
+    """What calls the target (None: nothing to call, the delivery is only recorded), and the lane its calls run
+    on when they go over the network (one per API destination or forwarded target: a slow or dead endpoint,
+    or a rate limit, delays only its own deliveries)."""
+    arn = str(spec.get("Arn"))
+    if functions and arn in functions:  # a Python callable, when the server runs in a Python process
+        return functions[arn], None
+    if forwarder is not None and forwarder.service(arn) is not None:
+        return forwarder.target(spec), arn
+    if caller is not None and ":api-destination/" in arn:
+        return caller.target(spec), arn
+    if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
+        bus_name = arn.split(":event-bus/", 1)[1]
+
+        def forward(payload: object) -> None:
+            if isinstance(payload, dict):
+                bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
+
+        return forward, None
+    return None, None
 
 
 __all__ = ["Functions", "Send", "Spec", "target_resolver"]
