@@ -40,7 +40,7 @@ from .inbox import Inbox
 from .outbound import OutboundPolicy, Resolver
 from .resources import Targets
 from .resources.events import put_events
-from .security import Guard, SecurityPolicy
+from .security import BODY, Guard, SecurityPolicy
 from .service import Registry, Service
 from .state import DELIVERIES, State
 from .targets import Functions, target_resolver
@@ -194,6 +194,11 @@ def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Res
             if key == b"x-amz-target":
                 target = value.decode("latin-1")
                 break
+        body = scope.get(BODY)
+        if body is not None:  # read by the guard (capped and in time)
+            status, text = answer(target, body)
+            await _respond(send, status, text)
+            return
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -207,11 +212,18 @@ def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Res
             if not message.get("more_body"):
                 break
         status, text = answer(target, b"".join(chunks), size > MAX_BODY)
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", CONTENT_TYPE.encode()), (b"content-length", str(len(text)).encode())]})
-        await send({"type": "http.response.body", "body": text})
+        await _respond(send, status, text)
 
     return api, api_direct
+
+
+_CONTENT_TYPE = CONTENT_TYPE.encode()
+
+
+async def _respond(send: Send, status: int, text: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", _CONTENT_TYPE), (b"content-length", str(len(text)).encode())]})
+    await send({"type": "http.response.body", "body": text})
 
 
 def console_backend(service: Service, inbox: Inbox, scheduler: Scheduler, state: State) -> Backend:
@@ -302,6 +314,7 @@ class Server:
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False,
                                 proxy_headers=False,  # a local endpoint: no proxy in front to trust
+                                server_header=False,  # AWS's answers name no server (and it costs a header)
                                 timeout_graceful_shutdown=2)  # a console's live tail never ends by itself
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

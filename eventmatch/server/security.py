@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from .asgi import is_json, refusal, replay_body, sdk_header, send_refusal, too_large, with_cors
 
@@ -166,6 +166,10 @@ def is_local_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return True
 
 
+#: the scope key under which the guard leaves a request's body, read and checked
+BODY = "eventmatch.body"
+
+
 @dataclass
 class Guard:
     """The ASGI wrapper that enforces a :class:`SecurityPolicy` before ``app`` sees a request."""
@@ -226,9 +230,12 @@ class Guard:
                                 f"{_host_name(shown)} to serve that name (see docs/security.md).")
             return
         method = scope["method"]
-        own = f"{scope.get('scheme', 'http')}://{(host or b'').decode('latin-1')}".lower()
-        foreign = origin is not None and origin.lower() != own
-        allowed_origin = foreign and (origin or "").rstrip("/").lower() in self.policy.allow_origins
+        own = ""
+        foreign = allowed_origin = False
+        if origin is not None:  # (most requests, the SDKs' and the CLI's, have none)
+            own = f"{scope.get('scheme', 'http')}://{(host or b'').decode('latin-1')}".lower()
+            foreign = origin.lower() != own
+            allowed_origin = foreign and origin.rstrip("/").lower() in self.policy.allow_origins
         # (a page of the server's own origin sends no preflight and needs no CORS headers)
         if method == "OPTIONS" and foreign:
             await self._preflight(scope, send, kind, origin or "", allowed_origin)
@@ -246,6 +253,7 @@ class Guard:
             if body is None:
                 return
             receive = replay_body(body, receive)
+            scope[BODY] = body  # read once: EventBridge's POST / takes it from here (see app.api_direct)
         if path == TAIL_PATH:
             if self.streams >= self.policy.max_streams:
                 await send_refusal(send, kind, 429, "TooManyStreams",
@@ -261,22 +269,18 @@ class Guard:
         await self._run(scope, receive, send, kind)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, kind: str) -> None:
-        """The app, with a net under it: a defect answers 500 in the route's shape, never a bare one."""
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        """The app, with a net under it: a defect answers 500 in the route's shape, never a bare one. (Not a
+        wrapper of ``send`` that watches for the answer's start: that cost two awaits a request. Once an
+        answer has started, the server refuses a second one, and that refusal is dropped here.)"""
         try:
-            await self.app(scope, receive, watched)
+            await self.app(scope, receive, send)
         except Exception:
             log.exception("internal error in %s %s", scope["method"], scope["path"])
-            if not started:
-                code = "InternalException" if kind == "aws" else "InternalServerException"
+            code = "InternalException" if kind == "aws" else "InternalServerException"
+            try:
                 await send_refusal(send, kind, 500, code, "An internal error occurred.")
+            except Exception:  # the answer had started: the connection is closed by the server
+                log.debug("no 500 for %s %s: its answer had started", scope["method"], scope["path"])
 
     async def _body(self, receive: Receive, send: Send, kind: str, length: int) -> bytes | None:
         """The request's body, read while it stays under the cap and arrives in time; None once refused."""
@@ -362,5 +366,5 @@ class Guard:
 
 
 
-__all__ = ["MAX_BODY", "Guard", "SecurityPolicy", "check_origin", "is_local_address", "refusal",
+__all__ = ["BODY", "MAX_BODY", "Guard", "SecurityPolicy", "check_origin", "is_local_address", "refusal",
            "route_kind"]
