@@ -10,10 +10,12 @@ every change here.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import LimitExceededError, ResourceNotFoundError, ValidationError
@@ -102,6 +104,25 @@ class Rule:
         return out
 
 
+@dataclass
+class BusSettings:
+    """What EventBridge keeps of a bus besides its rules: the settings CreateEventBus and UpdateEventBus give
+    (Description, KmsKeyIdentifier, DeadLetterConfig, LogConfig, as given), its times, and its resource-based
+    policy's statements by Sid (PutPermission)."""
+
+    created: datetime
+    modified: datetime
+    settings: dict[str, object] = field(default_factory=dict)
+    statements: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def shown(self) -> dict[str, Any]:
+        """What DescribeEventBus adds to the bus's name and ARN."""
+        extras: dict[str, Any] = {"CreationTime": self.created, "LastModifiedTime": self.modified, **self.settings}
+        if self.statements:
+            extras["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": list(self.statements.values())})
+        return extras
+
+
 class EventBus:
     """One event bus. Create through :class:`EventBridge` (``bridge.bus(name)``)."""
 
@@ -118,6 +139,9 @@ class EventBus:
         self.match_names = self._ruleset.matching
         self._route = bridge.router.route  # bound once: publish is the hot path
         self._lock = threading.RLock()
+        now = bridge.clock.now()
+        #: its settings, times and policy (see BusSettings)
+        self.settings = BusSettings(now, now)
 
     def __repr__(self) -> str:
         return f"<EventBus {self.name!r}: {len(self.rules_by_name)} rules>"
@@ -286,4 +310,4 @@ class EventBus:
         return [rules[name] for name in names if name in rules]
 
 
-__all__ = ["BUS_NAME", "STATES", "BusHost", "EventBus", "Rule"]
+__all__ = ["BUS_NAME", "STATES", "BusHost", "BusSettings", "EventBus", "Rule"]

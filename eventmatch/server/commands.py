@@ -24,10 +24,11 @@ from datetime import datetime
 from typing import Any
 
 from ..bus import EventBridge
+from ..bus.registry import BusSettings
 from ..scheduler import Scheduler
 from .resources import ACTIONS as EVENTS_ACTIONS
 from .resources import STORES, Answer, Handler, Params, Targets
-from .resources.buses import Buses
+from .resources.common import from_json, to_json
 from .resources.schedules import ACTIONS as SCHEDULER_ACTIONS
 from .service import Service
 from .state import SNAPSHOT, State
@@ -100,6 +101,8 @@ def _play_entries(svc: Service, entries: list[tuple[int, str, dict[str, Any], li
             started = True
             if facts:  # when the state was first used: the default bus's creation time
                 svc.started = datetime.fromisoformat(facts[0])
+                default = svc.bridge.bus("default").settings
+                default.created = default.modified = svc.started
         elif action == REPLAY:
             svc.bridge.replays.restore(params)
         elif action == SNAPSHOT:
@@ -134,15 +137,15 @@ def snapshot(svc: Service) -> dict[str, Any]:
     """``svc``'s state as one JSON object: the commands that rebuild what the bridge and the Scheduler hold
     (buses, rules and their targets, archives, schedule groups, schedules), then the API's models, tags and
     replays as they are."""
-    bridge, buses, targets = svc.bridge, svc.store(Buses), svc.store(Targets)
+    bridge, targets = svc.bridge, svc.store(Targets)
+    settings: dict[str, object] = {}
     commands: list[tuple[str, dict[str, Any], list[str]]] = []
     for listed in bridge.list_event_buses():
         name = listed["Name"]
-        if name != "default":
-            settings = buses.get(name)
-            commands.append(("CreateEventBus", {"Name": name},
-                             [(settings.created if settings else svc.started).isoformat()]))
         bus = bridge.bus(name)
+        if name != "default":
+            commands.append(("CreateEventBus", {"Name": name}, [bus.settings.created.isoformat()]))
+        settings[name] = to_json(vars(bus.settings))
         for rule in bus.list_rules():
             params = {k: rule[k] for k in ("Name", "EventPattern", "ScheduleExpression", "State", "Description")
                       if rule.get(k) not in (None, "")}
@@ -168,7 +171,7 @@ def snapshot(svc: Service) -> dict[str, Any]:
             commands.append((SCHEDULER + "CreateSchedule", params, [schedule.created.isoformat()]))
             modified[schedule.arn] = schedule.modified.isoformat()
     return {"version": 1, "started": svc.started.isoformat(), "commands": commands,
-            "resources": {store.kind: svc.store(store).to_json() for store in STORES},
+            "buses": settings, "resources": {store.kind: svc.store(store).to_json() for store in STORES},
             "tags": svc.tags.items(), "replays": bridge.replays.list_replays(), "scheduleModified": modified}
 
 
@@ -177,6 +180,8 @@ def load(svc: Service, data: dict[str, Any]) -> None:
     svc.started = datetime.fromisoformat(data["started"])
     for action, params, facts in data["commands"]:
         _play_one(svc, None, 0, action, params, facts)
+    for name, settings in data.get("buses", {}).items():
+        svc.bridge.bus(name).settings = BusSettings(**from_json(settings))
     for store in STORES:
         svc.store(store).load(data["resources"].get(store.kind, {}))
     svc.tags.load(data["tags"])

@@ -94,7 +94,7 @@ class Service:
         #: changes are made one at a time, under this lock (the server's, shared by every pair)
         self.lock = lock or threading.Lock()
         #: when this API started: the default bus's and the default schedule group's creation time
-        self.started = bridge.clock.now()
+        self.started = bridge.bus("default").settings.created
         #: where the server's own HTTP calls may go (API destinations, OAuth endpoints): checked at creation too
         self.outbound = OutboundPolicy()
         #: True while the command log is played again on start (creation-time checks of endpoints skipped)

@@ -24,7 +24,6 @@ which :mod:`..wire` puts on the wire. A kind's models are kept in its :class:`~.
 from __future__ import annotations
 
 from . import archives, buses, connections, destinations, endpoints, events, partner_sources, rules, tags
-from .buses import Buses
 from .common import Answer, Handler, Params, Store
 from .connections import Connections
 from .destinations import ApiDestinations
@@ -34,7 +33,7 @@ from .rules import Targets, TargetSpec
 
 #: the kinds of models a snapshot of the state holds as they are (a service's rules and targets, archives and
 #: schedules are rebuilt by their commands: see :mod:`..commands`)
-STORES: tuple[type[Store[object]], ...] = (Buses, Connections, ApiDestinations, Endpoints, EventSources)  # type: ignore[assignment]
+STORES: tuple[type[Store[object]], ...] = (Connections, ApiDestinations, Endpoints, EventSources)  # type: ignore[assignment]
 
 #: action name (the part of X-Amz-Target after ``AWSEvents.``) -> handler: every action of botocore's model
 ACTIONS: dict[str, Handler] = {

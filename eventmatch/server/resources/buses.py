@@ -1,16 +1,16 @@
 """Event buses over the API: CreateEventBus, DescribeEventBus, UpdateEventBus, DeleteEventBus, ListEventBuses,
-and a bus's policy (PutPermission, RemovePermission). The bus itself is the bridge's; what the API keeps
-beside it (its settings, times and policy statements) is a :class:`BusSettings`."""
+and a bus's policy (PutPermission, RemovePermission). The model is the bus's own: an
+:class:`~eventmatch.bus.EventBus` and its :class:`~eventmatch.bus.registry.BusSettings` (settings, times and
+policy statements), which go with it when it is deleted."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ...bus.registry import BusSettings
 from ...errors import ResourceNotFoundError, ValidationError
-from .common import Answer, Handler, Params, Store, check, given, listing, name_problem
+from .common import Answer, Handler, Params, check, given, listing, name_problem
 from .rules import Targets
 from .tags import tags_of
 
@@ -21,38 +21,9 @@ if TYPE_CHECKING:
 SETTINGS = ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
 
 
-@dataclass
-class BusSettings:
-    """What the API keeps of one bus beside the bridge's bus: the settings given, its times, its policy."""
-
-    created: datetime
-    modified: datetime
-    #: Description, KmsKeyIdentifier, DeadLetterConfig, LogConfig as given
-    settings: dict[str, object] = field(default_factory=dict)
-    #: the policy's statements by Sid (PutPermission)
-    statements: dict[str, dict[str, object]] = field(default_factory=dict)
-
-    def shown(self) -> Answer:
-        """What DescribeEventBus adds to the bus's name and ARN."""
-        extras: Answer = {"CreationTime": self.created, "LastModifiedTime": self.modified, **self.settings}
-        if self.statements:
-            extras["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": list(self.statements.values())})
-        return extras
-
-
-class Buses(Store[BusSettings]):
-    """What the API keeps of a service's buses, by name."""
-
-    kind = "buses"
-    model = BusSettings
-
-
 def settings_of(svc: Service, bus_name: str) -> BusSettings:
-    """The API's settings of a bus (the default bus's, and a bus made in Python, date from the start)."""
-    found = svc.store(Buses).get(bus_name)
-    if found is None:
-        found = svc.store(Buses)[bus_name] = BusSettings(svc.started, svc.started)
-    return found
+    """The settings of a bus (the bus's own: ResourceNotFoundException for a bus that does not exist)."""
+    return svc.bridge.bus(bus_name).settings
 
 
 def create_event_bus(svc: Service, params: Params) -> Answer:
@@ -61,7 +32,7 @@ def create_event_bus(svc: Service, params: Params) -> Answer:
     svc.tags.tag(bus.arn, tags)
     now = svc.now()
     settings = given(params, SETTINGS)
-    svc.store(Buses)[bus.name] = BusSettings(now, now, settings)
+    bus.settings = BusSettings(now, now, settings)
     return {"EventBusArn": bus.arn, **settings}
 
 
@@ -85,7 +56,6 @@ def delete_event_bus(svc: Service, params: Params) -> Answer:
     targets = svc.store(Targets)
     for gone in [key for key in targets if key[0] == name]:
         del targets[gone]
-    svc.store(Buses).pop(name, None)
     svc.tags.forget_where(lambda tagged: tagged == arn or f":rule/{name}/" in tagged)
     return {}
 
@@ -147,4 +117,4 @@ ACTIONS: dict[str, Handler] = {
     "RemovePermission": remove_permission,
 }
 
-__all__ = ["ACTIONS", "SETTINGS", "BusSettings", "Buses", "settings_of"]
+__all__ = ["ACTIONS", "SETTINGS", "settings_of"]
