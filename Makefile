@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs redis-server chromium screenshots bench bench-redis bench-server bench-scheduler bench-console perf clean
+.PHONY: demo test lint docs redis-server chromium screenshots bench bench-redis bench-server bench-server-ab bench-scheduler bench-console perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -60,6 +60,11 @@ bench-redis: $(STAMP) redis-server
 bench-server: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m benchmarks.server_bench
+
+# the server's PutEvents throughput against a baseline commit, alternated in one run (BASELINE=b3b5066)
+bench-server-ab: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m benchmarks.server_ab --baseline $(or $(BASELINE),b3b5066)
 
 # the console's rules page with 10,000 rules: time to first byte, and to a usable page in Chromium; rewrites a section of docs/console.md
 bench-console: $(STAMP) chromium

@@ -315,7 +315,7 @@ def main() -> None:
         if moto is not None:
             figures["moto boto3 events/s"] = moto
         for key, value in figures.items():
-            better = min if "latency" in key or "startup" in key else max
+            better = min if key.endswith(" ms") else max  # times (latencies, start-up): the least is the best
             best[key] = better(best.get(key, value), value)
     table = "\n".join([
         START,
