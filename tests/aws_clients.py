@@ -10,10 +10,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 
-def client(service: str, endpoint_url: str, *, validate: bool = True) -> Any:
+def client(service: str, endpoint_url: str, *, validate: bool = True, region: str = "us-east-1",
+           access_key: str = "test") -> Any:
     """A boto3 client of ``service`` at ``endpoint_url`` (one attempt; ``validate=False``: without boto3's own
-    parameter checks, as SDKs that check less send)."""
-    return boto3.client(service, endpoint_url=endpoint_url, region_name="us-east-1", aws_access_key_id="test",
+    parameter checks, as SDKs that check less send), signing for ``region`` with ``access_key``."""
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, aws_access_key_id=access_key,
                         aws_secret_access_key="test",
                         config=Config(retries={"max_attempts": 1}, parameter_validation=validate))
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..arn import arn as make_arn
 from ..errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
 from ..event import load_event
 from ..pattern.compile import compile_pattern
@@ -244,7 +245,7 @@ class EventBridge:
             )
         source = self.bus(bus)
         pattern = compile_pattern(event_pattern) if event_pattern is not None else None
-        arn = f"arn:aws:events:{self.region}:{self.account}:archive/{name}"
+        arn = make_arn("events", self.region, self.account, f"archive/{name}")
         return self.archives.create(name, source.name, pattern, retention_days, created or self.clock.now(), arn=arn,
                                     description=description, source_arn=source.arn)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..arn import arn
 from ..errors import LimitExceededError, ResourceNotFoundError, ValidationError
 from ..event import load_event
 from ..pattern.compile import Pattern, RuleSet, compile_pattern
@@ -129,7 +130,7 @@ class EventBus:
     def __init__(self, bridge: BusHost, name: str) -> None:
         self.bridge = bridge
         self.name = name
-        self.arn = f"arn:aws:events:{bridge.region}:{bridge.account}:event-bus/{name}"
+        self.arn = arn("events", bridge.region, bridge.account, f"event-bus/{name}")
         #: name -> rule; replaced whole on every change (never edited in place), so a reader holding it sees
         #: one consistent table
         self.rules_by_name: dict[str, Rule] = {}
@@ -148,7 +149,7 @@ class EventBus:
 
     # -- rules -----------------------------------------------------------------------
     def rule_arn(self, name: str) -> str:
-        base = f"arn:aws:events:{self.bridge.region}:{self.bridge.account}:rule/"
+        base = arn("events", self.bridge.region, self.bridge.account, "rule/")
         return base + (name if self.name == "default" else f"{self.name}/{name}")
 
     def put_rule(

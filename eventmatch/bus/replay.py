@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..arn import arn
 from ..errors import (
     IllegalStatusError,
     LimitExceededError,
@@ -107,7 +108,7 @@ class Replays:
                 raise LimitExceededError("The requested resource exceeds the maximum number allowed.")
             replay: dict[str, Any] = {
                 "ReplayName": name,
-                "ReplayArn": f"arn:aws:events:{self.region}:{self.account}:replay/{name}",
+                "ReplayArn": arn("events", self.region, self.account, f"replay/{name}"),
                 "EventSourceArn": found.arn,
                 "Destination": {"Arn": bus.arn, **({"FilterArns": list(rules)} if rules is not None else {})},
                 "State": "STARTING",

@@ -196,7 +196,7 @@ async def transform_api(request: Request) -> Response:
             spec["InputTransformer"] = {"InputPathsMap": paths, "InputTemplate": str(given.get("template", ""))}
         target = build_target(spec, 0)
         rule = "sandbox-rule"
-        arn = f"arn:aws:events:{bridge.region}:{bridge.account}:rule/{rule}"
+        arn = bridge.bus().rule_arn(rule)
         when = str(event.get("time") or bridge.clock.now().isoformat())
         received = target.payload(event, rule, arn, when)  # NotDelivered where AWS would drop it
         if target.transformer is not None:  # the rendered text is what the target receives

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..arn import arn as make_arn
 from ..errors import EventmatchError, InvalidEventPatternError
 from ..event import load_event
 from ..pattern import compile_pattern, explain
@@ -238,7 +239,7 @@ async def rule_page(request: Request) -> Response:
 <form id="add-target" onsubmit="return false" {data}><fieldset><legend>Add or replace a target</legend>
 <label for="target-id">Id</label><input id="target-id" autocomplete="off" required>
 <label for="target-arn">ARN</label><input id="target-arn" autocomplete="off" required
- placeholder="arn:aws:sqs:{_e(bridge.region)}:{_e(bridge.account)}:my-queue">
+ placeholder="{_e(make_arn("sqs", bridge.region, bridge.account, "my-queue"))}">
 <label for="target-settings">Other settings (JSON: Input, InputPath, InputTransformer, RetryPolicy,
 DeadLetterConfig...)</label><textarea id="target-settings" rows="4" spellcheck="false">{{}}</textarea>
 <button type="submit">Save target</button></fieldset></form>

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..arn import arn
 from ..bus.metrics import Metrics
 from ..bus.tags import TagStore
 from ..bus.targets import build_target
@@ -137,7 +138,7 @@ class Scheduler:
         return f"<Scheduler {len(self.schedules)} schedules in {len(self.groups)} groups>"
 
     def _arn(self, kind: str, name: str) -> str:
-        return f"arn:aws:scheduler:{self.bridge.region}:{self.bridge.account}:{kind}/{name}"
+        return arn("scheduler", self.bridge.region, self.bridge.account, f"{kind}/{name}")
 
     # -- groups -----------------------------------------------------------------------------
     def create_schedule_group(self, name: str, tags: Mapping[str, str] | None = None,
@@ -350,7 +351,7 @@ class Scheduler:
 
     @property
     def _bus_prefix(self) -> str:
-        return f"arn:aws:events:{self.bridge.region}:{self.bridge.account}:event-bus/"
+        return arn("events", self.bridge.region, self.bridge.account, "event-bus/")
 
     def _put_event(self, schedule: Schedule, payload: Any) -> None:
         """An EventBridge target: PutEvents into this bridge's bus, as Scheduler's templated target does (one

@@ -35,6 +35,7 @@ from ..scheduler import Scheduler
 from ..schemas.discover import Discoverer
 from . import commands, inspection, scheduler_api
 from .api_destinations import Caller
+from .asgi import REQUEST_ID, request_id
 from .forward import Forwarder
 from .inbox import Inbox
 from .outbound import OutboundPolicy, Resolver
@@ -184,7 +185,8 @@ def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Res
 
     async def api(request: Request) -> Response:  # the same through Starlette (an app that wraps this one's routes)
         status, text = answer(request.headers.get("x-amz-target"), await request.body())
-        return Response(text, status_code=status, media_type=CONTENT_TYPE)
+        return Response(text, status_code=status, media_type=CONTENT_TYPE,
+                        headers={"x-amzn-RequestId": request_id().decode()})
 
     async def api_direct(scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /`` without Starlette's request and routing objects: the same answer, 2-3x the requests a
@@ -222,7 +224,7 @@ _CONTENT_TYPE = CONTENT_TYPE.encode()
 
 async def _respond(send: Send, status: int, text: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", _CONTENT_TYPE), (b"content-length", str(len(text)).encode())]})
+        (b"content-type", _CONTENT_TYPE), (b"content-length", str(len(text)).encode()), (REQUEST_ID, request_id())]})
     await send({"type": "http.response.body", "body": text})
 
 

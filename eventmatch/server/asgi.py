@@ -7,21 +7,32 @@ import json
 
 from starlette.types import Message, Receive, Send
 
+from ..bus.entries import event_id
+
 #: the request headers AWS's SDKs send, allowed in a preflight (names, or prefixes ending in ``*``)
 SDK_REQUEST_HEADERS = ("authorization", "content-type", "content-encoding", "x-amz-*", "amz-sdk-*", "x-amzn-*")
 #: the response headers AWS's SDKs read, exposed to an allowed origin
 SDK_RESPONSE_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, x-amz-request-id, x-amz-id-2, Date"
 JSON_TYPES = ("application/json",)
+#: the header of an answer's request id, as AWS names it (lower case, as ASGI sends headers)
+REQUEST_ID = b"x-amzn-requestid"
+
+
+def request_id() -> bytes:
+    """A new request id for an answer's ``x-amzn-RequestId`` header (the SDKs read it: boto3's
+    ``ResponseMetadata.RequestId``): a random UUID, as AWS's."""
+    return event_id().encode()
 
 
 def refusal(kind: str, status: int, code: str, message: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """A refusal's status, headers and body in the shape of its route."""
     if kind == "aws":
         body = json.dumps({"__type": code, "message": message}).encode()
-        headers = [(b"content-type", b"application/x-amz-json-1.1")]
+        headers = [(b"content-type", b"application/x-amz-json-1.1"), (REQUEST_ID, request_id())]
     elif kind == "scheduler":
         body = json.dumps({"Message": message}).encode()
-        headers = [(b"content-type", b"application/json"), (b"x-amzn-errortype", code.encode())]
+        headers = [(b"content-type", b"application/json"), (b"x-amzn-errortype", code.encode()),
+                   (REQUEST_ID, request_id())]
     else:
         body = json.dumps({"message": message, "code": code}).encode()
         headers = [(b"content-type", b"application/json")]

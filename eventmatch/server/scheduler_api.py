@@ -29,6 +29,7 @@ from starlette.routing import Route
 from ..errors import EventmatchError
 from ..jsonbody import BodyError, read_object
 from . import commands
+from .asgi import request_id
 from .resources import Params
 from .resources.schedules import ACTIONS
 from .service import Registry, Service
@@ -48,7 +49,7 @@ def _json_default(value: Any) -> Any:
 
 
 def _answer(payload: Any, status: int = 200, code: str | None = None) -> Response:
-    headers = {"x-amzn-ErrorType": code} if code else {}
+    headers = {"x-amzn-RequestId": request_id().decode(), **({"x-amzn-ErrorType": code} if code else {})}
     return Response(json.dumps(payload, default=_json_default), status_code=status, headers=headers,
                     media_type="application/json")
 

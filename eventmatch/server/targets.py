@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..arn import arn as make_arn
 from ..bus import EventBridge
 from ..bus.targets import Resolver
 from .api_destinations import Caller
@@ -80,7 +81,7 @@ def _sender(bridge: EventBridge, caller: Caller | None, functions: Functions | N
         return forwarder.target(spec), arn
     if caller is not None and ":api-destination/" in arn:
         return caller.target(spec), arn
-    if ":event-bus/" in arn and arn.startswith(f"arn:aws:events:{bridge.region}:{bridge.account}:"):
+    if ":event-bus/" in arn and arn.startswith(make_arn("events", bridge.region, bridge.account, "")):
         bus_name = arn.split(":event-bus/", 1)[1]
 
         def forward(payload: object) -> None:

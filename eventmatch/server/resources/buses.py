@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ...arn import partition
 from ...bus.registry import BusSettings
 from ...errors import ResourceNotFoundError, ValidationError
 from .common import Answer, Handler, Params, check, given, listing, name_problem
@@ -84,7 +85,7 @@ def put_permission(svc: Service, params: Params) -> Answer:
     principal = params.get("Principal")
     statement: dict[str, Any] = {
         "Sid": sid, "Effect": "Allow",
-        "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
+        "Principal": "*" if principal == "*" else {"AWS": f"arn:{partition(svc.region)}:iam::{principal}:root"},
         "Action": params.get("Action", "events:PutEvents"), "Resource": bus.arn,
     }
     condition = params.get("Condition")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...arn import arn
 from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
 from ..outbound import endpoint_problem
 from .common import Answer, Handler, Params, Store, check, enum_problem, listing, name_problem
@@ -121,9 +122,9 @@ def create_connection(svc: Service, params: Params) -> Answer:
     # the secret's own name, and Secrets Manager's six random characters after it
     secret = f"{svc.new_id()}-{svc.new_id(lambda: secrets.token_urlsafe(6)[:6])}"
     made = connections[str(name)] = Connection(
-        str(name), f"arn:aws:events:{svc.region}:{svc.account}:connection/{name}/{suffix}",
+        str(name), arn("events", svc.region, svc.account, f"connection/{name}/{suffix}"),
         str(params.get("AuthorizationType")), dict(params.get("AuthParameters") or {}),
-        f"arn:aws:secretsmanager:{svc.region}:{svc.account}:secret:events!connection/{name}/{secret}",
+        arn("secretsmanager", svc.region, svc.account, f"secret:events!connection/{name}/{secret}"),
         now, now, now, description=params.get("Description"))
     return made.answer()
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...arn import arn
 from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from .common import Answer, Handler, Params, Store, check, enum_problem, listing, name_problem
 from .connections import CONNECTION_ARN, CONNECTION_ARN_TEXT, endpoint_checked
@@ -93,7 +94,7 @@ def create_api_destination(svc: Service, params: Params) -> Answer:
         raise ResourceAlreadyExistsError(f"An api-destination '{name}' already exists.")
     now = svc.now()
     made = destinations[name] = ApiDestination(
-        name, f"arn:aws:events:{svc.region}:{svc.account}:api-destination/{name}/{svc.new_id()}",
+        name, arn("events", svc.region, svc.account, f"api-destination/{name}/{svc.new_id()}"),
         str(params["ConnectionArn"]), str(params.get("InvocationEndpoint")), str(params["HttpMethod"]), now, now,
         int(params.get("InvocationRateLimitPerSecond", DEFAULT_RATE)), description=params.get("Description"))
     return made.answer()

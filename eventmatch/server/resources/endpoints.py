@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...arn import arn
 from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from .common import Answer, Handler, Params, Store, check, given, listing, name_problem
 
@@ -61,7 +62,7 @@ def create_endpoint(svc: Service, params: Params) -> Answer:
         raise ResourceAlreadyExistsError(f"Endpoint {name} already exists.")
     now = svc.now()
     made = endpoints[str(name)] = Endpoint(
-        str(name), f"arn:aws:events:{svc.region}:{svc.account}:endpoint/{name}", svc.new_id().replace("-", "")[:10],
+        str(name), arn("events", svc.region, svc.account, f"endpoint/{name}"), svc.new_id().replace("-", "")[:10],
         now, now, settings=given(params, FIELDS))
     return {"Name": made.name, "Arn": made.arn, "State": made.state, **made.settings}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...arn import arn
 from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
 from .common import Answer, Handler, Params, Store, listing
 
@@ -52,7 +53,7 @@ def create_partner_event_source(svc: Service, params: Params) -> Answer:
     sources = svc.store(EventSources)
     if name in sources:
         raise ResourceAlreadyExistsError(f"Event source {name} already exists.")
-    made = sources[name] = EventSource(name, f"arn:aws:events:{svc.region}::event-source/{name}",
+    made = sources[name] = EventSource(name, arn("events", svc.region, "", f"event-source/{name}"),
                                        name.split("/")[1], svc.now(), str(params.get("Account") or svc.account))
     return {"EventSourceArn": made.arn}
 

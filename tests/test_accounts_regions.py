@@ -1,0 +1,76 @@
+"""Accounts and regions as AWS has them (issue 35): ARNs in the region's partition, and every answer with its
+request id."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import pytest
+
+pytest.importorskip("starlette")
+
+from botocore.exceptions import ClientError
+
+from eventmatch import EventBridge
+from eventmatch.arn import arn, partition
+from eventmatch.scheduler import Scheduler
+from eventmatch.server import Server
+from tests.aws_clients import client
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+def test_a_regions_partition() -> None:
+    """AWS's partitions (the ARN reference, docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html):
+    ``aws`` for commercial regions, ``aws-cn`` for China, ``aws-us-gov`` for GovCloud (US)."""
+    assert [partition(r) for r in ("us-east-1", "eu-west-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1",
+                                   "us-iso-east-1", "us-isob-east-1")] == [
+        "aws", "aws", "aws-cn", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"]
+    assert arn("events", "cn-north-1", "123456789012", "rule/r") == "arn:aws-cn:events:cn-north-1:123456789012:rule/r"
+
+
+def test_every_arn_the_bridge_and_scheduler_make_is_in_the_regions_partition() -> None:
+    bridge = EventBridge(account="111122223333", region="cn-north-1")
+    bus = bridge.create_event_bus("orders")
+    assert bus.arn == "arn:aws-cn:events:cn-north-1:111122223333:event-bus/orders"
+    assert bus.put_rule("r", {"source": ["s"]}) == "arn:aws-cn:events:cn-north-1:111122223333:rule/orders/r"
+    assert bridge.create_archive("a", "orders").arn == "arn:aws-cn:events:cn-north-1:111122223333:archive/a"
+    gov = Scheduler(EventBridge(account="111122223333", region="us-gov-west-1"))
+    made = gov.create_schedule("s", "rate(1 hour)", {"Arn": "arn:aws-us-gov:sqs:us-gov-west-1:111122223333:q",
+                                                      "RoleArn": ROLE})
+    assert made == "arn:aws-us-gov:scheduler:us-gov-west-1:111122223333:schedule/default/s"
+
+
+def test_the_apis_resources_take_the_partition_too() -> None:
+    with Server(EventBridge(region="cn-north-1")) as server:
+        events = client("events", server.endpoint_url, region="cn-north-1")
+        connection = events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})["ConnectionArn"]
+        assert connection.startswith("arn:aws-cn:events:cn-north-1:123456789012:connection/c/")
+        assert events.describe_connection(Name="c")["SecretArn"].startswith("arn:aws-cn:secretsmanager:")
+        events.put_permission(Action="events:PutEvents", Principal="111122223333", StatementId="s")
+        policy = json.loads(events.describe_event_bus()["Policy"])
+        assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws-cn:iam::111122223333:root"}
+
+
+def test_every_answer_carries_a_request_id() -> None:
+    """The SDKs read ``x-amzn-RequestId`` (boto3's ResponseMetadata.RequestId); each answer has its own, the
+    errors' too, and the guard's refusals."""
+    with Server() as server:
+        events = client("events", server.endpoint_url)
+        scheduler = client("scheduler", server.endpoint_url)
+        ids = [events.list_event_buses()["ResponseMetadata"]["RequestId"],
+               events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": "{}"}])[
+                   "ResponseMetadata"]["RequestId"],
+               scheduler.list_schedules()["ResponseMetadata"]["RequestId"]]
+        for call in (lambda: events.describe_rule(Name="missing"), lambda: scheduler.get_schedule(Name="missing")):
+            with pytest.raises(ClientError) as raised:
+                call()
+            ids.append(raised.value.response["ResponseMetadata"]["RequestId"])
+        assert all(len(i) == 36 for i in ids) and len(set(ids)) == len(ids)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("POST", "/", body=b"x" * (2 * 1024 * 1024),
+                           headers={"X-Amz-Target": "AWSEvents.ListRules"})
+        answer = connection.getresponse()
+        assert answer.status == 413 and len(answer.getheader("x-amzn-RequestId") or "") == 36
