@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,69 @@ def test_every_answer_carries_a_request_id() -> None:
                            headers={"X-Amz-Target": "AWSEvents.ListRules"})
         answer = connection.getresponse()
         assert answer.status == 413 and len(answer.getheader("x-amzn-RequestId") or "") == 36
+
+
+ACCOUNT_B = "111122223333"
+
+
+def test_two_regions_and_two_accounts_are_separate() -> None:
+    """The region comes from the request's signature (its credential scope), the account from a 12-digit access
+    key id: each (account, region) has its own buses, rules, ARNs and lists."""
+    with Server() as server:
+        url = server.endpoint_url
+        home = client("events", url)
+        paris = client("events", url, region="eu-west-3")
+        other = client("events", url, access_key=ACCOUNT_B)
+        made = {name: c.create_event_bus(Name="orders")["EventBusArn"]
+                for name, c in (("home", home), ("paris", paris), ("other", other))}
+        assert made == {"home": "arn:aws:events:us-east-1:123456789012:event-bus/orders",
+                        "paris": "arn:aws:events:eu-west-3:123456789012:event-bus/orders",
+                        "other": f"arn:aws:events:us-east-1:{ACCOUNT_B}:event-bus/orders"}
+        paris.put_rule(Name="only-in-paris", EventPattern='{"source": ["s"]}')
+        assert [r["Name"] for r in paris.list_rules()["Rules"]] == ["only-in-paris"]
+        assert home.list_rules()["Rules"] == [] and other.list_rules()["Rules"] == []
+        assert [b["Arn"] for b in paris.list_event_buses()["EventBuses"]] == [
+            "arn:aws:events:eu-west-3:123456789012:event-bus/default", made["paris"]]
+        scheduler = client("scheduler", url, region="eu-west-3")
+        arn = scheduler.create_schedule_group(Name="jobs")["ScheduleGroupArn"]
+        assert arn == "arn:aws:scheduler:eu-west-3:123456789012:schedule-group/jobs"
+        assert [g["Name"] for g in client("scheduler", url).list_schedule_groups()["ScheduleGroups"]] == ["default"]
+
+
+def test_put_events_in_a_region_is_routed_by_that_regions_rules_and_keeps_its_region() -> None:
+    queue = "arn:aws:sqs:eu-west-3:123456789012:q"
+    with Server() as server:
+        paris = client("events", server.endpoint_url, region="eu-west-3")
+        paris.put_rule(Name="r", EventPattern='{"source": ["shop"]}')
+        paris.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": queue}])
+        client("events", server.endpoint_url).put_events(Entries=[{"Source": "shop", "DetailType": "d",
+                                                                    "Detail": '{"where": "home"}'}])
+        paris.put_events(Entries=[{"Source": "shop", "DetailType": "d", "Detail": '{"where": "paris"}'}])
+        (delivered,) = server.deliveries(queue)
+        event = delivered["payload"]
+        assert event["detail"] == {"where": "paris"} and event["region"] == "eu-west-3"
+        assert event["account"] == "123456789012"
+
+
+def test_each_pairs_resources_come_back_after_a_restart_and_a_compaction(tmp_path: Any) -> None:
+    state = str(tmp_path / "state.db")
+    with Server(state=state) as server:
+        client("events", server.endpoint_url, region="eu-west-3").create_event_bus(Name="paris-bus")
+        client("events", server.endpoint_url, access_key=ACCOUNT_B).put_rule(Name="b-rule",
+                                                                              ScheduleExpression="rate(1 hour)")
+        client("scheduler", server.endpoint_url, region="ap-south-1").create_schedule_group(Name="mumbai")
+
+    def seen(server: Server) -> tuple[list[str], list[str], list[str], list[str]]:
+        url = server.endpoint_url
+        return ([b["Name"] for b in client("events", url, region="eu-west-3").list_event_buses()["EventBuses"]],
+                [r["Name"] for r in client("events", url, access_key=ACCOUNT_B).list_rules()["Rules"]],
+                [g["Name"] for g in client("scheduler", url, region="ap-south-1").list_schedule_groups()[
+                    "ScheduleGroups"]],
+                [b["Name"] for b in client("events", url).list_event_buses()["EventBuses"]])
+
+    expected = (["default", "paris-bus"], ["b-rule"], ["default", "mumbai"], ["default"])
+    with Server(state=state) as server:
+        assert seen(server) == expected
+        server.app.state.services.default.compactor.now()
+    with Server(state=state) as server:
+        assert seen(server) == expected

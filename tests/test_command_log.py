@@ -168,7 +168,8 @@ def test_a_snapshot_covers_what_was_logged_not_what_python_made(tmp_path: Path) 
         server.app.state.services.default.compactor.now()
     with sqlite3.connect(state) as db:
         (params,) = db.execute("SELECT params FROM commands").fetchone()
-    rules = [p["Name"] for action, p, _ in json.loads(params)["commands"] if action == "PutRule"]
+    (default,) = json.loads(params)["services"]
+    rules = [p["Name"] for action, p, _ in default["commands"] if action == "PutRule"]
     assert rules == ["wire"]
 
 

@@ -164,6 +164,11 @@ class EventBridge:
         """Deliveries waiting for a retry."""
         return self.delivery.pending()
 
+    def next_due(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
+        """The earliest retry, scheduled rule or timer's action due by ``now``, as (when, action), or None (a
+        bridge is a timer itself: another bridge on the same clock can run it)."""
+        return self._next_due(now)
+
     def _next_due(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
         """The earliest retry or scheduled rule due by ``now``."""
         best = self.delivery.next_retry(now)

@@ -17,7 +17,6 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -33,18 +32,17 @@ from ..console import Backend
 from ..console import routes as console_routes
 from ..scheduler import Scheduler
 from ..schemas.discover import Discoverer
-from . import commands, inspection, scheduler_api
-from .api_destinations import Caller
+from . import inspection, scheduler_api, wiring
 from .asgi import REQUEST_ID, request_id
 from .forward import Forwarder
 from .inbox import Inbox
 from .outbound import OutboundPolicy, Resolver
 from .resources import Targets
-from .resources.events import put_events
 from .security import BODY, Guard, SecurityPolicy
 from .service import Registry, Service
+from .sigv4 import pair_of
 from .state import DELIVERIES, State
-from .targets import Functions, target_resolver
+from .targets import Functions
 from .wire import CONTENT_TYPE, MAX_BODY, error, handle
 
 
@@ -75,15 +73,11 @@ def create_app(
     if isinstance(virtual, VirtualClock):  # deliveries and attempts happen at the bridge's time, not the system's
         state.now = lambda: virtual.now().timestamp()
     inbox = Inbox(bridge, state)
-    service = Service(bridge, None, inbox)
-    service.outbound = OutboundPolicy(security.allow_endpoints, resolver)
-    if bridge.target_resolver is None:
-        forwarder = Forwarder(forward) if forward else None
-        bridge.target_resolver = target_resolver(bridge, state, Caller(service, service.outbound),
-                                                 functions, forwarder)
-    scheduler = service.scheduler = _scheduler(service, state)
-    _restore(service, scheduler, state, inbox)
-    services = Registry(service)
+    services = wiring.build(bridge, state, inbox, OutboundPolicy(security.allow_endpoints, resolver), functions,
+                            Forwarder(forward) if forward else None)
+    service = services.default
+    scheduler = service.scheduler
+    assert scheduler is not None
     api, api_direct = _api_handlers(services)
     routes = [
         Route("/", api, methods=["POST"]),
@@ -107,74 +101,17 @@ def create_app(
     return app
 
 
-def _restore(service: Service, scheduler: Scheduler, state: State, inbox: Inbox) -> None:
-    """Bring ``service`` back as ``state`` left it (its command log played again, the invocations and the
-    deliveries that were not final resumed), then keep what it does from now on in ``state``."""
-    bridge = service.bridge
-    commands.play(service, state)  # the commands played are in the log already: not logged again
-    # the default schedule group, as the default bus, dates from when the state was first used
-    default = scheduler.groups["default"]
-    scheduler.groups["default"] = replace(default, created=service.started, modified=service.started)
-    # invocations that were not final when the process ended: each resumes at the attempt it was waiting for
-    scheduler.journal = InvocationsKept(state)
-    scheduler.resume([record for _, seq, record in state.pending() if seq is None])
-    service.state = state
-    bridge.replays.kept = lambda replay: state.log_command(commands.REPLAY, replay)  # a restart shows them
-    service.compactor = commands.Compactor(state, lambda: commands.shadow_of(service))
-    service.compactor.soon()  # a long log (from before compaction, or a crash mid-way) is compacted now
-    waiting = state.waiting()
-    if waiting:  # the retries they were waiting for resume where they were
-        bridge.delivery.resumed = inbox.journal.resumed()
-        inbox.put(waiting)
-
-
-def _scheduler(service: Service, state: State) -> Scheduler:
-    """The server's EventBridge Scheduler for ``service``: the events its bus targets put are accepted as
-    PutEvents accepts them, the times its changes make up are the service's facts, its tags are the
-    service's, and its self-deletions and dead letters are kept in ``state``."""
-    bridge = service.bridge
-
-    def scheduler_put_events(entries: list[dict[str, Any]]) -> dict[str, Any]:
-        """A schedule's EventBridge target: the entries accepted as PutEvents over the wire accepts them (kept,
-        routed by the inbox, seen by inspection and the live tail)."""
-        return put_events(service, {"Entries": entries})
-
-    def completed(name: str, group: str) -> None:  # a schedule that deleted itself stays deleted after a restart
-        if service.state is not None:
-            state.log_command(commands.SCHEDULER + "DeleteSchedule", {"Name": name, "GroupName": group}, [])
-
-    scheduler = Scheduler(bridge, resolver=bridge.target_resolver, put_events=scheduler_put_events,
-                          completed=completed, tags=service.tags,
-                          dead_letter=lambda arn, payload, attributes: state.record(
-                              "scheduler:dead-letter", arn, {"payload": payload, "attributes": attributes}))
-    scheduler.stamp = service.facts.now
-    return scheduler
-
-
-class InvocationsKept:
-    """Scheduler's invocations not final yet, kept in the state (a restart resumes them: Scheduler.resume)."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: State) -> None:
-        self.state = state
-
-    def pending(self, execution: str, record: dict[str, Any]) -> None:
-        self.state.pend(f"scheduler:{execution}", record)
-
-    def settled(self, execution: str) -> None:
-        self.state.settle(f"scheduler:{execution}")
-
-
 def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Response]], ASGIApp]:
     """EventBridge's ``POST /`` on the service ``services`` picks: through Starlette (an app that wraps this
     one's routes), and direct (what _App.dispatch calls at the root or where the app is mounted)."""
 
-    def answer(target: str | None, body: bytes, too_large: bool = False) -> tuple[int, bytes]:
+    default = services.default_pair
+
+    def answer(scope: Scope, target: str | None, body: bytes, too_large: bool = False) -> tuple[int, bytes]:
         if too_large or len(body) > MAX_BODY:
             status, payload = error("ValidationException", "Request body is too large.", 413)
         else:
-            service = services.get()
+            service = services.get(pair_of(scope["headers"], scope["query_string"], default))
             with service.lock:  # one request at a time: changes are made in order
                 # inline on the event loop: the handlers are short, and a hop to a thread cost more than
                 # them (empty requests 820/s with asyncio.to_thread, 1,634/s inline, with httptools)
@@ -184,7 +121,7 @@ def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Res
         return status, json.dumps(payload, default=_json_default).encode()
 
     async def api(request: Request) -> Response:  # the same through Starlette (an app that wraps this one's routes)
-        status, text = answer(request.headers.get("x-amz-target"), await request.body())
+        status, text = answer(request.scope, request.headers.get("x-amz-target"), await request.body())
         return Response(text, status_code=status, media_type=CONTENT_TYPE,
                         headers={"x-amzn-RequestId": request_id().decode()})
 
@@ -198,7 +135,7 @@ def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Res
                 break
         body = scope.get(BODY)
         if body is not None:  # read by the guard (capped and in time)
-            status, text = answer(target, body)
+            status, text = answer(scope, target, body)
             await _respond(send, status, text)
             return
         chunks: list[bytes] = []
@@ -213,7 +150,7 @@ def _api_handlers(services: Registry) -> tuple[Callable[[Request], Awaitable[Res
                 chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        status, text = answer(target, b"".join(chunks), size > MAX_BODY)
+        status, text = answer(scope, target, b"".join(chunks), size > MAX_BODY)
         await _respond(send, status, text)
 
     return api, api_direct

@@ -30,8 +30,9 @@ from .resources import ACTIONS as EVENTS_ACTIONS
 from .resources import STORES, Answer, Handler, Params, Targets
 from .resources.common import from_json, to_json
 from .resources.schedules import ACTIONS as SCHEDULER_ACTIONS
-from .service import Service
-from .state import SNAPSHOT, State
+from .service import Registry, Service
+from .sigv4 import Pair
+from .state import SNAPSHOT, LogEntry, State
 
 log = logging.getLogger("eventmatch.server")
 
@@ -67,36 +68,34 @@ def run(svc: Service, action: str, handler: Handler, params: Params) -> Answer:
     svc.facts.start()
     answer = handler(svc, params)
     if svc.state is not None and logged(action):  # before the answer: a change answered is a change kept
-        svc.state.log_command(action, params, svc.facts.made)
+        svc.state.log_command(action, params, svc.facts.made, (svc.account, svc.region))
         if svc.compactor is not None:
             svc.compactor.soon()
     return answer
 
 
 # -- playing the log again ----------------------------------------------------------------------
-def play(svc: Service, state: State) -> int:
-    """Play ``state``'s log again on ``svc`` (on start, with ``svc.state`` None so that nothing is logged
-    twice); returns how many commands ran. A command that fails now is logged and skipped."""
-    svc.restoring = True
+def play(services: Registry, state: State) -> int:
+    """Play ``state``'s log again, each change on the service of its account and region (on start, with no
+    service's ``state`` set, so that nothing is logged twice); returns how many commands ran. A command that
+    fails now is logged and skipped."""
     try:
-        ran, started = _play(svc, state)
+        ran, started = _play_entries(services, list(state.log_entries()), state)
     finally:
-        svc.restoring = False
+        for svc in services:
+            svc.restoring = False
     if not started:  # a new state (or one from before the time was kept)
-        state.log_command(STARTED, {}, [svc.started.isoformat()])
+        state.log_command(STARTED, {}, [services.default.started.isoformat()])
     return ran
 
 
-def _play(svc: Service, state: State) -> tuple[int, bool]:
-    return _play_entries(svc, list(state.log_entries()), state)
-
-
-def _play_entries(svc: Service, entries: list[tuple[int, str, dict[str, Any], list[str] | None]],
-                  state: State | None = None) -> tuple[int, bool]:
-    """Play ``entries`` of a log on ``svc``: (how many commands ran, whether the log holds its start)."""
+def _play_entries(services: Registry, entries: list[LogEntry], state: State | None = None) -> tuple[int, bool]:
+    """Play ``entries`` of a log: (how many commands ran, whether the log holds its start)."""
     ran = 0
     started = False
-    for seq, action, params, facts in entries:
+    for seq, action, params, facts, pair in entries:
+        svc = services.get(pair)
+        svc.restoring = True
         if action == STARTED:
             started = True
             if facts:  # when the state was first used: the default bus's creation time
@@ -107,7 +106,7 @@ def _play_entries(svc: Service, entries: list[tuple[int, str, dict[str, Any], li
             svc.bridge.replays.restore(params)
         elif action == SNAPSHOT:
             started = True
-            load(svc, params)
+            load_all(services, params)
         else:
             ran += _play_one(svc, state, seq, action, params, facts)
     return ran, started
@@ -175,6 +174,19 @@ def snapshot(svc: Service) -> dict[str, Any]:
             "tags": svc.tags.items(), "replays": bridge.replays.list_replays(), "scheduleModified": modified}
 
 
+def snapshot_all(services: Registry) -> dict[str, Any]:
+    """Every service's state (``snapshot``), with its account and region."""
+    return {"version": 2, "services": [{"account": svc.account, "region": svc.region, **snapshot(svc)}
+                                       for svc in services]}
+
+
+def load_all(services: Registry, data: dict[str, Any]) -> None:
+    """Rebuild what ``snapshot_all`` gave (or a snapshot of one service, as the first compactions wrote)."""
+    for one in data.get("services", [data]):
+        pair = (one["account"], one["region"]) if "account" in one else None
+        load(services.get(pair), one)
+
+
 def load(svc: Service, data: dict[str, Any]) -> None:
     """Rebuild the state ``snapshot`` gave on ``svc`` (an empty one: on start)."""
     svc.started = datetime.fromisoformat(data["started"])
@@ -208,27 +220,37 @@ def shadow_of(svc: Service) -> Service:
     return shadow
 
 
+def shadows_of(services: Registry) -> Registry:
+    """A registry like ``services`` (its default pair, and a shadow service for any other pair the log
+    names) with nothing in it: what a compaction plays the log on."""
+    clock = services.default.bridge.clock
+
+    def make(pair: Pair) -> Service:
+        return shadow_of(Service(EventBridge(clock=clock, account=pair[0], region=pair[1])))
+
+    return Registry(shadow_of(services.default), make)
+
+
 def _never_called(payload: object) -> None:
     pass
 
 
-def compact(state: State, shadow: Service) -> int:
-    """Compact ``state``'s log (see the module's docstring), playing it on ``shadow`` (``shadow_of``);
+def compact(state: State, shadows: Registry) -> int:
+    """Compact ``state``'s log (see the module's docstring), playing it on ``shadows`` (``shadows_of``);
     returns how many entries the snapshot replaced."""
     entries = list(state.log_entries())
     if not entries:
         return 0
-    shadow.restoring = True
-    _play_entries(shadow, entries)
+    _play_entries(shadows, entries)
     last = entries[-1][0]
-    state.replace_log(last, SNAPSHOT, snapshot(shadow))
+    state.replace_log(last, SNAPSHOT, snapshot_all(shadows))
     return len(entries)
 
 
 class Compactor:  # (Service.compactor: the Compacts protocol)
     """Compacts a state's log in a thread of its own when it has grown (one compaction at a time)."""
 
-    def __init__(self, state: State, shadow: Callable[[], Service]) -> None:
+    def __init__(self, state: State, shadow: Callable[[], Registry]) -> None:
         self.state = state
         self.shadow = shadow
         self._running = threading.Lock()
@@ -262,4 +284,4 @@ class Compactor:  # (Service.compactor: the Compacts protocol)
 
 
 __all__ = ["COMPACT_AFTER", "REPLAY", "SCHEDULER", "SNAPSHOT", "STARTED", "Compactor", "compact", "handler_of",
-           "load", "logged", "play", "run", "shadow_of", "snapshot"]
+           "load", "load_all", "logged", "play", "run", "shadow_of", "shadows_of", "snapshot", "snapshot_all"]

@@ -50,6 +50,9 @@ class Inbox:
         self.bridge = bridge
         self.state = state
         self.journal = bridge.delivery.journal = Journal(state)
+        #: the bridge an accepted event is routed on (its account's and region's: see wiring), and every bridge
+        self.bridge_of: Callable[[dict[str, Any]], EventBridge] = lambda event: bridge
+        self.bridges: Callable[[], list[EventBridge]] = lambda: [bridge]
         #: shown each routed event (schema discovery on the server: ``eventmatch serve --discover``), or None
         self.observe: Callable[[dict[str, Any]], None] | None = None
         # one item per PutEvents request (its accepted events), None to stop
@@ -97,7 +100,8 @@ class Inbox:
                 with self._lock:
                     self._busy -= sum(len(request) for request in items)
                 if self.bridge.delivery.resumed:  # the start's batch (the first) is routed: what it did not
-                    self.bridge.delivery.resumed = {}  # claim (a rule or target gone since) is dropped
+                    for bridge in self.bridges():  # claim (a rule or target gone since) is dropped
+                        bridge.delivery.resumed = {}
             if stop:
                 self._forget()
                 return
@@ -123,7 +127,7 @@ class Inbox:
         stops the routing leaves it in the inbox (and its group), routed again on the next start."""
         ticket = Ticket(group.one_final, seq)
         try:
-            self.recent.append((bus_name, event, self.bridge.route(event, bus_name, ticket)))
+            self.recent.append((bus_name, event, self.bridge_of(event).route(event, bus_name, ticket)))
             self.routed_count += 1
             if self.observe is not None:
                 self.observe(event)
@@ -160,7 +164,8 @@ class Inbox:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.002)
-        return self.bridge.delivery.lanes.wait_idle(max(deadline - time.monotonic(), 0.0))
+        return all(bridge.delivery.lanes.wait_idle(max(deadline - time.monotonic(), 0.0))
+                   for bridge in self.bridges())
 
     def stop(self) -> None:
         self._queue.put(None)

@@ -33,6 +33,7 @@ from .asgi import request_id
 from .resources import Params
 from .resources.schedules import ACTIONS
 from .service import Registry, Service
+from .sigv4 import pair_of
 from .validate import validator
 
 log = logging.getLogger("eventmatch.server")
@@ -112,7 +113,8 @@ async def endpoint(actions: Mapping[str, str], name_key: str | None, request: Re
     except BodyError as exc:
         return _error("ValidationException", str(exc))
     services: Registry = request.app.state.services
-    return _run(services.get(), action, params)
+    scope = request.scope
+    return _run(services.get(pair_of(scope["headers"], scope["query_string"], services.default_pair)), action, params)
 
 
 def _route(path: str, actions: dict[str, str], name_key: str | None = None) -> Route:

@@ -6,8 +6,8 @@ beside them (typed models, each kind in its own module of :mod:`.resources`, by 
 :meth:`Service.store`), one tag store
 (:class:`~eventmatch.bus.tags.TagStore`) and one record of the times and ids a change makes up
 (:class:`Facts`). The :class:`Registry` holds a service per (account, region); the wire layer picks one
-per request. Today every request gets the default pair (``eventmatch serve --region`` and the
-account default), which ``Server.bridge`` is.
+per request, by the request's signature (:mod:`.sigv4`); an unsigned one gets the default pair
+(``eventmatch serve --region`` and ``--account``), which ``Server.bridge`` is.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from ..bus import EventBridge
 from ..bus.tags import TagStore
 from .outbound import OutboundPolicy
+from .sigv4 import Pair
 
 if TYPE_CHECKING:
     from ..bus.clock import Clock
@@ -37,8 +38,6 @@ class Compacts(Protocol):
 
     def soon(self) -> None: ...
 
-#: an (account, region) pair
-Pair = tuple[str, str]
 
 
 class Facts:
@@ -121,23 +120,36 @@ class Service:
 
 class Registry:
     """The services of one server, by (account, region); ``default`` is the pair of unsigned requests and of
-    ``Server.bridge``. A pair not seen yet gets a new service from ``make`` (None: the default pair only)."""
+    ``Server.bridge``. A pair not seen yet gets a new service from ``make`` (None: the default pair only),
+    when a request signed for it comes, or the command log names it."""
 
     def __init__(self, default: Service, make: Callable[[Pair], Service] | None = None) -> None:
         self.default = default
-        self._services: dict[Pair, Service] = {(default.account, default.region): default}
+        self.default_pair: Pair = (default.account, default.region)
+        self._services: dict[Pair, Service] = {self.default_pair: default}
         self._make = make
+        self._lock = threading.Lock()
 
     def get(self, pair: Pair | None = None) -> Service:
-        """The service of ``pair`` (the default one for None)."""
+        """The service of ``pair`` (the default one for None), made the first time it is asked for."""
         if pair is None:
             return self.default
         service = self._services.get(pair)
         if service is None:
             if self._make is None:
                 return self.default
-            service = self._services[pair] = self._make(pair)
+            with self._lock:
+                service = self._services.get(pair)
+                if service is None:
+                    service = self._make(pair)
+                    services = dict(self._services)
+                    services[pair] = service
+                    self._services = services  # replaced whole: readers on other threads see one or the other
         return service
+
+    def known(self, pair: Pair) -> Service | None:
+        """The service of ``pair`` if it exists already (a lookup that makes nothing)."""
+        return self._services.get(pair)
 
     def __iter__(self) -> Iterator[Service]:
         return iter(list(self._services.values()))

@@ -30,6 +30,8 @@ import msgspec
 
 #: the log entry of a snapshot (see :mod:`.commands`)
 SNAPSHOT = "eventmatch:Snapshot"
+#: a logged change: its number, action, parameters, facts (None for none), and (account, region) (None: default)
+LogEntry = tuple[int, str, dict[str, Any], list[str] | None, tuple[str, str] | None]
 
 #: how many attempts a State remembers
 ATTEMPTS = 10_000
@@ -89,7 +91,8 @@ class State:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(
             """
-            CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, action TEXT, params TEXT, facts TEXT);
+            CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, action TEXT, params TEXT, facts TEXT,
+                                                 pair TEXT);
             CREATE TABLE IF NOT EXISTS accepted (seq INTEGER PRIMARY KEY, count INTEGER, events TEXT);
             CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY, target_id TEXT, arn TEXT,
                                                    payload TEXT, time REAL);
@@ -128,6 +131,8 @@ class State:
         columns = [row[1] for row in self._db.execute("PRAGMA table_info(commands)")]
         if "facts" not in columns:
             self._db.execute("ALTER TABLE commands ADD COLUMN facts TEXT")
+        if "pair" not in columns:  # the account and region of a change (before: the default pair)
+            self._db.execute("ALTER TABLE commands ADD COLUMN pair TEXT")
         if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone():
             return
         with self._transaction():
@@ -137,13 +142,15 @@ class State:
             self._db.execute("DROP TABLE inbox")
 
     # -- commands --------------------------------------------------------------------------
-    def log_command(self, action: str, params: object, facts: list[str] | None = None) -> None:
+    def log_command(self, action: str, params: object, facts: list[str] | None = None,
+                    pair: tuple[str, str] | None = None) -> None:
         """Append a change to the log (which changes are logged: :mod:`.commands`); ``facts``: the times and
-        ids it made up (see ``Facts``), given back when the log is played again."""
+        ids it made up (see ``Facts``), given back when the log is played again; ``pair``: the account and
+        region it was made in (None: the default pair of the server that plays it)."""
         text = json.dumps(params, default=_json_default)
         with self._lock:
-            self._db.execute("INSERT INTO commands (action, params, facts) VALUES (?, ?, ?)",
-                             (action, text, json.dumps(facts) if facts else None))
+            self._db.execute("INSERT INTO commands (action, params, facts, pair) VALUES (?, ?, ?, ?)",
+                             (action, text, json.dumps(facts) if facts else None, "/".join(pair) if pair else None))
             self.log_size += 1
 
     def replace_log(self, last: int, action: str, params: object) -> None:
@@ -162,24 +169,28 @@ class State:
         row = self._db.execute("SELECT seq, params FROM commands WHERE action = ? ORDER BY seq DESC LIMIT 1",
                                (SNAPSHOT,)).fetchone()
         after = row[0] if row else 0
-        self.snapshot_size = len(json.loads(row[1]).get("commands", [])) if row else 0
+        snapshot = json.loads(row[1]) if row else {}
+        self.snapshot_size = sum(len(one.get("commands", [])) for one in snapshot.get("services", [snapshot]))
         self.log_size = int(self._db.execute("SELECT COUNT(*) FROM commands WHERE seq > ?", (after,)).fetchone()[0])
 
     def commands(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for _, action, params, _ in self.log_entries():
+        for _, action, params, _, _ in self.log_entries():
             yield action, params
 
     def commands_with_facts(self) -> Iterator[tuple[str, dict[str, Any], list[str] | None]]:
         """The logged changes in order, each with the facts it made up (None for none)."""
-        for _, action, params, facts in self.log_entries():
+        for _, action, params, facts, _ in self.log_entries():
             yield action, params, facts
 
-    def log_entries(self) -> Iterator[tuple[int, str, dict[str, Any], list[str] | None]]:
-        """The logged changes in order, each with its number in the log and its facts (None for none)."""
+    def log_entries(self) -> Iterator[LogEntry]:
+        """The logged changes in order, each with its number in the log, its facts (None for none) and the
+        (account, region) it was made in (None: the default pair)."""
         with self._lock:
-            rows = self._db.execute("SELECT seq, action, params, facts FROM commands ORDER BY seq").fetchall()
-        for seq, action, text, facts in rows:
-            yield seq, action, json.loads(text), json.loads(facts) if facts else None
+            rows = self._db.execute("SELECT seq, action, params, facts, pair FROM commands ORDER BY seq").fetchall()
+        for seq, action, text, facts, pair in rows:
+            account, _, region = (pair or "").partition("/")
+            yield seq, action, json.loads(text), json.loads(facts) if facts else None, (
+                (account, region) if pair else None)
 
     def keep_facts(self, seq: int, facts: list[str]) -> None:
         """Give a logged change the facts it made up when it was played again (a change logged by an
@@ -327,4 +338,4 @@ class State:
             self._db.close()
 
 
-__all__ = ["SNAPSHOT", "State"]
+__all__ = ["SNAPSHOT", "LogEntry", "State"]

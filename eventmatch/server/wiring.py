@@ -1,0 +1,161 @@
+"""How a server's services are built and brought back: the default pair's, and one for each other account and
+region a request is signed for (or the command log names).
+
+Every service has its own :class:`~eventmatch.EventBridge` and Scheduler, and shares the rest with the others:
+the state (one SQLite file: the command log, each change with its pair; the inbox; deliveries), the inbox (an
+accepted event is routed on the bridge of its ``account`` and ``region``), the lock that makes changes one at
+a time, the outbound policy, and the clock: another pair's bridge runs its retries, scheduled rules and
+schedules as a timer of the default bridge, so that ``bridge.advance()`` and ``bridge.start()`` drive them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from ..bus import EventBridge
+from ..scheduler import Scheduler
+from . import commands
+from .api_destinations import Caller
+from .forward import Forwarder
+from .inbox import Inbox
+from .outbound import OutboundPolicy
+from .resources.events import put_events
+from .service import Registry, Service
+from .sigv4 import Pair
+from .state import State
+from .targets import Functions, target_resolver
+
+
+def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPolicy, functions: Functions | None,
+          forwarder: Forwarder | None) -> Registry:
+    """The registry of a server on ``bridge`` (the default pair's), its state played again (see restore)."""
+    default = _service(bridge, state, inbox, outbound, functions, forwarder)
+
+    def make(pair: Pair) -> Service:
+        other = EventBridge(clock=bridge.clock, account=pair[0], region=pair[1])
+        bridge.timers.append(_Timers(other))  # its retries and schedules run on the default bridge's clock
+        service = _service(other, state, inbox, outbound, functions, forwarder, default)
+        other.delivery.resumed = bridge.delivery.resumed
+        return service
+
+    services = Registry(default, make)
+    inbox.bridge_of = lambda event: (services.known((event.get("account"), event.get("region")))  # type: ignore[arg-type]
+                                     or default).bridge
+    inbox.bridges = lambda: [service.bridge for service in services]
+    restore(services, state, inbox)
+    return services
+
+
+def _service(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPolicy, functions: Functions | None,
+             forwarder: Forwarder | None, default: Service | None = None) -> Service:
+    """One pair's service: its bridge's targets reached by ARN, its Scheduler; ``default``: the default pair's
+    (whose lock, state and compactor it shares), None for the default itself."""
+    service = Service(bridge, default.state if default else None, inbox, default.lock if default else None)
+    service.outbound = outbound
+    if bridge.target_resolver is None:
+        bridge.target_resolver = target_resolver(bridge, state, Caller(service, outbound), functions, forwarder)
+    bridge.delivery.journal = inbox.journal
+    service.scheduler = _scheduler(service, state)
+    pair = (service.account, service.region)
+    bridge.replays.kept = lambda replay: state.log_command(commands.REPLAY, replay, None, pair)  # a restart shows them
+    if default is not None:
+        service.compactor = default.compactor
+        service.restoring = default.restoring
+        service.scheduler.journal = default.scheduler.journal if default.scheduler else None
+    return service
+
+
+def restore(services: Registry, state: State, inbox: Inbox) -> None:
+    """Bring the services back as ``state`` left them (the command log played again, each change on its pair;
+    the invocations and deliveries that were not final resumed), then keep what they do from now on."""
+    default = services.default
+    commands.play(services, state)  # the commands played are in the log already: not logged again
+    records: dict[Pair, list[dict[str, Any]]] = {}
+    for _, seq, record in state.pending():
+        if seq is None:  # Scheduler's: its schedule's ARN names its pair
+            parts = str(record["arn"]).split(":")
+            records.setdefault((parts[4], parts[3]), []).append(record)
+    journal = InvocationsKept(state)
+    for service in services:
+        scheduler = service.scheduler
+        assert scheduler is not None
+        # the default schedule group, as the default bus, dates from when the state was first used
+        group = scheduler.groups["default"]
+        scheduler.groups["default"] = replace(group, created=service.started, modified=service.started)
+        # invocations that were not final when the process ended: each resumes at the attempt it was waiting for
+        scheduler.journal = journal
+        scheduler.resume(records.pop((service.account, service.region), []))
+        service.state = state
+    for pair, kept in records.items():  # a pair no change named (its schedules came from a snapshot)
+        scheduler = services.get(pair).scheduler
+        assert scheduler is not None
+        scheduler.journal = journal
+        scheduler.resume(kept)
+    default.compactor = commands.Compactor(state, lambda: commands.shadows_of(services))
+    for service in services:
+        service.compactor = default.compactor
+    default.compactor.soon()  # a long log (from before compaction, or a crash mid-way) is compacted now
+    waiting = state.waiting()
+    if waiting:  # the retries they were waiting for resume where they were
+        resumed = inbox.journal.resumed()
+        for service in services:
+            service.bridge.delivery.resumed = resumed
+        inbox.put(waiting)
+
+
+def _scheduler(service: Service, state: State) -> Scheduler:
+    """The Scheduler of ``service``: the events its bus targets put are accepted as PutEvents accepts them,
+    the times its changes make up are the service's facts, its tags are the service's, and its self-deletions
+    and dead letters are kept in ``state``."""
+    bridge = service.bridge
+    pair = (service.account, service.region)
+
+    def scheduler_put_events(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """A schedule's EventBridge target: the entries accepted as PutEvents over the wire accepts them (kept,
+        routed by the inbox, seen by inspection and the live tail)."""
+        return put_events(service, {"Entries": entries})
+
+    def completed(name: str, group: str) -> None:  # a schedule that deleted itself stays deleted after a restart
+        if service.state is not None:
+            state.log_command(commands.SCHEDULER + "DeleteSchedule", {"Name": name, "GroupName": group}, [], pair)
+
+    scheduler = Scheduler(bridge, resolver=bridge.target_resolver, put_events=scheduler_put_events,
+                          completed=completed, tags=service.tags,
+                          dead_letter=lambda arn, payload, attributes: state.record(
+                              "scheduler:dead-letter", arn, {"payload": payload, "attributes": attributes}))
+    scheduler.stamp = service.facts.now
+    return scheduler
+
+
+class InvocationsKept:
+    """Scheduler's invocations not final yet, kept in the state (a restart resumes them: Scheduler.resume)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def pending(self, execution: str, record: dict[str, Any]) -> None:
+        self.state.pend(f"scheduler:{execution}", record)
+
+    def settled(self, execution: str) -> None:
+        self.state.settle(f"scheduler:{execution}")
+
+
+class _Timers:
+    """Another pair's bridge as a timer of the default bridge (``next_due``: its retries, scheduled rules and
+    schedules due by then)."""
+
+    __slots__ = ("bridge",)
+
+    def __init__(self, bridge: EventBridge) -> None:
+        self.bridge = bridge
+
+    def next_due(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
+        return self.bridge.next_due(now)
+
+
+__all__ = ["InvocationsKept", "build", "restore"]
