@@ -703,7 +703,8 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     # with --state, archived events are kept in the same file (the archives themselves are in its command log)
-    bridge = EventBridge(clock=clock, archive_path=args.state or ":memory:")
+    bridge = EventBridge(clock=clock, archive_path=args.state or ":memory:", account=args.account,
+                         region=args.region)
     try:
         server = Server(bridge, host=args.host, port=args.port, state=args.state, forward=forward,
                         security=security, discover=args.discover)
@@ -747,6 +748,22 @@ def cmd_demo(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
 
 
 # -- the parser ------------------------------------------------------------------------------
+def _region(text: str) -> str:
+    """--region: a region's name (us-east-1, eu-west-3, cn-north-1...)."""
+    from .server.sigv4 import REGION
+
+    if not REGION.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a region's name (us-east-1, eu-west-3...)")
+    return text
+
+
+def _account(text: str) -> str:
+    """--account: an account id, 12 digits."""
+    if not (len(text) == 12 and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an account id (12 digits)")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eventmatch",
@@ -862,6 +879,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discover", action="store_true",
                    help="infer the schemas of the events routed, as they pass (GET /_eventmatch/schemas; "
                    "eventmatch lint --endpoint-url lints against them)")
+    p.add_argument("--region", default="us-east-1", type=_region,
+                   help="the region of unsigned requests, of Server.bridge and of the console (default %(default)s; "
+                   "a signed request is served in the region it is signed for)")
+    p.add_argument("--account", default="123456789012", type=_account,
+                   help="the account of unsigned requests and of access key ids that are not 12 digits "
+                   "(default %(default)s; an access key id of 12 digits is its own account)")
     p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="let pages of this origin (scheme://host:port) call the server from a browser: CORS for "
                    "exactly that origin (repeatable; default: every other origin is refused; docs/security.md)")

@@ -141,3 +141,50 @@ def test_each_pairs_resources_come_back_after_a_restart_and_a_compaction(tmp_pat
         server.app.state.services.default.compactor.now()
     with Server(state=state) as server:
         assert seen(server) == expected
+
+
+def test_a_rule_targets_a_bus_of_another_account_as_its_policy_allows() -> None:
+    """Cross-account delivery (user guide, "Sending and receiving events between AWS accounts in Amazon
+    EventBridge", and "Permissions for event buses"): a rule in account A whose target is account B's bus;
+    the event arrives there, keeping account A in it, only once B's bus policy allows A (PutPermission)."""
+    home, b_queue = "123456789012", f"arn:aws:sqs:us-east-1:{ACCOUNT_B}:received"
+    with Server() as server:
+        url = server.endpoint_url
+        a, b = client("events", url), client("events", url, access_key=ACCOUNT_B)
+        b.put_rule(Name="from-a", EventPattern=json.dumps({"account": [home]}))
+        b.put_targets(Rule="from-a", Targets=[{"Id": "q", "Arn": b_queue}])
+        a.put_rule(Name="to-b", EventPattern='{"source": ["shop"]}')
+        b_bus = f"arn:aws:events:us-east-1:{ACCOUNT_B}:event-bus/default"
+        a.put_targets(Rule="to-b", Targets=[{"Id": "b", "Arn": b_bus, "RoleArn": ROLE}])
+
+        def send(n: int) -> None:
+            a.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": json.dumps({"n": n})}])
+
+        send(1)  # B's policy does not allow A yet: not delivered
+        assert server.deliveries(b_queue) == []
+        assert server.bridge.metrics.get("FailedInvocations", "default", "to-b") == 1
+        b.put_permission(Action="events:PutEvents", Principal=home, StatementId="from-a")
+        send(2)
+        (delivered,) = server.deliveries(b_queue)
+        assert delivered["payload"]["detail"] == {"n": 2} and delivered["payload"]["account"] == home
+        b.remove_permission(StatementId="from-a")
+        send(3)
+        assert len(server.deliveries(b_queue)) == 1
+
+
+def test_a_rule_targets_a_bus_in_another_region_which_keeps_the_events_region() -> None:
+    """Cross-Region delivery (user guide, "Sending and receiving events between AWS Regions in Amazon
+    EventBridge"): the same account needs no bus policy; the event keeps the region it was put in."""
+    queue = "arn:aws:sqs:eu-west-3:123456789012:paris"
+    with Server() as server:
+        url = server.endpoint_url
+        home, paris = client("events", url), client("events", url, region="eu-west-3")
+        paris.create_event_bus(Name="central")
+        paris.put_rule(Name="all", EventBusName="central", EventPattern='{"source": ["shop"]}')
+        paris.put_targets(Rule="all", EventBusName="central", Targets=[{"Id": "q", "Arn": queue}])
+        home.put_rule(Name="to-paris", EventPattern='{"source": ["shop"]}')
+        home.put_targets(Rule="to-paris", Targets=[{
+            "Id": "paris", "Arn": "arn:aws:events:eu-west-3:123456789012:event-bus/central", "RoleArn": ROLE}])
+        home.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": "{}"}])
+        (delivered,) = server.deliveries(queue)
+        assert delivered["payload"]["region"] == "us-east-1"

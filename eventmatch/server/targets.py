@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..arn import arn as make_arn
-from ..bus import EventBridge
+from ..bus import EventBridge, EventBus, PermanentDeliveryError
+from ..bus.policy import allows_put_events
 from ..bus.targets import Resolver
 from .api_destinations import Caller
 from .forward import Forwarder
@@ -25,6 +26,8 @@ Spec = Mapping[str, Any]
 Send = Callable[[object], object]
 #: Python callables by the ARN whose deliveries they receive
 Functions = Mapping[str, Send]
+#: a bus of the server by its ARN (any account and region it serves), None when it holds none such
+BusLookup = Callable[[str], "EventBus | None"]
 
 
 def target_resolver(
@@ -33,17 +36,19 @@ def target_resolver(
     caller: Caller | None = None,
     functions: Functions | None = None,
     forwarder: Forwarder | None = None,
+    buses: BusLookup | None = None,
 ) -> Resolver:
     """How the server reaches a target given by ARN: a Python callable of ``functions``, a service forwarded
     (``forwarder``), an API destination of this server called over HTTP (``caller``), another bus of this
-    server (the event unchanged, as EventBridge forwards between buses), or nothing to call. Every delivery
+    server (the event unchanged, as EventBridge forwards between buses; with ``buses``, one of another account
+    or region of the server too, as its policy allows), or nothing to call. Every delivery
     is recorded in ``state``, and every attempt kept with its outcome and latency (``State.attempts``)."""
 
     delivered = state.delivered
 
     def resolve(spec: Spec) -> Send:
         arn, target_id = str(spec.get("Arn")), str(spec.get("Id"))
-        send, lane = _sender(bridge, caller, functions, forwarder, spec)
+        send, lane = _sender(bridge, caller, functions, forwarder, buses, spec)
 
         if send is None:  # recorded only: an attempt of no time that cannot fail
             def record(payload: object) -> None:
@@ -70,7 +75,7 @@ def target_resolver(
 
 
 def _sender(bridge: EventBridge, caller: Caller | None, functions: Functions | None, forwarder: Forwarder | None,
-            spec: Spec) -> tuple[Send | None, str | None]:
+            buses: BusLookup | None, spec: Spec) -> tuple[Send | None, str | None]:
     """What calls the target (None: nothing to call, the delivery is only recorded), and the lane its calls run
     on when they go over the network (one per API destination or forwarded target: a slow or dead endpoint,
     or a rate limit, delays only its own deliveries)."""
@@ -81,15 +86,38 @@ def _sender(bridge: EventBridge, caller: Caller | None, functions: Functions | N
         return forwarder.target(spec), arn
     if caller is not None and ":api-destination/" in arn:
         return caller.target(spec), arn
-    if ":event-bus/" in arn and arn.startswith(make_arn("events", bridge.region, bridge.account, "")):
-        bus_name = arn.split(":event-bus/", 1)[1]
-
-        def forward(payload: object) -> None:
-            if isinstance(payload, dict):
-                bridge.bus(bus_name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
-
-        return forward, None
+    if ":event-bus/" in arn:
+        return _bus_target(bridge, buses, arn), None
     return None, None
 
 
-__all__ = ["Functions", "Send", "Spec", "target_resolver"]
+def _bus_target(bridge: EventBridge, buses: BusLookup | None, arn: str) -> Send | None:
+    """A bus of this server as a target: the event unchanged (its account and region kept, as EventBridge
+    forwards between buses, across accounts and regions too), when the receiving bus's policy lets this
+    bridge's account put events on it (:mod:`eventmatch.bus.policy`). None: a bus this server does not hold
+    (its deliveries are recorded)."""
+    if arn.startswith(make_arn("events", bridge.region, bridge.account, "event-bus/")):
+        name = arn.split(":event-bus/", 1)[1]
+
+        def forward(payload: object) -> None:
+            if isinstance(payload, dict):
+                bridge.bus(name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
+
+        return forward
+    if buses is None or buses(arn) is None:
+        return None
+
+    def forward_across(payload: object) -> None:
+        bus = buses(arn)  # looked up at each delivery: the bus may be deleted, or its policy changed
+        if bus is None:
+            raise PermanentDeliveryError(f"Event bus {arn} does not exist.", "NO_RESOURCE")
+        if not allows_put_events(bus.settings, bridge.account, bus.bridge.account):
+            raise PermanentDeliveryError(f"Account {bridge.account} is not authorized to put events on {arn}: "
+                                         "the bus's policy does not allow it (PutPermission).", "NO_PERMISSIONS")
+        if isinstance(payload, dict):
+            bus.publish(payload)
+
+    return forward_across
+
+
+__all__ = ["BusLookup", "Functions", "Send", "Spec", "target_resolver"]

@@ -15,7 +15,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ..bus import EventBridge
+from ..bus import EventBridge, EventBus
+from ..errors import ResourceNotFoundError
 from ..scheduler import Scheduler
 from . import commands
 from .api_destinations import Caller
@@ -26,22 +27,35 @@ from .resources.events import put_events
 from .service import Registry, Service
 from .sigv4 import Pair
 from .state import State
-from .targets import Functions, target_resolver
+from .targets import BusLookup, Functions, target_resolver
 
 
 def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPolicy, functions: Functions | None,
           forwarder: Forwarder | None) -> Registry:
     """The registry of a server on ``bridge`` (the default pair's), its state played again (see restore)."""
-    default = _service(bridge, state, inbox, outbound, functions, forwarder)
+    made: list[Registry] = []  # (the registry, once made: a bus target of another pair is looked up in it)
+
+    def buses(arn: str) -> EventBus | None:
+        parts = arn.split(":", 5)
+        service = made[0].known((parts[4], parts[3])) if made and len(parts) == 6 else None
+        if service is None or not parts[5].startswith("event-bus/"):
+            return None
+        try:
+            return service.bridge.bus(parts[5][len("event-bus/"):])
+        except ResourceNotFoundError:
+            return None
+
+    default = _service(bridge, state, inbox, outbound, functions, forwarder, buses)
 
     def make(pair: Pair) -> Service:
         other = EventBridge(clock=bridge.clock, account=pair[0], region=pair[1])
         bridge.timers.append(_Timers(other))  # its retries and schedules run on the default bridge's clock
-        service = _service(other, state, inbox, outbound, functions, forwarder, default)
+        service = _service(other, state, inbox, outbound, functions, forwarder, buses, default)
         other.delivery.resumed = bridge.delivery.resumed
         return service
 
     services = Registry(default, make)
+    made.append(services)
     inbox.bridge_of = lambda event: (services.known((event.get("account"), event.get("region")))  # type: ignore[arg-type]
                                      or default).bridge
     inbox.bridges = lambda: [service.bridge for service in services]
@@ -50,13 +64,14 @@ def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPol
 
 
 def _service(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPolicy, functions: Functions | None,
-             forwarder: Forwarder | None, default: Service | None = None) -> Service:
+             forwarder: Forwarder | None, buses: BusLookup, default: Service | None = None) -> Service:
     """One pair's service: its bridge's targets reached by ARN, its Scheduler; ``default``: the default pair's
     (whose lock, state and compactor it shares), None for the default itself."""
     service = Service(bridge, default.state if default else None, inbox, default.lock if default else None)
     service.outbound = outbound
     if bridge.target_resolver is None:
-        bridge.target_resolver = target_resolver(bridge, state, Caller(service, outbound), functions, forwarder)
+        bridge.target_resolver = target_resolver(bridge, state, Caller(service, outbound), functions, forwarder,
+                                                 buses)
     bridge.delivery.journal = inbox.journal
     service.scheduler = _scheduler(service, state)
     pair = (service.account, service.region)
