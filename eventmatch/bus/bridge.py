@@ -263,6 +263,7 @@ class EventBridge:
         rules: Sequence[str] | None = None,
         *,
         wait: bool = True,
+        description: str | None = None,
     ) -> dict[str, Any]:
         """Replay archived events whose ``time`` lies in [start, end) to the archive's bus (to ``rules`` only,
         when given: AWS's FilterArns). Events carry ``replay-name``. Returns the replay's description.
@@ -273,7 +274,7 @@ class EventBridge:
         or ``CANCELLED`` after :meth:`cancel_replay`, or ``FAILED`` with a ``StateReason``), and
         :meth:`wait_replay` waits for its end. At most ten replays are active at once.
         """
-        return self.replays.start(name, archive, start, end, rules, wait=wait)
+        return self.replays.start(name, archive, start, end, rules, wait=wait, description=description)
 
     def cancel_replay(self, name: str) -> dict[str, Any]:
         """AWS's CancelReplay: a replay that is starting or running turns ``CANCELLING`` and stops before its

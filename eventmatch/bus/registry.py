@@ -84,6 +84,8 @@ class Rule:
     state: str
     description: str
     targets: tuple[Target, ...] = ()
+    #: the role its targets are invoked with (PutRule's RoleArn), as given
+    role_arn: str | None = None
     #: how many of the targets are plain (called inline by routing)
     plain_targets: int = field(init=False, repr=False, compare=False, default=0)
 
@@ -102,6 +104,8 @@ class Rule:
             out["ScheduleExpression"] = self.schedule_expression
         if self.description:
             out["Description"] = self.description
+        if self.role_arn is not None:
+            out["RoleArn"] = self.role_arn
         return out
 
 
@@ -162,6 +166,7 @@ class EventBus:
         description: str = "",
         schedule_tz: str = "UTC",
         schedule_service: str = "events",
+        role_arn: str | None = None,
     ) -> str:
         """Create or replace a rule (PutRule); returns its ARN. Targets of a replaced rule are kept.
 
@@ -183,6 +188,8 @@ class EventBus:
             )
         if not isinstance(description, str) or len(description) > 512:
             raise ValidationError("Parameter Description is not valid. Reason: longer than 512 characters.")
+        if role_arn is not None and (not isinstance(role_arn, str) or not 1 <= len(role_arn) <= 1600):
+            raise ValidationError("Parameter RoleArn is not valid. Reason: a role's ARN of 1 to 1600 characters.")
         pattern = compile_pattern(event_pattern) if event_pattern is not None else None
         schedule = None
         if schedule_expression is not None:
@@ -202,6 +209,7 @@ class EventBus:
                 state,
                 description,
                 old.targets if old else (),
+                role_arn,
             )
             self._install(rule)
             self.bridge.schedules.arm(self, rule)

@@ -72,6 +72,7 @@ class Replays:
         rules: Sequence[str] | None = None,
         *,
         wait: bool = True,
+        description: str | None = None,
     ) -> dict[str, Any]:
         """StartReplay (see :meth:`eventmatch.EventBridge.start_replay`, which this serves)."""
         if not isinstance(name, str) or not NAME.match(name) or len(name) > 64:
@@ -116,6 +117,7 @@ class Replays:
                 "EventEndTime": end,
                 "ReplayStartTime": self.clock.now(),
                 "ReplayedEvents": 0,
+                **({"Description": description} if description is not None else {}),
             }
             self._replays[name] = replay
             self._replay_runs[name] = (None, cancel)

@@ -146,7 +146,8 @@ def snapshot(svc: Service) -> dict[str, Any]:
             commands.append(("CreateEventBus", {"Name": name}, [bus.settings.created.isoformat()]))
         settings[name] = to_json(vars(bus.settings))
         for rule in bus.list_rules():
-            params = {k: rule[k] for k in ("Name", "EventPattern", "ScheduleExpression", "State", "Description")
+            params = {k: rule[k] for k in ("Name", "EventPattern", "ScheduleExpression", "State", "Description",
+                                                       "RoleArn")
                       if rule.get(k) not in (None, "")}
             commands.append(("PutRule", {**params, "EventBusName": name}, []))
             specs = targets.get((name, rule["Name"]))

@@ -4,6 +4,7 @@ the API keeps each target as PutTargets gave it (what ListTargetsByRule answers)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ def put_rule(svc: Service, params: Params) -> Answer:
         schedule_expression=params.get("ScheduleExpression"),
         state=params.get("State", "ENABLED"),
         description=params.get("Description", ""),
+        role_arn=params.get("RoleArn"),
     )
     svc.tags.tag(arn, tags)
     return {"RuleArn": arn}
@@ -46,8 +48,12 @@ def describe_rule(svc: Service, params: Params) -> Answer:
 
 
 def delete_rule(svc: Service, params: Params) -> Answer:
+    """DeleteRule; AWS's API reference (DeleteRule): "If you call delete rule multiple times for the same rule,
+    all calls will succeed" (a rule that does not exist is no error; a bus that does not exist is)."""
     bus = bus_of(svc, params)
     name = str(params.get("Name"))
+    if name not in bus.rules_by_name:
+        return {}
     bus.delete_rule(name, force=bool(params.get("Force", False)))
     svc.tags.forget(bus.rule_arn(name))
     svc.store(Targets).pop((bus.name, name), None)
@@ -75,10 +81,35 @@ def list_rule_names_by_target(svc: Service, params: Params) -> Answer:
     return listing("RuleNames", names, params)
 
 
+#: what an ARN looks like (arn:partition:service:region:account:resource; region and account may be empty)
+ARN = re.compile(r"^arn:[a-z][a-z-]*:[a-z0-9][a-z0-9-]*:[a-z0-9-]*:\d*:.+$")
+
+
+def _target_problem(target: Mapping[str, Any]) -> str | None:
+    """AWS's ValidationException for a target whose Arn is not an ARN, or whose service needs parameters it
+    lacks (AWS's messages, as its API answers them: a FIFO queue needs SqsParameters' MessageGroupId, a Batch
+    job queue its BatchParameters)."""
+    arn = target.get("Arn")
+    if not isinstance(arn, str):
+        return None
+    if not ARN.match(arn):
+        return f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."
+    service = arn.split(":", 3)[2]
+    if service == "sqs" and arn.endswith(".fifo") and not target.get("SqsParameters"):
+        return f"Parameter(s) SqsParameters must be specified for target: {target.get('Id')}."
+    if service == "batch" and ":job-queue/" in arn and not target.get("BatchParameters"):
+        return f"Parameter(s) BatchParameters must be specified for target: {target.get('Id')}."
+    return None
+
+
 def put_targets(svc: Service, params: Params) -> Answer:
     targets = params.get("Targets")
     if not isinstance(targets, list):
         raise ValidationError("Parameter Targets is not valid.")
+    for target in targets:
+        problem = _target_problem(target) if isinstance(target, Mapping) else None
+        if problem is not None:
+            raise ValidationError(problem)
     bus, rule = bus_of(svc, params), str(params.get("Rule"))
     answer = bus.put_targets(rule, [_with_dead_letter(svc, t) for t in targets])
     failed = {f.get("TargetId") for f in answer.get("FailedEntries", [])}
