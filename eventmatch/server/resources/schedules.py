@@ -6,9 +6,10 @@ Scheduler's; the wire (REST-JSON routes) is :mod:`..scheduler_api`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ...errors import ResourceNotFoundError
+from ...errors import ResourceNotFoundError, ValidationError
 from ...scheduler import Scheduler
 from .common import Answer, Handler, Params, listing
 
@@ -37,7 +38,34 @@ def _tags(given: object) -> dict[str, str]:
     return {str(t.get("Key")): str(t.get("Value")) for t in items if isinstance(t, Mapping)}
 
 
+#: AWS's answer to a StartDate more than five minutes before now (quoted in getmoto/moto#8172); Scheduler's
+#: API reference, CreateSchedule: StartDate is ignored for one-time (at) schedules
+EARLY_START = "The StartDate you specify cannot be earlier than 5 minutes ago."
+
+
+def _start_checked(svc: Service, p: Params) -> None:
+    """A recurring schedule's StartDate may not lie more than five minutes before now (the server's clock,
+    virtual or real; not checked while the command log is played again)."""
+    start = p.get("StartDate")
+    if start is None or svc.restoring or str(p.get("ScheduleExpression", "")).startswith("at("):
+        return
+    when: datetime | None = None
+    if isinstance(start, datetime):
+        when = start
+    elif isinstance(start, (int, float)) and not isinstance(start, bool):  # epoch seconds, as the SDKs send it
+        when = datetime.fromtimestamp(start, UTC)
+    elif isinstance(start, str):
+        try:
+            when = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            return  # the model's checks answer it
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when is not None and when < svc.bridge.clock.now() - timedelta(minutes=5):
+        raise ValidationError(EARLY_START)
+
+
 def create_schedule(svc: Service, p: Params) -> Answer:
+    _start_checked(svc, p)
     arn = scheduler_of(svc).create_schedule(
         p["Name"], str(p.get("ScheduleExpression")), p.get("Target") or {},
         flexible_time_window=p.get("FlexibleTimeWindow"), group=p.get("GroupName"),
@@ -46,6 +74,7 @@ def create_schedule(svc: Service, p: Params) -> Answer:
 
 
 def update_schedule(svc: Service, p: Params) -> Answer:
+    _start_checked(svc, p)
     arn = scheduler_of(svc).update_schedule(
         p["Name"], str(p.get("ScheduleExpression")), p.get("Target") or {},
         flexible_time_window=p.get("FlexibleTimeWindow"), group=p.get("GroupName"),
