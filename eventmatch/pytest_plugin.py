@@ -8,7 +8,9 @@ Installing eventmatch makes these fixtures available in every test:
 * ``virtual_clock``: its clock.
 * ``recorder``: a fresh :class:`~eventmatch.testing.Recorder`, a target that keeps what it receives.
 * ``eventmatch_server``: ``eventmatch serve`` on a free loopback port over ``eventbridge``, for
-  boto3 (``endpoint_url=eventmatch_server.endpoint_url``); needs the ``server`` extra.
+  boto3 (``endpoint_url=eventmatch_server.endpoint_url``); needs the ``server`` extra. On its virtual
+  clock, a replay started with StartReplay stays RUNNING (so that a test can cancel it) until the clock
+  next moves: ``eventbridge.advance(1)`` completes it.
 * ``load_template``: :func:`eventmatch.template.load_template`, to test the rules of your own
   CloudFormation or SAM template; a relative path is read from the test file's folder.
 

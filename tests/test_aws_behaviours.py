@@ -4,6 +4,7 @@ AWS page that documents it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -111,3 +112,96 @@ def test_put_targets_refuses_an_arn_that_is_not_one_and_a_fifo_queue_without_sqs
         assert events.list_targets_by_rule(Rule="r")["Targets"] == []  # nothing half-applied
         put(Rule="r", Targets=[{"Id": "f", "Arn": fifo, "SqsParameters": {"MessageGroupId": "g"}}])
         assert [t["Id"] for t in events.list_targets_by_rule(Rule="r")["Targets"]] == ["f"]
+
+
+def test_a_recurring_schedules_start_date_may_not_be_more_than_five_minutes_ago() -> None:
+    """AWS's answer, "The StartDate you specify cannot be earlier than 5 minutes ago." (quoted in
+    getmoto/moto#8172), by the server's clock (here a virtual one); a one-time at() schedule's StartDate is
+    ignored (Scheduler's API reference, CreateSchedule: StartDate)."""
+    from datetime import timedelta
+
+    from eventmatch import EventBridge
+    from eventmatch.bus import VirtualClock
+    from tests.aws_clients import aws_error
+
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    target = {"Arn": "arn:aws:sqs:us-east-1:123456789012:q", "RoleArn": ROLE}
+    with Server(EventBridge(clock=VirtualClock(now))) as server:
+        scheduler = client("scheduler", server.endpoint_url)
+        create = scheduler.create_schedule
+        assert aws_error(create, Name="late", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+                         StartDate=now - timedelta(minutes=6), Target=target) == (
+            400, "ValidationException", "The StartDate you specify cannot be earlier than 5 minutes ago.")
+        create(Name="recent", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+               StartDate=now - timedelta(minutes=4), Target=target)
+        create(Name="once", ScheduleExpression="at(2026-06-02T00:00:00)", FlexibleTimeWindow={"Mode": "OFF"},
+               StartDate=now - timedelta(days=1), Target=target)
+        assert sorted(s["Name"] for s in scheduler.list_schedules()["Schedules"]) == ["once", "recent"]
+
+
+def test_a_custom_bus_name_may_not_start_with_aws_or_hold_a_slash() -> None:
+    """AWS's answer to a custom bus named like a partner's, "EventBus name starting with 'aws.' is not valid."
+    (quoted in hashicorp/terraform-provider-aws#35065); a '/' in a custom bus's name (API reference,
+    CreateEventBus: "Custom event bus names can't contain the / character") is refused with that sentence,
+    AWS's own message for it not being known (docs/server.md)."""
+    from tests.aws_clients import aws_error
+
+    with Server() as server:
+        events = client("events", server.endpoint_url)
+        assert aws_error(events.create_event_bus, Name="aws.partner/acme/feed") == (
+            400, "ValidationException", "EventBus name starting with 'aws.' is not valid.")
+        assert aws_error(events.create_event_bus, Name="team/orders") == (
+            400, "ValidationException",
+            "Parameter Name is not valid. Reason: Custom event bus names can't contain the / character.")
+        assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
+
+
+def _replay_setup(server: Server) -> tuple[Any, str, str]:
+    events = client("events", server.endpoint_url)
+    bus = events.describe_event_bus()["Arn"]
+    archive = events.create_archive(ArchiveName="a", EventSourceArn=bus)["ArchiveArn"]
+    return events, bus, archive
+
+
+def test_a_replay_runs_long_enough_to_be_cancelled() -> None:
+    """A replay goes STARTING, RUNNING, then COMPLETED (API reference, ReplayState and CancelReplay: "Cancels
+    the specified replay"); on the system clock it stays RUNNING at least a second, so that CancelReplay right
+    after StartReplay answers CANCELLING and the replay ends CANCELLED."""
+    import time
+
+    with Server() as server:
+        events, bus, archive = _replay_setup(server)
+        times = {"EventStartTime": datetime(2026, 1, 1, tzinfo=UTC), "EventEndTime": datetime(2026, 1, 2, tzinfo=UTC),
+                 "Destination": {"Arn": bus}}
+        events.start_replay(ReplayName="cancelled", EventSourceArn=archive, **times)
+        assert events.cancel_replay(ReplayName="cancelled")["State"] == "CANCELLING"
+        events.start_replay(ReplayName="done", EventSourceArn=archive, **times)
+        deadline = time.monotonic() + 10
+        states = set()
+        while time.monotonic() < deadline:
+            states.add(events.describe_replay(ReplayName="done")["State"])
+            if "COMPLETED" in states:
+                break
+            time.sleep(0.05)
+        assert "RUNNING" in states and "COMPLETED" in states
+        assert events.describe_replay(ReplayName="cancelled")["State"] == "CANCELLED"
+
+
+def test_on_a_virtual_clock_a_replay_completes_when_the_clock_next_moves() -> None:
+    import time
+
+    from eventmatch import EventBridge
+    from eventmatch.bus import VirtualClock
+
+    with Server(EventBridge(clock=VirtualClock(datetime(2026, 6, 1, tzinfo=UTC)))) as server:
+        events, bus, archive = _replay_setup(server)
+        events.start_replay(ReplayName="r", EventSourceArn=archive,
+                            EventStartTime=datetime(2026, 1, 1, tzinfo=UTC),
+                            EventEndTime=datetime(2026, 1, 2, tzinfo=UTC), Destination={"Arn": bus})
+        time.sleep(0.3)
+        assert events.describe_replay(ReplayName="r")["State"] == "RUNNING"
+        server.bridge.advance(1)
+        deadline = time.monotonic() + 5
+        while events.describe_replay(ReplayName="r")["State"] != "COMPLETED" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert events.describe_replay(ReplayName="r")["State"] == "COMPLETED"

@@ -300,6 +300,7 @@ def test_archives_and_replays_over_the_wire_as_aws_recorded(server: Server, even
     started = events.start_replay(ReplayName="again", EventSourceArn=made["ArchiveArn"],
                                   Destination={"Arn": bus_arn}, **window)
     assert started["State"] == "STARTING"
+    server.bridge.advance(1)  # on a virtual clock, a replay completes when the clock next moves
     server.bridge.wait_replay("again", 10)
     replay = events.describe_replay(ReplayName="again")
     assert replay["State"] == "COMPLETED" and replay["EventSourceArn"] == made["ArchiveArn"]
@@ -491,7 +492,8 @@ def test_every_action_of_the_service_model_answers(server: Server, events: Any) 
         response = getattr(events, method)(**params)
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 200, method
         called.add(events.meta.method_to_api_mapping[method])
-        if method == "start_replay":
+        if method == "start_replay":  # on a virtual clock a replay completes when the clock next moves
+            server.bridge.advance(1)
             server.bridge.wait_replay("p", 10)
     assert names - called == {"CancelReplay"}  # a finished replay cannot be cancelled; tested below
     events.create_event_bus(Name="b2")

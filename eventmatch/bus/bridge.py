@@ -264,6 +264,7 @@ class EventBridge:
         *,
         wait: bool = True,
         description: str | None = None,
+        lingers: bool = False,
     ) -> dict[str, Any]:
         """Replay archived events whose ``time`` lies in [start, end) to the archive's bus (to ``rules`` only,
         when given: AWS's FilterArns). Events carry ``replay-name``. Returns the replay's description.
@@ -272,9 +273,13 @@ class EventBridge:
         ``wait=False`` it runs on a thread of its own and this returns at once in state ``STARTING``, as
         AWS's StartReplay does: :meth:`describe_replay` follows it (``RUNNING``, then ``COMPLETED``,
         or ``CANCELLED`` after :meth:`cancel_replay`, or ``FAILED`` with a ``StateReason``), and
-        :meth:`wait_replay` waits for its end. At most ten replays are active at once.
+        :meth:`wait_replay` waits for its end. At most ten replays are active at once. One that ``lingers``
+        (with ``wait=False``; the server's StartReplay) stays RUNNING after its events are routed, as AWS's
+        do, so that it can be cancelled: at least a second on the system clock, until the clock next moves on
+        a virtual one.
         """
-        return self.replays.start(name, archive, start, end, rules, wait=wait, description=description)
+        return self.replays.start(name, archive, start, end, rules, wait=wait, description=description,
+                                  lingers=lingers)
 
     def cancel_replay(self, name: str) -> dict[str, Any]:
         """AWS's CancelReplay: a replay that is starting or running turns ``CANCELLING`` and stops before its

@@ -10,6 +10,7 @@ runs to its end before ``start_replay`` returns, or on a thread of its own with
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from ..errors import (
     ResourceNotFoundError,
     ValidationError,
 )
+from .clock import VirtualClock
 from .targets import NAME
 
 if TYPE_CHECKING:
@@ -36,6 +38,10 @@ REPLAY_STATES = ("STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", 
 _REPLAY_ACTIVE = ("STARTING", "RUNNING", "CANCELLING")
 #: at most this many replays are active at once (AWS's quota)
 MAX_ACTIVE_REPLAYS = 10
+#: seconds a replay started as StartReplay starts it stays RUNNING at least, on the system clock (see _run)
+MIN_RUNNING = 1.0
+#: how often a replay on a virtual clock looks whether the clock moved (seconds)
+LINGER_POLL = 0.01
 
 
 class Replays:
@@ -73,6 +79,7 @@ class Replays:
         *,
         wait: bool = True,
         description: str | None = None,
+        lingers: bool = False,
     ) -> dict[str, Any]:
         """StartReplay (see :meth:`eventmatch.EventBridge.start_replay`, which this serves)."""
         if not isinstance(name, str) or not NAME.match(name) or len(name) > 64:
@@ -129,7 +136,7 @@ class Replays:
             return self.describe_replay(name)
         thread = threading.Thread(
             target=self._run,
-            args=(replay, bus, events, allowed, cancel),
+            args=(replay, bus, events, allowed, cancel, lingers),
             name=f"eventmatch-replay-{name}",
             daemon=True,
         )
@@ -146,9 +153,14 @@ class Replays:
         events: list[dict[str, Any]],
         allowed: set[str] | None,
         cancel: threading.Event,
+        lingers: bool = False,
     ) -> None:
-        """The body of a replay: deliver the events in order until done or cancelled."""
+        """The body of a replay: deliver the events in order until done or cancelled. One that ``lingers`` (a
+        replay started as AWS's StartReplay starts it) stays RUNNING a while after its events are routed, as
+        AWS's do, so that it can be cancelled: on the system clock for at least MIN_RUNNING seconds from its
+        start, on a virtual clock until the clock next moves."""
         name = replay["ReplayName"]
+        started, began = self.clock.now(), time.monotonic()
         with self._replay_lock:
             if replay["State"] == "STARTING":
                 replay["State"] = "RUNNING"
@@ -167,6 +179,8 @@ class Replays:
                     replay["EventLastReplayedTime"] = now
         except Exception as exc:  # a replay that fails says why, as AWS's StateReason does
             reason = f"{type(exc).__name__}: {exc}"
+        if lingers and reason is None:
+            self._linger(cancel, started, began)
         with self._replay_lock:
             if reason is not None:
                 replay["State"] = "FAILED"
@@ -177,6 +191,14 @@ class Replays:
             ended = self._describe(replay)
         if self.kept is not None:
             self.kept(ended)
+
+    def _linger(self, cancel: threading.Event, started: datetime, began: float) -> None:
+        """Stay RUNNING (see _run) unless cancelled meanwhile."""
+        if isinstance(self.clock, VirtualClock):
+            while not cancel.wait(LINGER_POLL) and self.clock.now() == started:
+                pass
+        else:
+            cancel.wait(max(MIN_RUNNING - (time.monotonic() - began), 0.0))
 
     def restore(self, record: dict[str, Any]) -> None:
         """Put back a replay described by ``kept`` in an earlier run (its times as ISO 8601 text or datetimes):

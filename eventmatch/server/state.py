@@ -78,6 +78,7 @@ class State:
         self._batches = 0  # routed batches since the deliveries were last pruned
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._closed = False
         # deliveries not written yet: appended without a lock (deque's append and popleft are atomic)
         self._pending: deque[tuple[str, str, str, float]] = deque()
         # the latest attempts to reach targets, successful or not (see ``attempt`` and ``attempts``)
@@ -149,6 +150,8 @@ class State:
         region it was made in (None: the default pair of the server that plays it)."""
         text = json.dumps(params, default=_json_default)
         with self._lock:
+            if self._closed:  # a replay that ended after the server stopped: the next start shows it FAILED
+                return
             self._db.execute("INSERT INTO commands (action, params, facts, pair) VALUES (?, ?, ?, ?)",
                              (action, text, json.dumps(facts) if facts else None, "/".join(pair) if pair else None))
             self.log_size += 1
@@ -336,6 +339,7 @@ class State:
         with self._lock:
             self._flush()
             self._db.close()
+            self._closed = True
 
 
 __all__ = ["SNAPSHOT", "LogEntry", "State"]

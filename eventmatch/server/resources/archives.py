@@ -88,7 +88,7 @@ def start_replay(svc: Service, params: Params) -> Answer:
     started = bridge.start_replay(
         str(params.get("ReplayName")), name, _time(params.get("EventStartTime"), "EventStartTime"),
         _time(params.get("EventEndTime"), "EventEndTime"), rules, wait=False,
-        description=params.get("Description"),
+        description=params.get("Description"), lingers=True,
     )
     return {"ReplayArn": started["ReplayArn"], "State": started["State"], "ReplayStartTime": started["ReplayStartTime"]}
 
