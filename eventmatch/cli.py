@@ -348,7 +348,9 @@ def cmd_validate(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
         for r in results:
             label = r["input"] if len(r["input"]) <= 60 else r["input"][:57] + "..."
             if r["valid"]:
-                extra = f" ({r['describe']})" if "describe" in r else f" ({r['rules']} rules)" if "rules" in r else ""
+                count = r.get("rules")
+                extra = (f" ({r['describe']})" if "describe" in r else
+                         f" ({count} rule{'' if count == 1 else 's'})" if count is not None else "")
                 print(f"valid {r['kind']}: {label}{extra}")
             else:
                 print(f"invalid {r['kind']}: {label}")

@@ -178,7 +178,9 @@ class Schedule:
         zone = "" if self.tz.key == "UTC" else f" ({self.tz.key})"
         if self.kind == "rate":
             assert self.period is not None
-            return f"every {self.expression[5:-1]}"
+            value, _, unit = self.expression[5:-1].strip().partition(" ")
+            unit = unit.strip().rstrip("s")  # Scheduler takes either form of the unit: "5 minute" too
+            return f"every {value} {unit}" if value == "1" else f"every {value} {unit}s"
         if self.kind == "at":
             assert self.at is not None
             return f"once, at {self.at.strftime('%Y-%m-%d %H:%M:%S')}{zone}"

@@ -44,7 +44,7 @@ function sandbox() {
     result.className = body.matched ? "matched" : "unmatched";
     explanation.replaceChildren(...body.explanation.branches.flatMap((branch) => branch.fields.map((field) => {
       const item = document.createElement("li");
-      item.textContent = `${field.path}: ${field.met ? "met" : "not met"}: ${field.reason}`;
+      item.textContent = `${field.path}: ${field.reason}`;  // the reason says "met by" or "not met: ..."
       item.dataset.path = field.path; item.dataset.met = String(field.met);
       return item;
     })));

@@ -58,7 +58,21 @@ def delete_archive(svc: Service, params: Params) -> Answer:
     return {}
 
 
+#: ListArchives' and ListReplays' filters: the API reference says of each "Filter parameters are exclusive"
+FILTERS = ("NamePrefix", "EventSourceArn", "State")
+
+
+def _one_filter(params: Params, action: str) -> None:
+    """At most one filter of a list of archives or replays (AWS's own message is not recorded; this one says
+    what the API reference says, naming the filters given)."""
+    given = [name for name in FILTERS if params.get(name) is not None]
+    if len(given) > 1:
+        raise ValidationError(f"Parameters {' and '.join(given)} are not valid together. Reason: {action}'s "
+                              "filter parameters are exclusive.")
+
+
 def list_archives(svc: Service, params: Params) -> Answer:
+    _one_filter(params, "ListArchives")
     source = params.get("EventSourceArn")
     if source is not None:
         source = _bus_of_arn(svc.bridge, source, "EventSourceArn").arn
@@ -98,6 +112,7 @@ def describe_replay(svc: Service, params: Params) -> Answer:
 
 
 def list_replays(svc: Service, params: Params) -> Answer:
+    _one_filter(params, "ListReplays")
     replays = svc.bridge.list_replays(params.get("NamePrefix"), params.get("State"))
     source = params.get("EventSourceArn")
     keys = ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
