@@ -222,3 +222,18 @@ def test_list_archives_and_list_replays_take_one_filter_at_a_time() -> None:
         assert (status, code) == (400, "ValidationException")
         assert [a["ArchiveName"] for a in events.list_archives(NamePrefix="ar")["Archives"]] == ["arch"]
         assert [a["ArchiveName"] for a in events.list_archives(State="ENABLED")["Archives"]] == ["arch"]
+
+
+def test_put_permission_grants_events_put_events_only() -> None:
+    """API reference, PutPermission, Action: "The action that you are enabling the other account to perform.
+    Currently, this must be events:PutEvents." (AWS's message is not recorded; the one here says that:
+    docs/server.md). Nothing is added to the policy."""
+    from tests.aws_clients import aws_error
+
+    with Server() as server:
+        events = client("events", server.endpoint_url)
+        assert aws_error(events.put_permission, Action="events:PutRule", Principal="111122223333",
+                         StatementId="s") == (
+            400, "ValidationException",
+            "Parameter Action is not valid. Reason: Currently, this must be events:PutEvents.")
+        assert "Policy" not in events.describe_event_bus()

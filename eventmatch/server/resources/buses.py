@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 SETTINGS = ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
 
 
+#: PutPermission with another Action (AWS's own message is not recorded: this one says what its API reference
+#: says of Action, "Currently, this must be events:PutEvents")
+ACTION = "Parameter Action is not valid. Reason: Currently, this must be events:PutEvents."
+
+
 def settings_of(svc: Service, bus_name: str) -> BusSettings:
     """The settings of a bus (the bus's own: ResourceNotFoundException for a bus that does not exist)."""
     return svc.bridge.bus(bus_name).settings
@@ -94,11 +99,14 @@ def put_permission(svc: Service, params: Params) -> Answer:
         return {}
     sid = params.get("StatementId")
     check(name_problem(sid, "statementId"))
+    action = params.get("Action", "events:PutEvents")
+    if action != "events:PutEvents":  # the API reference (PutPermission, Action): it must be events:PutEvents
+        raise ValidationError(ACTION)
     principal = params.get("Principal")
     statement: dict[str, Any] = {
         "Sid": sid, "Effect": "Allow",
         "Principal": "*" if principal == "*" else {"AWS": f"arn:{partition(svc.region)}:iam::{principal}:root"},
-        "Action": params.get("Action", "events:PutEvents"), "Resource": bus.arn,
+        "Action": action, "Resource": bus.arn,
     }
     condition = params.get("Condition")
     if condition:
