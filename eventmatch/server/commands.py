@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -201,8 +202,6 @@ def load(svc: Service, data: dict[str, Any]) -> None:
     for record in data["replays"]:
         svc.bridge.replays.restore(record)
     if svc.scheduler is not None:
-        from dataclasses import replace
-
         for key, schedule in list(svc.scheduler.schedules.items()):
             when = data["scheduleModified"].get(schedule.arn)
             if when is not None:

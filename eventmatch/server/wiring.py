@@ -10,9 +10,7 @@ schedules as a timer of the default bridge, so that ``bridge.advance()`` and ``b
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from ..bus import EventBridge, EventBus
@@ -49,7 +47,7 @@ def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPol
 
     def make(pair: Pair) -> Service:
         other = EventBridge(clock=bridge.clock, account=pair[0], region=pair[1])
-        bridge.timers.append(_Timers(other))  # its retries and schedules run on the default bridge's clock
+        bridge.timers.append(other)  # a bridge is a timer (next_due): its retries and schedules run on this clock
         service = _service(other, state, inbox, outbound, functions, forwarder, buses, default)
         other.delivery.resumed = bridge.delivery.resumed
         return service
@@ -158,19 +156,6 @@ class InvocationsKept:
 
     def settled(self, execution: str) -> None:
         self.state.settle(f"scheduler:{execution}")
-
-
-class _Timers:
-    """Another pair's bridge as a timer of the default bridge (``next_due``: its retries, scheduled rules and
-    schedules due by then)."""
-
-    __slots__ = ("bridge",)
-
-    def __init__(self, bridge: EventBridge) -> None:
-        self.bridge = bridge
-
-    def next_due(self, now: datetime) -> tuple[datetime, Callable[[], None]] | None:
-        return self.bridge.next_due(now)
 
 
 __all__ = ["InvocationsKept", "build", "restore"]

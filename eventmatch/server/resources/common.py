@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from ...errors import ValidationError
+from ...errors import ResourceNotFoundError, ValidationError
 from ..paging import page
 
 if TYPE_CHECKING:
@@ -94,6 +94,15 @@ class Store(dict[str, Model], Generic[Model]):
 
     kind: ClassVar[str]
     model: ClassVar[type]
+    #: AWS's ResourceNotFoundException message for a name the store does not hold (``{name}`` in it)
+    missing: ClassVar[str]
+
+    def named(self, name: object) -> Model:
+        """The model called ``name``; ResourceNotFoundException with AWS's message when there is none."""
+        found = self.get(str(name))
+        if found is None:
+            raise ResourceNotFoundError(self.missing.format(name=name))
+        return found
 
     def to_json(self) -> dict[str, object]:
         return {name: to_json(dict(vars(model))) for name, model in self.items()}

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...arn import arn
-from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
+from ...errors import ResourceAlreadyExistsError, ValidationError
 from ..outbound import endpoint_problem
 from .common import Answer, Handler, Params, Store, check, enum_problem, listing, name_problem
 
@@ -74,6 +74,7 @@ class Connections(Store[Connection]):
 
     kind = "connections"
     model = Connection
+    missing = "Failed to describe the connection(s). Connection '{name}' does not exist."
 
     def by_arn(self, arn: str) -> Connection | None:
         return next((c for c in self.values() if c.arn == arn), None)
@@ -105,10 +106,7 @@ def _oauth_checked(svc: Service, params: Params) -> None:
 
 
 def connection(svc: Service, name: object) -> Connection:
-    found = svc.store(Connections).get(str(name))
-    if found is None:
-        raise ResourceNotFoundError(f"Failed to describe the connection(s). Connection '{name}' does not exist.")
-    return found
+    return svc.store(Connections).named(name)
 
 
 def create_connection(svc: Service, params: Params) -> Answer:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...arn import arn
-from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError
+from ...errors import ResourceAlreadyExistsError
 from .common import Answer, Handler, Params, Store, check, enum_problem, listing, name_problem
 from .connections import CONNECTION_ARN, CONNECTION_ARN_TEXT, endpoint_checked
 
@@ -59,15 +59,11 @@ class ApiDestinations(Store[ApiDestination]):
 
     kind = "api_destinations"
     model = ApiDestination
+    missing = "Failed to describe the api-destination(s). An api-destination '{name}' does not exist."
 
 
 def destination(svc: Service, name: object) -> ApiDestination:
-    found = svc.store(ApiDestinations).get(str(name))
-    if found is None:
-        raise ResourceNotFoundError(
-            f"Failed to describe the api-destination(s). An api-destination '{name}' does not exist."
-        )
-    return found
+    return svc.store(ApiDestinations).named(name)
 
 
 def _problems(params: Params, creating: bool) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...arn import arn
-from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError
+from ...errors import ResourceAlreadyExistsError
 from .common import Answer, Handler, Params, Store, check, given, listing, name_problem
 
 if TYPE_CHECKING:
@@ -45,13 +45,11 @@ class Endpoints(Store[Endpoint]):
 
     kind = "endpoints"
     model = Endpoint
+    missing = "Endpoint {name} does not exist."
 
 
 def endpoint(svc: Service, name: object) -> Endpoint:
-    found = svc.store(Endpoints).get(str(name))
-    if found is None:
-        raise ResourceNotFoundError(f"Endpoint {name} does not exist.")
-    return found
+    return svc.store(Endpoints).named(name)
 
 
 def create_endpoint(svc: Service, params: Params) -> Answer:

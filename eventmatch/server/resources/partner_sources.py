@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...arn import arn
-from ...errors import ResourceAlreadyExistsError, ResourceNotFoundError, ValidationError
+from ...errors import ResourceAlreadyExistsError, ValidationError
 from .common import Answer, Handler, Params, Store, listing
 
 if TYPE_CHECKING:
@@ -37,13 +37,11 @@ class EventSources(Store[EventSource]):
 
     kind = "event_sources"
     model = EventSource
+    missing = "Event source {name} does not exist."
 
 
 def source(svc: Service, name: object) -> EventSource:
-    found = svc.store(EventSources).get(str(name))
-    if found is None:
-        raise ResourceNotFoundError(f"Event source {name} does not exist.")
-    return found
+    return svc.store(EventSources).named(name)
 
 
 def create_partner_event_source(svc: Service, params: Params) -> Answer:
