@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs redis-server chromium screenshots bench bench-redis bench-server bench-server-ab bench-scheduler bench-console perf clean
+.PHONY: demo test lint docs redis-server chromium js-sdk screenshots bench bench-redis bench-server bench-server-ab bench-scheduler bench-console perf clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -42,7 +42,15 @@ chromium:
 	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
 
-test: lint docs redis-server chromium
+# the JavaScript SDK v3, a second real client of the server's tests: installed from the committed lockfile
+# (npm ci) when it changed; without npm, or offline, its tests skip and say why
+js-sdk:
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the JavaScript SDK tests will skip"; \
+	elif [ ! tests/js/node_modules/.package-lock.json -nt tests/js/package-lock.json ]; then \
+	  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error || \
+	  echo "npm ci failed: the JavaScript SDK tests will skip"; fi
+
+test: lint docs redis-server chromium js-sdk
 	$(PY) -m pytest
 
 # the console's pages as they are: screenshots into docs/images/console/, taken by its browser tests

@@ -104,6 +104,12 @@ class ResourceNotFoundError(BusError, LookupError):
     code = "ResourceNotFoundException"
 
 
+class AccessDeniedError(BusError):
+    """AWS's ``AccessDeniedException``: another account's bus whose policy does not allow the action."""
+
+    code = "AccessDeniedException"
+
+
 class ResourceAlreadyExistsError(BusError):
     """AWS's ``ResourceAlreadyExistsException``."""
 

@@ -188,3 +188,23 @@ def test_a_rule_targets_a_bus_in_another_region_which_keeps_the_events_region() 
         home.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": "{}"}])
         (delivered,) = server.deliveries(queue)
         assert delivered["payload"]["region"] == "us-east-1"
+
+
+def test_a_target_bus_of_a_pair_not_seen_yet_receives_once_it_exists() -> None:
+    """A rule's target may be a bus of a region the server has not served yet: the bus is looked up at each
+    delivery, so events reach it once it exists; before, the delivery fails as AWS's to a missing bus does."""
+    queue = "arn:aws:sqs:ap-south-1:123456789012:mumbai"
+    with Server() as server:
+        url = server.endpoint_url
+        home = client("events", url)
+        home.put_rule(Name="to-mumbai", EventPattern='{"source": ["shop"]}')
+        home.put_targets(Rule="to-mumbai", Targets=[{
+            "Id": "m", "Arn": "arn:aws:events:ap-south-1:123456789012:event-bus/default", "RoleArn": ROLE}])
+        home.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": '{"n": 1}'}])
+        assert server.deliveries() == []
+        mumbai = client("events", url, region="ap-south-1")
+        mumbai.put_rule(Name="all", EventPattern='{"source": ["shop"]}')
+        mumbai.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": queue}])
+        home.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": '{"n": 2}'}])
+        (delivered,) = server.deliveries(queue)
+        assert delivered["payload"]["detail"] == {"n": 2} and delivered["payload"]["region"] == "us-east-1"

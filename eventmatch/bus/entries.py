@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,10 +221,12 @@ def bus_name(name_or_arn: str) -> str:
 
 
 def accept_entries(
-    entries: Sequence[Mapping[str, Any]], account: str, region: str, now: datetime
+    entries: Sequence[Mapping[str, Any]], account: str, region: str, now: datetime,
+    bus_of: Callable[[str], str | tuple[str, str]] = bus_name,
 ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], int]:
-    """Validate a PutEvents request: AWS's response, the (bus name, envelope) of each accepted entry, and
-    the request's size (see check_request).
+    """Validate a PutEvents request: AWS's response, the (bus, envelope) of each accepted entry, and
+    the request's size (see check_request). ``bus_of`` reads an entry's EventBusName (its name or ARN) into
+    the bus it is accepted for (its name), or the (ErrorCode, ErrorMessage) the entry fails with.
 
     Raises :class:`~eventmatch.ValidationError` for a request AWS refuses as a
     whole (too many entries, too large); a bad entry fails alone.
@@ -240,9 +242,14 @@ def accept_entries(
             failed += 1
             results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
             continue
+        bus = bus_of(entry.get("EventBusName") or "default")
+        if type(bus) is tuple:
+            failed += 1
+            results.append({"ErrorCode": bus[0], "ErrorMessage": bus[1]})
+            continue
         event = build_envelope(entry, account, region, now, detail, now_text)
         results.append({"EventId": event["id"]})
-        accepted.append((bus_name(entry.get("EventBusName") or "default"), event))
+        accepted.append((bus, event))  # type: ignore[arg-type]  # a name (the tuple is handled above)
     return {"FailedEntryCount": failed, "Entries": results}, accepted, size
 
 

@@ -30,6 +30,7 @@ from ..scheduler import Scheduler
 from .resources import ACTIONS as EVENTS_ACTIONS
 from .resources import STORES, Answer, Handler, Params, Targets
 from .resources.common import from_json, to_json
+from .resources.rules import CREATED_BY, Creators
 from .resources.schedules import ACTIONS as SCHEDULER_ACTIONS
 from .service import Registry, Service
 from .sigv4 import Pair
@@ -137,7 +138,7 @@ def snapshot(svc: Service) -> dict[str, Any]:
     """``svc``'s state as one JSON object: the commands that rebuild what the bridge and the Scheduler hold
     (buses, rules and their targets, archives, schedule groups, schedules), then the API's models, tags and
     replays as they are."""
-    bridge, targets = svc.bridge, svc.store(Targets)
+    bridge, targets, creators = svc.bridge, svc.store(Targets), svc.store(Creators)
     settings: dict[str, object] = {}
     commands: list[tuple[str, dict[str, Any], list[str]]] = []
     for listed in bridge.list_event_buses():
@@ -150,6 +151,9 @@ def snapshot(svc: Service) -> dict[str, Any]:
             params = {k: rule[k] for k in ("Name", "EventPattern", "ScheduleExpression", "State", "Description",
                                                        "RoleArn")
                       if rule.get(k) not in (None, "")}
+            creator = creators.get((name, rule["Name"]))
+            if creator is not None:  # made from another account (see crossing)
+                params[CREATED_BY] = creator
             commands.append(("PutRule", {**params, "EventBusName": name}, []))
             specs = targets.get((name, rule["Name"]))
             if specs:

@@ -50,8 +50,9 @@ class Inbox:
         self.bridge = bridge
         self.state = state
         self.journal = bridge.delivery.journal = Journal(state)
-        #: the bridge an accepted event is routed on (its account's and region's: see wiring), and every bridge
-        self.bridge_of: Callable[[dict[str, Any]], EventBridge] = lambda event: bridge
+        #: the bridge and bus an accepted event is routed on, from its bus (a name, or another account's bus's
+        #: ARN) and the event (its account's and region's bridge: see wiring); and every bridge
+        self.bridge_of: Callable[[str, dict[str, Any]], tuple[EventBridge, str]] = lambda bus, event: (bridge, bus)
         self.bridges: Callable[[], list[EventBridge]] = lambda: [bridge]
         #: shown each routed event (schema discovery on the server: ``eventmatch serve --discover``), or None
         self.observe: Callable[[dict[str, Any]], None] | None = None
@@ -127,7 +128,8 @@ class Inbox:
         stops the routing leaves it in the inbox (and its group), routed again on the next start."""
         ticket = Ticket(group.one_final, seq)
         try:
-            self.recent.append((bus_name, event, self.bridge_of(event).route(event, bus_name, ticket)))
+            bridge, name = self.bridge_of(bus_name, event)
+            self.recent.append((name, event, bridge.route(event, name, ticket)))
             self.routed_count += 1
             if self.observe is not None:
                 self.observe(event)

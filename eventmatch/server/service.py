@@ -100,6 +100,8 @@ class Service:
         self.restoring = False
         #: compacts the command log as it grows (see :mod:`.commands`); None: never
         self.compactor: Compacts | None = None
+        #: the service of another (account, region) of the same server if it exists (the registry's lookup)
+        self.others: Callable[[Pair], Service | None] = lambda pair: None
 
     def store(self, kind: type[Kind]) -> Kind:
         """This service's store of ``kind`` (its connections: ``svc.store(Connections)``), made empty the first

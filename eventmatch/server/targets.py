@@ -14,6 +14,7 @@ from typing import Any
 
 from ..arn import arn as make_arn
 from ..bus import EventBridge, EventBus, PermanentDeliveryError
+from ..bus.entries import event_id
 from ..bus.policy import allows_put_events
 from ..bus.targets import Resolver
 from .api_destinations import Caller
@@ -93,9 +94,12 @@ def _sender(bridge: EventBridge, caller: Caller | None, functions: Functions | N
 
 def _bus_target(bridge: EventBridge, buses: BusLookup | None, arn: str) -> Send | None:
     """A bus of this server as a target: the event unchanged (its account and region kept, as EventBridge
-    forwards between buses, across accounts and regions too), when the receiving bus's policy lets this
-    bridge's account put events on it (:mod:`eventmatch.bus.policy`). None: a bus this server does not hold
-    (its deliveries are recorded)."""
+    forwards between buses, across accounts and regions too; AWS's recorded cross-account and cross-region flow,
+    ``test_events_cross_account_region``, shows the same id in another account of the region, a new one in
+    another region), when the receiving bus's policy lets this
+    bridge's account put events on it (:mod:`eventmatch.bus.policy`). The other pair's bus is looked up at each
+    delivery: one that does not exist (yet, or any more) fails the delivery, as AWS's does. None: no lookup of
+    other pairs (the deliveries are recorded)."""
     if arn.startswith(make_arn("events", bridge.region, bridge.account, "event-bus/")):
         name = arn.split(":event-bus/", 1)[1]
 
@@ -104,7 +108,7 @@ def _bus_target(bridge: EventBridge, buses: BusLookup | None, arn: str) -> Send 
                 bridge.bus(name).publish(payload)  # ResourceNotFound if it is gone: a failed delivery
 
         return forward
-    if buses is None or buses(arn) is None:
+    if buses is None:
         return None
 
     def forward_across(payload: object) -> None:
@@ -115,6 +119,8 @@ def _bus_target(bridge: EventBridge, buses: BusLookup | None, arn: str) -> Send 
             raise PermanentDeliveryError(f"Account {bridge.account} is not authorized to put events on {arn}: "
                                          "the bus's policy does not allow it (PutPermission).", "NO_PERMISSIONS")
         if isinstance(payload, dict):
+            if bus.bridge.region != bridge.region:  # a new id in the other region (AWS's recorded flow)
+                payload = {**payload, "id": event_id()}
             bus.publish(payload)
 
     return forward_across

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from ..errors import EventmatchError
 from ..jsonbody import SURROGATE, BodyError, holds_lone_surrogates, read_json
 from . import commands
+from .crossing import owner
 from .resources import ACTIONS, Answer, Params
 from .service import Service
 from .validate import validator
@@ -65,6 +66,7 @@ def handle(svc: Service, target: str | None, body: bytes) -> tuple[int, Answer]:
         if problem is not None:
             return error("ValidationException", problem)
     try:
+        svc, params = owner(svc, action, params)  # another account's bus, named by its ARN
         return 200, commands.run(svc, action, handler, params)
     except EventmatchError as exc:
         return error(getattr(exc, "code", "ValidationException"), str(exc))

@@ -49,13 +49,24 @@ def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPol
         other = EventBridge(clock=bridge.clock, account=pair[0], region=pair[1])
         bridge.timers.append(other)  # a bridge is a timer (next_due): its retries and schedules run on this clock
         service = _service(other, state, inbox, outbound, functions, forwarder, buses, default)
+        service.others = made[0].known
         other.delivery.resumed = bridge.delivery.resumed
         return service
 
     services = Registry(default, make)
     made.append(services)
-    inbox.bridge_of = lambda event: (services.known((event.get("account"), event.get("region")))  # type: ignore[arg-type]
-                                     or default).bridge
+    default.others = services.known
+
+    def route_on(bus: str, event: dict[str, Any]) -> tuple[EventBridge, str]:
+        """An accepted event's bridge and bus: its bus's, for another account's bus named by ARN (see
+        crossing); else its account's and region's."""
+        if bus.startswith("arn:"):
+            parts = bus.split(":", 5)
+            owner = services.known((parts[4], parts[3]))
+            return (owner or default).bridge, parts[5][len("event-bus/"):]
+        return (services.known((event.get("account"), event.get("region"))) or default).bridge, bus  # type: ignore[arg-type]
+
+    inbox.bridge_of = route_on
     inbox.bridges = lambda: [service.bridge for service in services]
     restore(services, state, inbox)
     return services

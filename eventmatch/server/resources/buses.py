@@ -12,7 +12,7 @@ from ...arn import partition
 from ...bus.registry import BusSettings
 from ...errors import ResourceNotFoundError, ValidationError
 from .common import Answer, Handler, Params, check, given, listing, name_problem
-from .rules import Targets
+from .rules import Creators, Targets
 from .tags import tags_of
 
 if TYPE_CHECKING:
@@ -74,6 +74,9 @@ def delete_event_bus(svc: Service, params: Params) -> Answer:
     targets = svc.store(Targets)
     for gone in [key for key in targets if key[0] == name]:
         del targets[gone]
+    creators = svc.store(Creators)
+    for gone in [key for key in creators if key[0] == name]:
+        del creators[gone]
     svc.tags.forget_where(lambda tagged: tagged == arn or f":rule/{name}/" in tagged)
     return {}
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ...bus.entries import accept_entries
 from ...errors import ValidationError
+from ..crossing import entry_bus
 from .common import Answer, Handler, Params
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ def put_events(svc: Service, params: Params) -> Answer:
     if svc.inbox is None or svc.state is None:
         return bridge.put_events(entries)
     # accepted as the bus accepts them; stored (committed) before the answer, and routed after it
-    response, accepted, size = accept_entries(entries, bridge.account, bridge.region, bridge.clock.now())
+    response, accepted, size = accept_entries(entries, bridge.account, bridge.region, bridge.clock.now(),
+                                              entry_bus(svc))
     bridge.metrics.observe(None, None, "PutEventsRequestSize", size)
     if accepted:
         seqs = svc.state.accept(accepted)

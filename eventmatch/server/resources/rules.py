@@ -25,13 +25,36 @@ class Targets(dict[tuple[str, str], dict[str, TargetSpec]]):
     """Each rule's targets as PutTargets gave them (ListTargetsByRule answers them): (bus, rule) -> id -> spec."""
 
 
+#: the parameter, set by :mod:`..crossing` and never by a request, that names the account that made a rule on
+#: another account's bus (DescribeRule's CreatedBy)
+CREATED_BY = "eventmatch:CreatedBy"
+
+
+class Creators(dict[tuple[str, str], str]):
+    """The account that created each rule made from another account: (bus, rule) -> account. A rule not in it
+    was created by the bus's own account."""
+
+
+def creator_of(svc: Service, bus_name: str, rule: str) -> str | None:
+    """The account that created a rule (None: there is no such rule)."""
+    try:
+        bus = svc.bridge.bus(bus_name)
+    except LookupError:
+        return None
+    if rule not in bus.rules_by_name:
+        return None
+    return svc.store(Creators).get((bus.name, rule), svc.account)
+
+
 def bus_of(svc: Service, params: Params) -> EventBus:
     return svc.bridge.bus(str(params.get("EventBusName") or "default"))
 
 
 def put_rule(svc: Service, params: Params) -> Answer:
     tags = tags_of(params.get("Tags"))
-    arn = bus_of(svc, params).put_rule(
+    bus = bus_of(svc, params)
+    new = params.get("Name") not in bus.rules_by_name
+    arn = bus.put_rule(
         params.get("Name"),  # type: ignore[arg-type]  # validated by the bus, with AWS's message
         params.get("EventPattern"),  # JSON text, which the bus reads as AWS does
         schedule_expression=params.get("ScheduleExpression"),
@@ -40,11 +63,18 @@ def put_rule(svc: Service, params: Params) -> Answer:
         role_arn=params.get("RoleArn"),
     )
     svc.tags.tag(arn, tags)
+    creator = params.get(CREATED_BY)
+    if new and isinstance(creator, str):
+        svc.store(Creators)[(bus.name, str(params.get("Name")))] = creator
     return {"RuleArn": arn}
 
 
 def describe_rule(svc: Service, params: Params) -> Answer:
-    return {**bus_of(svc, params).describe_rule(str(params.get("Name"))), "CreatedBy": svc.account}
+    """DescribeRule; CreatedBy: "If you use PutRule to put a rule on an event bus in another account, the other
+    account is the owner of the rule [...]. However, the value for CreatedBy is the account ID as the account
+    that created the rule in the other account" (API reference, DescribeRule)."""
+    bus, name = bus_of(svc, params), str(params.get("Name"))
+    return {**bus.describe_rule(name), "CreatedBy": svc.store(Creators).get((bus.name, name), svc.account)}
 
 
 def delete_rule(svc: Service, params: Params) -> Answer:
@@ -57,6 +87,7 @@ def delete_rule(svc: Service, params: Params) -> Answer:
     bus.delete_rule(name, force=bool(params.get("Force", False)))
     svc.tags.forget(bus.rule_arn(name))
     svc.store(Targets).pop((bus.name, name), None)
+    svc.store(Creators).pop((bus.name, name), None)
     return {}
 
 
@@ -166,4 +197,4 @@ ACTIONS: dict[str, Handler] = {
     "ListTargetsByRule": list_targets_by_rule,
 }
 
-__all__ = ["ACTIONS", "TargetSpec", "Targets", "bus_of", "put_targets"]
+__all__ = ["ACTIONS", "CREATED_BY", "Creators", "TargetSpec", "Targets", "bus_of", "creator_of", "put_targets"]
