@@ -374,6 +374,8 @@ def cmd_next(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     schedule = parse_schedule(args.expression, args.tz, service=args.service)
     if after.tzinfo is None:
         after = after.replace(tzinfo=schedule.tz)
+    # a rate counts from when its rule or schedule starts (as `make demo`'s rules, made now, do): --after here
+    schedule = parse_schedule(args.expression, args.tz, service=args.service, start=after)
     times: list[str] = []
     for when in schedule.iter(after):
         times.append(when.isoformat())
@@ -825,7 +827,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("expression", metavar="EXPRESSION", help="rate(...), cron(...) or at(...)")
     p.add_argument("-n", type=int, default=5, help="how many (default 5)")
     p.add_argument("--tz", default="UTC", help="the schedule's time zone (default UTC)")
-    p.add_argument("--after", help="start after this ISO 8601 time (default now; naive times are in --tz)")
+    p.add_argument("--after", help="start after this ISO 8601 time (default now; naive times are in --tz); a rate "
+                                   "counts from it, as a rule's counts from its creation")
     service(p)
 
     p = command("explain", "why EVENT matches PATTERN or not, field by field")

@@ -45,6 +45,63 @@ def test_schedulers_invocations_give_times_people_read() -> None:
         assert made["ScheduledTime"] == "2026-01-01T01:00:00+00:00" and made["Outcome"] == "SUCCEEDED"
 
 
+def test_the_timeline_says_where_a_strip_stops_early_and_shows_times_to_the_second() -> None:
+    """A strip draws at most 300 times: a rate(1 minute) rule's would seem to end after five hours, so the page
+    says it stops there; times are shown to the second (no microseconds, even on the system clock)."""
+    pytest.importorskip("starlette")
+    from eventmatch import EventBridge
+    from eventmatch.server import Server
+
+    with Server(EventBridge()) as server:  # the system clock: its now has microseconds
+        server.bridge.bus().put_rule("every-minute", schedule_expression="rate(1 minute)")
+        server.bridge.bus().put_rule("hourly", schedule_expression="rate(1 hour)")
+        with urllib.request.urlopen(server.endpoint_url + "/timeline", timeout=10) as got:
+            page = got.read().decode()
+    limits = page.split('<ul id="timeline-limits">', 1)[1].split("</ul>", 1)[0]
+    assert "default/every-minute: its first 300 times only" in limits and "hourly" not in limits
+    now = page.split('<time id="now">', 1)[1].split("</time>", 1)[0]
+    assert len(now) == len("2026-01-01T00:00:00+00:00"), now
+    assert not any(part[:26].count(".") for part in page.split("<title>")[1:4]), "a tick's time has a fraction"
+
+
+def test_the_live_tail_starts_with_the_recent_events() -> None:
+    """The live tail's stream starts with the most recent events routed (up to TAIL_RECENT), not empty."""
+    pytest.importorskip("starlette")
+    import http.client
+
+    from eventmatch import EventBridge
+    from eventmatch.console.pages import TAIL_RECENT
+    from eventmatch.server import Server
+    from tests.aws_clients import client
+
+    with Server(EventBridge()) as server:
+        events = client("events", server.endpoint_url)
+        for n in range(TAIL_RECENT + 5):
+            events.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": json.dumps({"n": n})}])
+        server.inbox.wait_idle()
+        host, port = server.endpoint_url.split("//", 1)[1].split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/_eventmatch/console/tail")
+        stream = connection.getresponse()
+        seen: list[dict[str, object]] = []
+        while len(seen) < TAIL_RECENT:
+            line = stream.readline().decode()
+            if line.startswith("data: {"):
+                seen.append(json.loads(line[len("data: "):]))
+        connection.close()
+    assert [e["source"] for e in seen] == ["shop"] * TAIL_RECENT
+
+
+def test_make_demo_and_eventmatch_next_count_a_rate_the_same_way() -> None:
+    """`make demo` shows rate(1 hour) for a rule made at 10:07 as 11:07 (a rule's rate counts from its creation,
+    as EventBridge's); `eventmatch next --after 10:07` says the same (it counted from the epoch, 11:00)."""
+    demo = run("demo").stdout
+    line = demo.split("rate(1 hour) [UTC]", 1)[1].splitlines()[1].strip()
+    assert line.startswith("2026-11-25T11:07:00+00:00"), line
+    out = run("next", "rate(1 hour)", "-n", "3", "--after", "2026-11-25T10:07").stdout.split()
+    assert ", ".join(out) == line
+
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 

@@ -82,6 +82,11 @@ def dst_moments(zone: str, start: datetime, end: datetime) -> list[tuple[datetim
     return out
 
 
+def _seconds(when: datetime) -> str:
+    """A time as the charts show it: ISO 8601 to the second."""
+    return when.isoformat(timespec="seconds")
+
+
 def timeline(start: datetime, hours: int, rows: Sequence[tuple[str, Sequence[datetime], Sequence[datetime]]]) -> str:
     """The next ``hours`` from ``start`` as one strip per row: (label, fire times, daylight-saving moments).
     Fire times are ticks; a daylight-saving moment is a dashed red mark."""
@@ -107,12 +112,12 @@ def timeline(start: datetime, hours: int, rows: Sequence[tuple[str, Sequence[dat
                      f'<rect x="{label_w}" y="{top + 4}" width="{inner_w}" height="{strip_h - 8}" fill="#8881"/>')
         for fire in fires:
             parts.append(f'<line class="fire" x1="{x(fire):.1f}" y1="{top + 5}" x2="{x(fire):.1f}" '
-                         f'y2="{top + strip_h - 5}" stroke="#0b62a4" stroke-width="2"><title>{_e(fire.isoformat())}'
+                         f'y2="{top + strip_h - 5}" stroke="#0b62a4" stroke-width="2"><title>{_e(_seconds(fire))}'
                          f"</title></line>")
         for moment in moments:
             parts.append(f'<line class="dst" x1="{x(moment):.1f}" y1="{top + 1}" x2="{x(moment):.1f}" '
                          f'y2="{top + strip_h - 1}" stroke="#c0392b" stroke-width="2" stroke-dasharray="3 2">'
-                         f"<title>daylight saving: {_e(moment.isoformat())}</title></line>")
+                         f"<title>daylight saving: {_e(_seconds(moment))}</title></line>")
         parts.append("</g>")
     height = 20 + strip_h * len(rows)
     return (f'<svg class="timeline" viewBox="0 0 {WIDTH + 120} {height}" role="img" '

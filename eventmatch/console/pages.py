@@ -52,6 +52,8 @@ ACTIONS = frozenset({
     "DeleteEventBus", "CreateArchive", "DeleteArchive", "StartReplay", "CancelReplay", "DescribeReplay",
 })
 TAIL_BATCH, TAIL_EVERY = 50, 0.2
+#: how many of the events routed before a live tail connects it starts with
+TAIL_RECENT = 20
 
 
 def _iso_default(value: Any) -> Any:
@@ -343,14 +345,15 @@ async def actions_api(request: Request) -> Response:
 
 
 async def tail_stream(request: Request) -> Response:
-    """Server-sent events: each new routed event (bus, time, source, detail-type, rules), at most TAIL_BATCH
+    """Server-sent events: the TAIL_RECENT events routed last, then each new routed event (bus, time, source,
+    detail-type, rules), at most TAIL_BATCH
     every TAIL_EVERY seconds (250 a second); past that the stream says how many it skipped (sampling, shown
     as such: a tail stays usable at 10,000 events a second)."""
     backend = _backend(request)
     inbox = backend.events
 
     async def events() -> Any:
-        last = inbox.routed_count
+        last = max(0, inbox.routed_count - TAIL_RECENT)  # it starts with the most recent ones
         yield "retry: 1000\n\n"
         while True:  # until the client goes (the response then cancels this)
             total = inbox.routed_count

@@ -21,15 +21,17 @@ from .layout import _e, _layout
 TIMELINE_HOURS, TIMELINE_ROWS, TIMELINE_FIRES = 24, 50, 300
 
 
-def _fires(timing: Any, first: datetime, end: datetime) -> list[datetime]:
+def _fires(timing: Any, first: datetime, end: datetime) -> tuple[list[datetime], bool]:
     """A schedule's times from ``first`` (its next, as the service holds it) until ``end``, at most
-    TIMELINE_FIRES of them."""
+    TIMELINE_FIRES of them; and whether there were more before ``end`` (the strip then stops early)."""
     out = [first]
     for when in timing.iter(first):
-        if when >= end or len(out) >= TIMELINE_FIRES:
+        if when >= end:
             break
+        if len(out) >= TIMELINE_FIRES:
+            return out, True
         out.append(when)
-    return [t for t in out if t < end]
+    return [t for t in out if t < end], False
 
 
 def _offset(delta: timedelta) -> str:
@@ -39,7 +41,8 @@ def _offset(delta: timedelta) -> str:
 
 
 def _iso(when: datetime | None) -> str:
-    return when.isoformat() if when is not None else "none"
+    """A time as the page shows it: ISO 8601 to the second."""
+    return when.isoformat(timespec="seconds") if when is not None else "none"
 
 
 def _rows(bridge: EventBridge, scheduler: Scheduler) -> tuple[str, list[str]]:
@@ -55,12 +58,24 @@ def _rows(bridge: EventBridge, scheduler: Scheduler) -> tuple[str, list[str]]:
         got = scheduler.get_schedule(summary["Name"], summary["GroupName"])
         zone = got["ScheduleExpressionTimezone"]
         upcoming = scheduler.next_invocation(summary["Name"], summary["GroupName"])
-        local = upcoming.astimezone(ZoneInfo(zone)).isoformat() if upcoming else "none"
+        local = _iso(upcoming.astimezone(ZoneInfo(zone))) if upcoming else "none"
         schedule_rows.append(
             f"<tr data-schedule=\"{_e(summary['Name'])}\"><td>{_e(summary['GroupName'])}/{_e(summary['Name'])}</td>"
             f"<td><code>{_e(got['ScheduleExpression'])}</code></td><td>{_e(zone)}</td>"
             f"<td class=\"next\">{_e(local)}</td></tr>")
     return rule_rows, schedule_rows
+
+
+def _limits(capped: list[str], rows: int) -> str:
+    """What the timeline leaves out, said under it: the strips that stop at their first TIMELINE_FIRES times
+    (a ``rate(1 minute)`` strip would otherwise seem to end after five hours), and the schedules past
+    TIMELINE_ROWS."""
+    notes = [f"<li>{_e(name)}: its first {TIMELINE_FIRES} times only; it goes on past the strip's last tick.</li>"
+             for name in capped[:TIMELINE_ROWS]]
+    if rows > TIMELINE_ROWS:
+        notes.append(f"<li>The first {TIMELINE_ROWS} of {rows} schedules are drawn; the tables below list them "
+                     "all.</li>")
+    return f'<ul id="timeline-limits">{"".join(notes)}</ul>' if notes else ""
 
 
 async def schedules(request: Request) -> Response:
@@ -74,11 +89,15 @@ async def schedules(request: Request) -> Response:
     end = now + timedelta(hours=TIMELINE_HOURS)
     strips: list[tuple[str, list[datetime], list[datetime]]] = []
     changes: list[str] = []
+    capped: list[str] = []  # the strips that stop at TIMELINE_FIRES times, before the timeline's end
     for b in bridge.list_event_buses():
         for rule in sorted(bridge.bus(b["Name"]).rules_by_name.values(), key=lambda r: r.name):
             first = bridge.schedules.next_fire(b["Name"], rule.name)
             if rule.schedule is not None and first is not None:
-                strips.append((f"{b['Name']}/{rule.name}", _fires(rule.schedule, first, end), []))
+                fires, more = _fires(rule.schedule, first, end)
+                strips.append((f"{b['Name']}/{rule.name}", fires, []))
+                if more:
+                    capped.append(f"{b['Name']}/{rule.name}")
     seen_zones: set[str] = set()
     for summary in scheduler.list_schedules():
         kept = scheduler.schedules.get((summary["GroupName"], summary["Name"]))
@@ -86,21 +105,24 @@ async def schedules(request: Request) -> Response:
         if kept is None or first is None:
             continue
         moments = dst_moments(kept.timezone, now, end)
-        strips.append((f"{summary['GroupName']}/{summary['Name']}", _fires(kept.timing, first, end),
-                       [m for m, _, _ in moments]))
+        fires, more = _fires(kept.timing, first, end)
+        strips.append((f"{summary['GroupName']}/{summary['Name']}", fires, [m for m, _, _ in moments]))
+        if more:
+            capped.append(f"{summary['GroupName']}/{summary['Name']}")
         if kept.timezone not in seen_zones:
             seen_zones.add(kept.timezone)
-            changes += [f"<li>{_e(kept.timezone)}: {_e(m.isoformat())}, UTC offset {_offset(old)} to "
+            changes += [f"<li>{_e(kept.timezone)}: {_e(_iso(m))}, UTC offset {_offset(old)} to "
                         f"{_offset(new)} (local {_e(m.astimezone(ZoneInfo(kept.timezone)).strftime('%H:%M'))})"
                         f"</li>" for m, old, new in moments]
     strip = timeline(now, TIMELINE_HOURS, strips[:TIMELINE_ROWS]) if strips else "<p>Nothing scheduled.</p>"
+    strip += _limits(capped, len(strips))
     made = "".join(f"<li>{_e(_iso(i['ScheduledTime']))}: {_e(i['ScheduleArn'].rsplit('/', 1)[-1])}, "
                    f"attempt {i['Attempt']}, {_e(i['Outcome'])}</li>" for i in list(scheduler.invocations)[-20:])
     virtual = isinstance(bridge.clock, VirtualClock)
     steps = ((60, "1 minute"), (3600, "1 hour"), (86400, "1 day")) if virtual else ()
     buttons = "".join(f'<button type="button" data-advance="{seconds}">Advance {label}</button> '
                       for seconds, label in steps)
-    body = f"""<p>Now: <time id="now">{_e(now.isoformat())}</time>{" (a virtual clock)" if virtual else ""}</p>
+    body = f"""<p>Now: <time id="now">{_e(_iso(now))}</time>{" (a virtual clock)" if virtual else ""}</p>
 <div role="group" aria-label="Virtual clock">{buttons}</div>
 <h2>The next {TIMELINE_HOURS} hours</h2>{strip}
 <h3>Daylight-saving changes in the next {TIMELINE_HOURS} hours</h3>
