@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .bus import EventBridge, EventBus, PermanentDeliveryError, RetryPolicy, VirtualClock
 from .errors import (
+    AccessDeniedError,
     BusError,
     ConflictError,
     EventmatchError,
@@ -20,6 +21,7 @@ from .errors import (
     InvalidEventError,
     InvalidEventPatternError,
     LimitExceededError,
+    ManagedRuleError,
     ResourceAlreadyExistsError,
     ResourceNotFoundError,
     ValidationError,
@@ -30,6 +32,7 @@ from .schedule import InvalidScheduleExpressionError, Schedule, parse_schedule
 from .version import __version__
 
 __all__ = [
+    "AccessDeniedError",
     "BusError",
     "ConflictError",
     "EventBridge",
@@ -41,6 +44,7 @@ __all__ = [
     "InvalidEventPatternError",
     "InvalidScheduleExpressionError",
     "LimitExceededError",
+    "ManagedRuleError",
     "Pattern",
     "PermanentDeliveryError",
     "ResourceAlreadyExistsError",

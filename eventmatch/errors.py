@@ -110,6 +110,12 @@ class AccessDeniedError(BusError):
     code = "AccessDeniedException"
 
 
+class ManagedRuleError(BusError):
+    """AWS's ``ManagedRuleException``: a rule another service manages (an archive's) cannot be changed."""
+
+    code = "ManagedRuleException"
+
+
 class ResourceAlreadyExistsError(BusError):
     """AWS's ``ResourceAlreadyExistsException``."""
 

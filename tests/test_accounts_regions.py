@@ -208,3 +208,39 @@ def test_a_target_bus_of_a_pair_not_seen_yet_receives_once_it_exists() -> None:
         home.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": '{"n": 2}'}])
         (delivered,) = server.deliveries(queue)
         assert delivered["payload"]["detail"] == {"n": 2} and delivered["payload"]["region"] == "us-east-1"
+
+
+def test_another_pairs_archived_events_are_kept_in_the_state_and_replay_after_a_restart(tmp_path: Any) -> None:
+    """Each account and region keeps its archived events in the state file (a table of its own): a restart
+    keeps them, and a replay in that pair replays its own events, not another pair's archive of the same
+    name."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    state = str(tmp_path / "state.db")
+    replayed_arn = "arn:aws:sqs:eu-west-3:123456789012:replayed"
+    with Server(state=state) as server:
+        for region, n in (("eu-west-3", 3), ("us-east-1", 1)):
+            events = client("events", server.endpoint_url, region=region)
+            bus = events.describe_event_bus()["Arn"]
+            events.create_archive(ArchiveName="kept", EventSourceArn=bus)
+            events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": json.dumps({"n": i})}
+                                       for i in range(n)])
+        server.deliveries()
+    with Server(state=state) as server:
+        paris = client("events", server.endpoint_url, region="eu-west-3")
+        assert paris.describe_archive(ArchiveName="kept")["EventCount"] == 3
+        assert client("events", server.endpoint_url).describe_archive(ArchiveName="kept")["EventCount"] == 1
+        paris.put_rule(Name="r", EventPattern='{"source": ["s"]}')
+        paris.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": replayed_arn}])
+        now = datetime.now(UTC)
+        bus = paris.describe_event_bus()["Arn"]
+        paris.start_replay(ReplayName="again", EventSourceArn=paris.describe_archive(ArchiveName="kept")["ArchiveArn"],
+                           EventStartTime=now - timedelta(hours=1), EventEndTime=now + timedelta(minutes=1),
+                           Destination={"Arn": bus})
+        deadline = time.monotonic() + 30
+        while paris.describe_replay(ReplayName="again")["State"] != "COMPLETED" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        replayed = server.deliveries(replayed_arn)
+        assert sorted(d["payload"]["detail"]["n"] for d in replayed) == [0, 1, 2]
+        assert {d["payload"]["region"] for d in replayed} == {"eu-west-3"}

@@ -3,6 +3,7 @@ AWS page that documents it."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ pytest.importorskip("starlette")
 from botocore.exceptions import ClientError
 
 from eventmatch.server import Server
-from tests.aws_clients import client
+from tests.aws_clients import aws_error, client
 
 ROLE = "arn:aws:iam::123456789012:role/events-invoke"
 
@@ -237,3 +238,53 @@ def test_put_permission_grants_events_put_events_only() -> None:
             400, "ValidationException",
             "Parameter Action is not valid. Reason: Currently, this must be events:PutEvents.")
         assert "Policy" not in events.describe_event_bus()
+
+
+def test_an_archive_makes_its_managed_rule_on_its_bus() -> None:
+    """CreateArchive makes a rule on the archive's bus that EventBridge manages (listed by ListRules with
+    ManagedBy, described by DescribeRule): its pattern is the archive's plus ``{"replay-name": [{"exists":
+    false}]}`` (the bus-semantics notes gathered from AWS: replayed events are never archived again), and it goes
+    with the archive. Changing it is AWS's ManagedRuleException (the API reference's ManagedRuleException: "You
+    cannot modify these managed rules by using DisableRule, EnableRule, PutTargets, PutRule..."); its message is
+    not recorded (docs/server.md says what is chosen)."""
+    with Server() as server:
+        events = client("events", server.endpoint_url)
+        bus = events.create_event_bus(Name="orders")["EventBusArn"]
+        events.put_rule(Name="mine", EventBusName="orders", EventPattern='{"source": ["shop"]}')
+        events.create_archive(ArchiveName="paid", EventSourceArn=bus, EventPattern='{"detail-type": ["paid"]}')
+        listed = events.list_rules(EventBusName="orders")["Rules"]
+        assert [r["Name"] for r in listed] == ["Events-Archive-paid", "mine"]
+        managed = listed[0]
+        assert managed["ManagedBy"] == "prod.vhs.events.aws.internal" and managed["State"] == "ENABLED"
+        assert json.loads(managed["EventPattern"]) == {"detail-type": ["paid"], "replay-name": [{"exists": False}]}
+        assert managed["Arn"] == "arn:aws:events:us-east-1:123456789012:rule/orders/Events-Archive-paid"
+        described = events.describe_rule(Name="Events-Archive-paid", EventBusName="orders")
+        assert described["ManagedBy"] == "prod.vhs.events.aws.internal"
+        assert events.list_rules()["Rules"] == []  # the default bus has no archive
+        for call, params in ((events.put_rule, {"Name": "Events-Archive-paid", "EventPattern": '{"source": ["x"]}'}),
+                             (events.disable_rule, {"Name": "Events-Archive-paid"}),
+                             (events.delete_rule, {"Name": "Events-Archive-paid"}),
+                             (events.put_targets, {"Rule": "Events-Archive-paid", "Targets": [
+                                 {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:123456789012:q"}]})):
+            status, code, _ = aws_error(call, EventBusName="orders", **params)
+            assert (status, code) == (400, "ManagedRuleException")
+        events.delete_archive(ArchiveName="paid")
+        assert [r["Name"] for r in events.list_rules(EventBusName="orders")["Rules"]] == ["mine"]
+
+
+def test_create_schedule_refuses_a_target_arn_that_is_not_an_arn() -> None:
+    """CreateSchedule's Target.Arn and RoleArn are ARNs (Scheduler's API reference, Target: "The Amazon Resource
+    Name (ARN) of the target"; a universal target, arn:aws:scheduler:::aws-sdk:..., is one); AWS's own message is
+    not recorded: docs/scheduler.md says what is chosen. Nothing is created."""
+    with Server() as server:
+        scheduler = client("scheduler", server.endpoint_url)
+        common = {"ScheduleExpression": "rate(1 hour)", "FlexibleTimeWindow": {"Mode": "OFF"}}
+        assert aws_error(scheduler.create_schedule, Name="s", Target={"Arn": "test-bucket", "RoleArn": ROLE},
+                         **common) == (400, "ValidationException", "Invalid Target Arn test-bucket: it is not an ARN.")
+        assert aws_error(scheduler.create_schedule, Name="s", Target={  # (the model's pattern, in AWS's form)
+            "Arn": "arn:aws:sqs:us-east-1:123456789012:q", "RoleArn": "my-role"}, **common)[2].startswith(
+            "1 validation error detected: Value 'my-role' at 'target.roleArn' failed to satisfy constraint")
+        assert scheduler.list_schedules()["Schedules"] == []
+        scheduler.create_schedule(Name="universal", Target={
+            "Arn": "arn:aws:scheduler:::aws-sdk:sqs:sendMessage", "RoleArn": ROLE,
+            "Input": '{"QueueUrl": "q", "MessageBody": "m"}'}, **common)

@@ -9,6 +9,7 @@ selects them by their ``time`` field.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass, replace
@@ -56,13 +57,23 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-class ArchiveStore:
-    """Archives and their events in one SQLite database."""
+#: a table's name (made from an account and a region: letters, digits, underscores)
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-    def __init__(self, path: str = ":memory:") -> None:
+
+class ArchiveStore:
+    """Archives and their events in one SQLite database: in the table ``table`` (each account and region of a
+    server keeps its own, in the server's state file)."""
+
+    def __init__(self, path: str = ":memory:", table: str = "events") -> None:
+        if not _TABLE.match(table):
+            raise ValueError(f"not a table name: {table!r}")
+        #: the database's path, and the table of this store's events
+        self.path, self.table = path, table
         self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS events (archive TEXT, time TEXT, archived TEXT, event TEXT)")
-        self._db.execute("CREATE INDEX IF NOT EXISTS by_time ON events (archive, time)")
+        index = "by_time" if table == "events" else f"{table}_by_time"
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} (archive TEXT, time TEXT, archived TEXT, event TEXT)")
+        self._db.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} (archive, time)")
         self._archives: dict[str, Archive] = {}
         self._lock = threading.Lock()
         #: whether any archive exists (read on every routed event, so a plain attribute)
@@ -125,7 +136,7 @@ class ArchiveStore:
         self._known(name)
         del self._archives[name]
         with self._lock:
-            self._db.execute("DELETE FROM events WHERE archive = ?", (name,))
+            self._db.execute(f"DELETE FROM {self.table} WHERE archive = ?", (name,))
             self._db.commit()
         self.active = bool(self._archives)
 
@@ -168,7 +179,7 @@ class ArchiveStore:
     def _stats(self, name: str) -> tuple[int, int]:
         with self._lock:
             count, size = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(event)), 0) FROM events WHERE archive = ?", (name,)
+                f"SELECT COUNT(*), COALESCE(SUM(LENGTH(event)), 0) FROM {self.table} WHERE archive = ?", (name,)
             ).fetchone()
         return int(count), int(size)
 
@@ -192,12 +203,12 @@ class ArchiveStore:
                 )
         if rows:
             with self._lock:
-                self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+                self._db.executemany(f"INSERT INTO {self.table} VALUES (?, ?, ?, ?)", rows)
                 self._db.commit()
 
     def events(self, name: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         with self._lock:
-            rows = self._db.execute("SELECT time, event FROM events WHERE archive = ?", (name,)).fetchall()
+            rows = self._db.execute(f"SELECT time, event FROM {self.table} WHERE archive = ?", (name,)).fetchall()
         out = []
         for time_text, text in rows:
             try:
@@ -210,12 +221,12 @@ class ArchiveStore:
 
     def count(self, name: str) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM events WHERE archive = ?", (name,)).fetchone()[0])
+            return int(self._db.execute(f"SELECT COUNT(*) FROM {self.table} WHERE archive = ?", (name,)).fetchone()[0])
 
     def expire(self, now: datetime) -> None:
         for archive in self._archives.values():
             if archive.retention_days:
                 cutoff = (now - timedelta(days=archive.retention_days)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                 with self._lock:
-                    self._db.execute("DELETE FROM events WHERE archive = ? AND time < ?", (archive.name, cutoff))
+                    self._db.execute(f"DELETE FROM {self.table} WHERE archive = ? AND time < ?", (archive.name, cutoff))
                     self._db.commit()

@@ -58,6 +58,7 @@ class EventBridge:
         clock: Clock | None = None,
         max_targets_per_rule: int = 5,
         archive_path: str = ":memory:",
+        archive_table: str = "events",
         seed: int | None = None,
         target_resolver: Resolver | None = None,
     ) -> None:
@@ -68,7 +69,7 @@ class EventBridge:
         #: reaches targets given by ARN alone (see eventmatch.bus.targets.build_target); None: ``Fn`` is required
         self.target_resolver = target_resolver
         self.metrics = Metrics()
-        self.archives = ArchiveStore(archive_path)
+        self.archives = ArchiveStore(archive_path, archive_table)
         self.delivery = DeliveryEngine(self.clock, self.metrics, seed)
         self.router = Router(self.clock, self.metrics, self.delivery, self.archives)
         self.schedules = ScheduledRules(self.clock, self.router, account, region)

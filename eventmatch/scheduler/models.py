@@ -3,6 +3,7 @@ GetScheduleGroup and ListSchedules describe them in."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +15,10 @@ from ..schedule import parse_schedule
 
 if TYPE_CHECKING:
     from ..schedule.parse import Schedule as Timing
+
+#: what an ARN looks like (arn:partition:service:region:account:resource; region and account may be empty, as in
+#: Scheduler's universal targets, arn:aws:scheduler:::aws-sdk:sqs:sendMessage)
+_ARN = re.compile(r"^arn:[a-z][a-z-]*:[a-z0-9][a-z0-9-]*:[a-z0-9-]*:\d*:.+$")
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,9 @@ def build_schedule(name: str, group: str, arn: str, expression: str, target: Map
         raise ValidationError(f"Invalid ScheduleExpressionTimezone {timezone}.") from None
     if not isinstance(target, Mapping) or not target.get("Arn") or not target.get("RoleArn"):
         raise ValidationError("Target must have an Arn and a RoleArn.")
+    for member in ("Arn", "RoleArn"):  # (AWS's own message is not recorded: docs/scheduler.md says so)
+        if not isinstance(target[member], str) or not _ARN.match(target[member]):
+            raise ValidationError(f"Invalid Target {member} {target[member]}: it is not an ARN.")
     window = dict(window or {"Mode": "OFF"})
     mode = window.get("Mode")
     if mode not in ("OFF", "FLEXIBLE"):

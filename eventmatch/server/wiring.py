@@ -46,7 +46,10 @@ def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPol
     default = _service(bridge, state, inbox, outbound, functions, forwarder, buses)
 
     def make(pair: Pair) -> Service:
-        other = EventBridge(clock=bridge.clock, account=pair[0], region=pair[1])
+        # its archived events in the state file too, in a table of its own
+        table = "events_" + "_".join(part.replace("-", "_") for part in pair)
+        other = EventBridge(clock=bridge.clock, account=pair[0], region=pair[1], archive_path=bridge.archives.path,
+                            archive_table=table if bridge.archives.path != ":memory:" else "events")
         bridge.timers.append(other)  # a bridge is a timer (next_due): its retries and schedules run on this clock
         service = _service(other, state, inbox, outbound, functions, forwarder, buses, default)
         service.others = made[0].known

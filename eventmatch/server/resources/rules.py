@@ -4,12 +4,13 @@ the API keeps each target as PutTargets gave it (what ListTargetsByRule answers)
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...bus import EventBus
-from ...errors import ValidationError
+from ...errors import ManagedRuleError, ValidationError
 from .common import Answer, Handler, Params, listing
 from .tags import tags_of
 
@@ -46,6 +47,36 @@ def creator_of(svc: Service, bus_name: str, rule: str) -> str | None:
     return svc.store(Creators).get((bus.name, rule), svc.account)
 
 
+#: the rule an archive makes on its bus, as AWS makes it ("Events-Archive-<archive>", managed by EventBridge's
+#: archive service; the names as moto's reproduction of AWS has them): listed and described, not changed
+MANAGED_PREFIX, MANAGED_BY = "Events-Archive-", "prod.vhs.events.aws.internal"
+
+
+def managed_rules(svc: Service, bus: EventBus) -> dict[str, dict[str, Any]]:
+    """The rules the bus's archives made (by name), as ListRules and DescribeRule give them: the archive's
+    pattern plus ``{"replay-name": [{"exists": false}]}`` (replayed events are not archived again)."""
+    found: dict[str, dict[str, Any]] = {}
+    for listed in svc.bridge.archives.list_archives():
+        archive = svc.bridge.archives.get(listed["ArchiveName"])
+        if archive is None or archive.bus != bus.name:
+            continue
+        given = svc.bridge.archives.describe(archive.name).get("EventPattern")
+        pattern = {**(json.loads(given) if isinstance(given, str) else {}), "replay-name": [{"exists": False}]}
+        name = MANAGED_PREFIX + archive.name
+        found[name] = {"Name": name, "Arn": bus.rule_arn(name), "EventPattern": json.dumps(pattern),
+                       "State": "ENABLED", "ManagedBy": MANAGED_BY, "EventBusName": bus.name}
+    return found
+
+
+def _not_managed(svc: Service, bus: EventBus, name: object, force: bool = False) -> None:
+    """AWS's ManagedRuleException for a change to an archive's rule (DeleteRule and RemoveTargets with Force
+    too: here the rule goes with its archive, DeleteArchive)."""
+    if isinstance(name, str) and name.startswith(MANAGED_PREFIX) and name in managed_rules(svc, bus):
+        raise ManagedRuleError(
+            f"Rule {name} is managed by {MANAGED_BY} and cannot be changed here"
+            + (" (Force included: delete its archive instead)." if force else ": delete its archive instead."))
+
+
 def bus_of(svc: Service, params: Params) -> EventBus:
     return svc.bridge.bus(str(params.get("EventBusName") or "default"))
 
@@ -53,6 +84,7 @@ def bus_of(svc: Service, params: Params) -> EventBus:
 def put_rule(svc: Service, params: Params) -> Answer:
     tags = tags_of(params.get("Tags"))
     bus = bus_of(svc, params)
+    _not_managed(svc, bus, params.get("Name"))
     new = params.get("Name") not in bus.rules_by_name
     arn = bus.put_rule(
         params.get("Name"),  # type: ignore[arg-type]  # validated by the bus, with AWS's message
@@ -70,11 +102,13 @@ def put_rule(svc: Service, params: Params) -> Answer:
 
 
 def describe_rule(svc: Service, params: Params) -> Answer:
-    """DescribeRule; CreatedBy: "If you use PutRule to put a rule on an event bus in another account, the other
-    account is the owner of the rule [...]. However, the value for CreatedBy is the account ID as the account
-    that created the rule in the other account" (API reference, DescribeRule)."""
+    """DescribeRule (an archive's rule too); CreatedBy: "If you use PutRule to put a rule on an event bus in
+    another account, the other account is the owner of the rule [...]. However, the value for CreatedBy is the
+    account ID as the account that created the rule in the other account" (API reference, DescribeRule)."""
     bus, name = bus_of(svc, params), str(params.get("Name"))
-    return {**bus.describe_rule(name), "CreatedBy": svc.store(Creators).get((bus.name, name), svc.account)}
+    managed = managed_rules(svc, bus).get(name) if name.startswith(MANAGED_PREFIX) else None
+    described = managed if managed is not None else bus.describe_rule(name)
+    return {**described, "CreatedBy": svc.store(Creators).get((bus.name, name), svc.account)}
 
 
 def delete_rule(svc: Service, params: Params) -> Answer:
@@ -82,6 +116,7 @@ def delete_rule(svc: Service, params: Params) -> Answer:
     all calls will succeed" (a rule that does not exist is no error; a bus that does not exist is)."""
     bus = bus_of(svc, params)
     name = str(params.get("Name"))
+    _not_managed(svc, bus, name, bool(params.get("Force", False)))
     if name not in bus.rules_by_name:
         return {}
     bus.delete_rule(name, force=bool(params.get("Force", False)))
@@ -92,17 +127,23 @@ def delete_rule(svc: Service, params: Params) -> Answer:
 
 
 def enable_rule(svc: Service, params: Params) -> Answer:
-    bus_of(svc, params).enable_rule(str(params.get("Name")))
+    bus = bus_of(svc, params)
+    _not_managed(svc, bus, params.get("Name"))
+    bus.enable_rule(str(params.get("Name")))
     return {}
 
 
 def disable_rule(svc: Service, params: Params) -> Answer:
-    bus_of(svc, params).disable_rule(str(params.get("Name")))
+    bus = bus_of(svc, params)
+    _not_managed(svc, bus, params.get("Name"))
+    bus.disable_rule(str(params.get("Name")))
     return {}
 
 
 def list_rules(svc: Service, params: Params) -> Answer:
-    return listing("Rules", bus_of(svc, params).list_rules(str(params.get("NamePrefix") or "")), params)
+    bus, prefix = bus_of(svc, params), str(params.get("NamePrefix") or "")
+    rules = bus.list_rules(prefix) + [r for n, r in managed_rules(svc, bus).items() if n.startswith(prefix)]
+    return listing("Rules", sorted(rules, key=lambda rule: rule["Name"]), params)
 
 
 def list_rule_names_by_target(svc: Service, params: Params) -> Answer:
@@ -142,6 +183,7 @@ def put_targets(svc: Service, params: Params) -> Answer:
         if problem is not None:
             raise ValidationError(problem)
     bus, rule = bus_of(svc, params), str(params.get("Rule"))
+    _not_managed(svc, bus, rule)
     answer = bus.put_targets(rule, [_with_dead_letter(svc, t) for t in targets])
     failed = {f.get("TargetId") for f in answer.get("FailedEntries", [])}
     specs = svc.store(Targets).setdefault((bus.name, rule), {})
@@ -168,6 +210,7 @@ def _with_dead_letter(svc: Service, target: Any) -> Any:
 
 def remove_targets(svc: Service, params: Params) -> Answer:
     bus, rule = bus_of(svc, params), str(params.get("Rule"))
+    _not_managed(svc, bus, rule, bool(params.get("Force", False)))
     ids = params.get("Ids") or []
     answer = bus.remove_targets(rule, ids)
     specs = svc.store(Targets).get((bus.name, rule), {})
@@ -178,6 +221,9 @@ def remove_targets(svc: Service, params: Params) -> Answer:
 
 def list_targets_by_rule(svc: Service, params: Params) -> Answer:
     bus, rule = bus_of(svc, params), str(params.get("Rule"))
+    if rule.startswith(MANAGED_PREFIX) and rule in managed_rules(svc, bus):  # an archive's rule: the archive
+        archive = svc.bridge.archives.get(rule[len(MANAGED_PREFIX):])
+        return listing("Targets", [{"Id": rule, "Arn": archive.arn if archive else ""}], params)
     specs = svc.store(Targets).get((bus.name, rule), {})
     # as PutTargets gave them (AWS answers what it was given), in the rule's order
     targets: list[Any] = [specs.get(t["Id"], t) for t in bus.list_targets(rule)]
