@@ -714,11 +714,15 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
                         security=security, discover=args.discover)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
-    if args.template:
+    if args.template or args.template_in:
         from .template import load_template
 
         for path in args.template:
             load_template(path, _parameters(args.parameter)).install(bridge, server.scheduler)
+        for pair, path in args.template_in:  # into another account and region (made as a request would make it)
+            service = server.service(*_pair(pair))
+            assert service.scheduler is not None
+            load_template(path, _parameters(args.parameter)).install(service.bridge, service.scheduler)
     if clock is None:
         bridge.start()  # retries and scheduled rules on the system clock
     server.start()
@@ -759,6 +763,15 @@ def _region(text: str) -> str:
     if not REGION.match(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a region's name (us-east-1, eu-west-3...)")
     return text
+
+
+def _pair(text: str) -> tuple[str, str]:
+    """--template-in's ACCOUNT:REGION."""
+    account, _, region = text.partition(":")
+    try:
+        return _account(account), _region(region)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"--template-in {text!r}: expected ACCOUNT:REGION (111122223333:eu-west-1): {exc}") from None
 
 
 def _account(text: str) -> str:
@@ -875,6 +888,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on a virtual clock (from START, ISO 8601; default now), moved by POST /_eventmatch/clock")
     p.add_argument("--template", "-t", action="append", default=[], metavar="FILE",
                    help="create a CloudFormation or SAM template's buses, rules and targets (repeatable)")
+    p.add_argument("--template-in", nargs=2, action="append", default=[], metavar=("ACCOUNT:REGION", "FILE"),
+                   help="the same, in another account and region of the server (repeatable)")
     p.add_argument("--forward", action="append", default=[], metavar="SERVICE=URL",
                    help="forward targets of an AWS service (sqs, sns, lambda, states, kinesis, firehose, logs) to this "
                    "endpoint, an emulator say (repeatable; without it their deliveries are recorded)")

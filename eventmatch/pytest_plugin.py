@@ -11,6 +11,10 @@ Installing eventmatch makes these fixtures available in every test:
   boto3 (``endpoint_url=eventmatch_server.endpoint_url``); needs the ``server`` extra. On its virtual
   clock, a replay started with StartReplay stays RUNNING (so that a test can cancel it) until the clock
   next moves: ``eventbridge.advance(1)`` completes it.
+* ``eventmatch_client``: ``eventmatch_client("events", region="eu-west-1", account="111122223333")``, a
+  boto3 client of ``eventmatch_server`` signed for that account and region (each defaulting to the server's
+  default pair, us-east-1 and 123456789012): every account and region of the server is its own, as in AWS;
+  ``eventmatch_server.service(account, region)`` gives that pair's ``bridge`` and ``scheduler``.
 * ``load_template``: :func:`eventmatch.template.load_template`, to test the rules of your own
   CloudFormation or SAM template; a relative path is read from the test file's folder.
 
@@ -105,6 +109,22 @@ def eventmatch_server(eventbridge: EventBridge) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def eventmatch_client(eventmatch_server: Any) -> Callable[..., Any]:
+    """boto3 clients of ``eventmatch_server``: ``eventmatch_client("events")``, or ``("scheduler",
+    region="eu-west-1", account="111122223333")`` for another account and region of the server (the region the
+    client signs for; the account as its 12-digit access key id). Needs boto3."""
+    boto3 = pytest.importorskip("boto3", reason="pip install boto3")
+    default_account, default_region = eventmatch_server.app.state.services.default_pair
+
+    def make(service: str = "events", *, region: str | None = None, account: str | None = None) -> Any:
+        return boto3.client(service, endpoint_url=eventmatch_server.endpoint_url,
+                            region_name=region or default_region, aws_access_key_id=account or default_account,
+                            aws_secret_access_key="test")
+
+    return make
 
 
 @pytest.fixture(name="assert_matches")

@@ -480,3 +480,23 @@ def test_the_sandbox_offers_every_catalogue_type_and_a_rules_page_shows_its_lint
     playwright.expect(page.locator('#lint li[data-code="EM103"]')).to_contain_text("'state' is")
     page.goto("/rules/default/fine")
     playwright.expect(page.locator("#lint li")).to_have_text(re.compile("No finding"))
+
+
+def test_the_console_picker_in_a_browser(browser: Any) -> None:
+    """The picker in the header lists the pairs; choosing one shows that pair's buses."""
+    expect = playwright.expect
+    with Server(EventBridge()) as server:
+        client("events", server.endpoint_url).create_event_bus(Name="home-bus")
+        client("events", server.endpoint_url, region="eu-west-1", access_key="111122223333").create_event_bus(Name="far-bus")
+        context = browser.new_context(base_url=server.endpoint_url)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto("/buses")
+        expect(page.get_by_role("cell", name="home-bus", exact=True)).to_be_visible()
+        picker = page.get_by_label("Account and region")
+        expect(picker.locator("option")).to_have_count(2)
+        picker.select_option("111122223333:eu-west-1")
+        expect(page.get_by_role("cell", name="far-bus", exact=True)).to_be_visible()
+        expect(page.get_by_role("cell", name="home-bus", exact=True)).to_have_count(0)
+        expect(page.get_by_label("Account and region")).to_have_value("111122223333:eu-west-1")
+        context.close()

@@ -102,6 +102,25 @@ def test_make_demo_and_eventmatch_next_count_a_rate_the_same_way() -> None:
     assert ", ".join(out) == line
 
 
+def test_the_clock_takes_its_documented_set_form() -> None:
+    """Issue 35, item 6: ``POST /_eventmatch/clock {"set": "2026-01-02T00:00:00"}``, the form docs/server.md
+    shows, answered 400 (a time without an offset compared with an aware one); a time without an offset is UTC,
+    as the virtual clock's start is."""
+    pytest.importorskip("starlette")
+    from eventmatch import EventBridge
+    from eventmatch.bus import VirtualClock
+    from eventmatch.server import Server
+
+    with Server(EventBridge(clock=VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))) as server:
+        request = urllib.request.Request(server.endpoint_url + "/_eventmatch/clock", method="POST",
+                                         data=b'{"set": "2026-01-02T00:00:00"}',
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+            assert json.loads(answer.read())["now"] == "2026-01-02T00:00:00+00:00"
+        assert server.bridge.clock.now() == datetime(2026, 1, 2, tzinfo=UTC)
+
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 

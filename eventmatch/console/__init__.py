@@ -1,6 +1,6 @@
 """The web console of ``eventmatch serve`` (see :mod:`.pages`)."""
 
-from .backend import Backend
+from .backend import Backend, Consoles
 from .pages import routes
 
-__all__ = ["Backend", "routes"]
+__all__ = ["Backend", "Consoles", "routes"]

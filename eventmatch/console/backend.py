@@ -65,10 +65,38 @@ class Backend:
         self.history = MetricsHistory(self.bridge.metrics)
 
 
+#: the cookie that says which account and region the console shows ("ACCOUNT:REGION"; the picker sets it)
+PAIR_COOKIE = "eventmatch_pair"
+
+
+@dataclass
+class Consoles:
+    """The console's services: a :class:`Backend` per account and region of the server (the app keeps this as
+    ``app.state.console``); a page shows the pair its request's ``eventmatch_pair`` cookie names, the default
+    pair's without one (or for a pair the server does not hold)."""
+
+    default: Backend
+    #: the default pair, (account, region)
+    default_pair: tuple[str, str]
+    #: the Backend of a pair the server holds, None for another
+    of: Callable[[tuple[str, str]], Backend | None]
+    #: every pair the server holds, the default first
+    pairs: Callable[[], list[tuple[str, str]]]
+
+    def chosen(self, request: Request) -> tuple[tuple[str, str], Backend]:
+        """The pair a request's cookie names, and its Backend (the default's when it names none held)."""
+        wanted = request.cookies.get(PAIR_COOKIE, "")
+        account, _, region = wanted.partition(":")
+        backend = self.of((account, region)) if region else None
+        if backend is None:
+            return self.default_pair, self.default
+        return (account, region), backend
+
+
 def _backend(request: Request) -> Backend:
-    """The service the console's app serves."""
-    backend: Backend = request.app.state.console
-    return backend
+    """The service the console's app serves: the pair the page asks for (see Consoles)."""
+    console: Backend | Consoles = request.app.state.console
+    return console.chosen(request)[1] if isinstance(console, Consoles) else console
 
 
-__all__ = ["Backend", "Call", "RecentEvents", "Records"]
+__all__ = ["PAIR_COOKIE", "Backend", "Call", "Consoles", "RecentEvents", "Records"]

@@ -45,7 +45,8 @@ def _layout(title: str, body: str, current: str) -> HTMLResponse:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_e(title)} · eventmatch</title><link rel="stylesheet" href="/_eventmatch/console/static/console.css">
 </head><body><a class="skip" href="#main">Skip to content</a>
-<header><strong>eventmatch</strong><nav aria-label="Console">{nav}</nav></header>
+<header><strong>eventmatch</strong><nav aria-label="Console">{nav}</nav>
+<label class="pair">Account and region <select id="pair-picker"></select></label></header>
 <main id="main"><h1>{_e(title)}</h1>{body}</main>
 <script src="/_eventmatch/console/static/console.js" defer></script></body></html>""".encode("utf-8", "replace"))
 

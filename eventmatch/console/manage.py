@@ -22,7 +22,7 @@ from ..bus.transform import NotDelivered
 from ..errors import EventmatchError
 from ..event import load_event
 from ..pattern import explain
-from .backend import Backend, _backend
+from .backend import Backend, Consoles, _backend
 from .charts import line_chart
 from .history import SAMPLE_EVERY
 from .layout import _e, _layout, json_body, script_json
@@ -270,9 +270,20 @@ async def redrive_api(request: Request) -> Response:
     return JSONResponse({"outcome": "SUCCEEDED"})
 
 
+async def pairs_api(request: Request) -> Response:
+    """The accounts and regions the server holds ("ACCOUNT:REGION", the default first), and the one the page
+    shows: what the picker offers."""
+    console = request.app.state.console
+    if not isinstance(console, Consoles):
+        return JSONResponse({"pairs": [], "current": None})
+    current, _ = console.chosen(request)
+    return JSONResponse({"pairs": [f"{a}:{r}" for a, r in console.pairs()], "current": f"{current[0]}:{current[1]}"})
+
+
 def routes() -> list[Route]:
     """The console's routes (each handler reads the service from its app: ``app.state.console``)."""
     return [
+        Route("/_eventmatch/console/pairs", pairs_api, methods=["GET"]),
         Route("/buses", buses, methods=["GET"]),
         Route("/archives", archives, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..bus import EventBridge, VirtualClock
-from ..console import Backend
+from ..console import Backend, Consoles
 from ..console import routes as console_routes
 from ..scheduler import Scheduler
 from ..schemas.discover import Discoverer
@@ -96,8 +96,9 @@ def create_app(
     discoverer = Discoverer() if discover else None
     if discoverer is not None:
         inbox.observe = discoverer.observe
-    app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler, discoverer)
-    app.state.console = console_backend(service, inbox, scheduler, state)
+    app.state.inspected = inspection.Inspected(bridge, state, inbox, scheduler, discoverer, _bridge_and_scheduler(
+        services))
+    app.state.console = consoles(services, inbox, state)
     return app
 
 
@@ -163,6 +164,36 @@ async def _respond(send: Send, status: int, text: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", _CONTENT_TYPE), (b"content-length", str(len(text)).encode()), (REQUEST_ID, request_id())]})
     await send({"type": "http.response.body", "body": text})
+
+
+def _bridge_and_scheduler(services: Registry) -> Callable[[tuple[str, str]], tuple[EventBridge, Scheduler] | None]:
+    """A held pair's bridge and Scheduler (what the inspection routes read with ``?account=&region=``)."""
+
+    def found(pair: tuple[str, str]) -> tuple[EventBridge, Scheduler] | None:
+        service = services.known(pair)
+        return (service.bridge, service.scheduler) if service is not None and service.scheduler else None
+
+    return found
+
+
+def consoles(services: Registry, inbox: Inbox, state: State) -> Consoles:
+    """The console's view of every account and region of this server (one Backend each, made once)."""
+    made: dict[tuple[str, str], Backend] = {}
+
+    def of(pair: tuple[str, str]) -> Backend | None:
+        service = services.known(pair)
+        if service is None or service.scheduler is None:
+            return None
+        if pair not in made:
+            made[pair] = console_backend(service, inbox, service.scheduler, state)
+        return made[pair]
+
+    def pairs() -> list[tuple[str, str]]:
+        return [(s.account, s.region) for s in services]
+
+    default = of(services.default_pair)
+    assert default is not None
+    return Consoles(default, services.default_pair, of, pairs)
 
 
 def console_backend(service: Service, inbox: Inbox, scheduler: Scheduler, state: State) -> Backend:
@@ -273,6 +304,14 @@ class Server:
                 raise RuntimeError(f"the server did not start on {self.endpoint_url}")
             time.sleep(0.01)
         return self
+
+    def service(self, account: str | None = None, region: str | None = None) -> Service:
+        """The service of an account and region (each defaulting to the default pair's: ``Server.bridge``'s),
+        made the first time it is asked for, as a request signed for it would make it: its ``bridge`` and
+        ``scheduler`` are that pair's."""
+        services: Registry = self.app.state.services
+        default_account, default_region = services.default_pair
+        return services.get((account or default_account, region or default_region))
 
     def deliveries(self, arn: str | None = None) -> list[dict[str, Any]]:
         """What targets addressed by ARN received, once every accepted event is routed."""

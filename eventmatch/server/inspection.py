@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,11 +38,28 @@ class Inspected:
     scheduler: Scheduler
     #: the schemas discovered from routed events, when discovery is on
     discoverer: Discoverer | None = None
+    #: another (account, region)'s bridge and Scheduler, None for a pair the server does not hold
+    other: Callable[[tuple[str, str]], tuple[EventBridge, Scheduler] | None] = lambda pair: None
 
 
 def _of(request: Request) -> Inspected:
     inspected: Inspected = request.app.state.inspected
     return inspected
+
+
+def _pair(request: Request) -> tuple[EventBridge, Scheduler] | JSONResponse:
+    """The bridge and Scheduler of the pair the query names (``?account=...&region=...``, each defaulting to the
+    default pair's), or the 404 answer for a pair the server does not hold."""
+    inspected = _of(request)
+    account = request.query_params.get("account", inspected.bridge.account)
+    region = request.query_params.get("region", inspected.bridge.region)
+    if (account, region) == (inspected.bridge.account, inspected.bridge.region):
+        return inspected.bridge, inspected.scheduler
+    found = inspected.other((account, region))
+    if found is None:
+        return JSONResponse({"message": f"no account {account[:20]} in region {region[:30]} on this server"},
+                            status_code=404)
+    return found
 
 
 def _json_default(value: Any) -> Any:
@@ -66,9 +84,11 @@ async def deliveries(request: Request) -> Response:
 async def recent_events(request: Request) -> Response:
     inbox = _of(request).inbox
     bus = request.query_params.get("bus")
-    listed = [{"id": e.get("id"), "bus": b, "time": e.get("time"), "source": e.get("source"),
-               "detail-type": e.get("detail-type"), "rules": rules}
-              for b, e, rules in list(inbox.recent) if bus is None or b == bus]
+    account, region = request.query_params.get("account"), request.query_params.get("region")
+    listed = [{"id": e.get("id"), "bus": b, "account": e.get("account"), "region": e.get("region"),
+               "time": e.get("time"), "source": e.get("source"), "detail-type": e.get("detail-type"), "rules": rules}
+              for b, e, rules in list(inbox.recent) if (bus is None or b == bus)
+              and account in (None, e.get("account")) and region in (None, e.get("region"))]
     return JSONResponse({"Events": listed})
 
 async def one_event(request: Request) -> Response:
@@ -93,8 +113,10 @@ async def inbox_status(request: Request) -> Response:
     return JSONResponse({"waiting": inbox.waiting})
 
 async def metrics(request: Request) -> Response:
-    bridge = _of(request).bridge
-    return JSONResponse({"Metrics": bridge.metrics.snapshot()})
+    found = _pair(request)
+    if isinstance(found, JSONResponse):
+        return found
+    return JSONResponse({"Metrics": found[0].metrics.snapshot()})
 
 async def clock(request: Request) -> Response:
     bridge = _of(request).bridge
@@ -118,7 +140,10 @@ async def clock(request: Request) -> Response:
     return JSONResponse({"now": bridge.clock.now().isoformat(), "virtual": isinstance(virtual, VirtualClock)})
 
 async def scheduler_invocations(request: Request) -> Response:
-    scheduler = _of(request).scheduler
+    found = _pair(request)
+    if isinstance(found, JSONResponse):
+        return found
+    scheduler = found[1]
     return Response(json.dumps({"Invocations": list(scheduler.invocations)}, default=_iso_default),
                     media_type="application/json")
 

@@ -257,6 +257,23 @@ function tail() {
   });
 }
 
+async function pairPicker() {  // the account and region shown: a cookie the server reads on every page
+  const picker = document.getElementById("pair-picker");
+  if (!picker) return;
+  const answer = await fetch("/_eventmatch/console/pairs");
+  if (!answer.ok) return;
+  const {pairs, current} = await answer.json();
+  for (const pair of pairs) {
+    const option = document.createElement("option");
+    option.value = pair; option.textContent = pair.replace(":", " · "); option.selected = pair === current;
+    picker.appendChild(option);
+  }
+  picker.addEventListener("change", () => {
+    document.cookie = `eventmatch_pair=${picker.value}; path=/; SameSite=Strict`;  // digits, letters, "-" and ":"
+    location.reload();
+  });
+}
+
 function clock() {
   for (const button of document.querySelectorAll("button[data-advance]")) {
     button.addEventListener("click", async () => {
@@ -267,4 +284,4 @@ function clock() {
 }
 
 sandbox(); targetInput(); forms(); buttons(); followReplays(); redrive(); metricsRefresh(); ruleActions(); tail();
-clock();
+clock(); pairPicker();
