@@ -116,6 +116,12 @@ class ManagedRuleError(BusError):
     code = "ManagedRuleException"
 
 
+class PreconditionFailedError(BusError):
+    """AWS's ``PreconditionFailedException`` (EventBridge Schemas): a RevisionId that is not the current one."""
+
+    code = "PreconditionFailedException"
+
+
 class ResourceAlreadyExistsError(BusError):
     """AWS's ``ResourceAlreadyExistsException``."""
 

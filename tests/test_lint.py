@@ -204,3 +204,28 @@ def test_sample_on_the_command_line(tmp_path: Path) -> None:
     assert run("test", pattern, str(tmp_path / "event.json")).returncode == 0  # usable by eventmatch test
     wrong = run("sample", "aws.ec2", "EC2 Instance State Change")
     assert wrong.returncode == 2 and "closest: 'EC2 Instance State-change Notification'" in wrong.stderr
+
+
+def test_a_value_outside_a_fields_documented_enum_never_matches(tmp_path: Path) -> None:
+    """Issue 36: a value outside the enum a schema documents for a field (an OpenAPI or JSON Schema ``enum``,
+    from a user's schema: AWS's catalogue lists none) is EM106, with the closest allowed value; allowed values
+    are clean."""
+    from eventmatch.schemas import load_schemas
+
+    schema = {"openapi": "3.0.0", "info": {"version": "1", "title": "Order"}, "paths": {}, "components": {
+        "schemas": {"AWSEvent": {"type": "object", "x-amazon-events-source": "shop",
+                                 "x-amazon-events-detail-type": "Order",
+                                 "properties": {"detail": {"$ref": "#/components/schemas/Order"}}},
+                    "Order": {"type": "object", "properties": {
+                        "status": {"type": "string", "enum": ["placed", "paid", "shipped"]},
+                        "priority": {"type": "integer", "enum": [1, 2, 3]}}}}}}
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(schema))
+    catalogue = load_schemas([path])
+    base = {"source": ["shop"], "detail-type": ["Order"]}
+    found = lint_pattern({**base, "detail": {"status": ["payed"], "priority": [4]}}, catalogue=catalogue)
+    assert [(f.code, f.severity, f.path) for f in found] == [("EM106", "error", "detail.status"),
+                                                             ("EM106", "error", "detail.priority")]
+    assert "closest: " in found[0].message and "'paid'" in found[0].message.split("closest: ")[1]
+    assert lint_pattern({**base, "detail": {"status": ["paid", {"prefix": "sh"}], "priority": [1]}},
+                        catalogue=catalogue) == []

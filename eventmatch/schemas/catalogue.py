@@ -40,6 +40,8 @@ class Field:
     shape: Shape | None = None
     #: the array's elements' kind, for an array
     element: str | None = None
+    #: the only values the schema allows (its ``enum``), None where it lists none
+    enum: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)

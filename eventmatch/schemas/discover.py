@@ -248,10 +248,12 @@ def from_document(document: Mapping[str, Any], where: str = "<schema>") -> Event
     def field_of(name: str, given: Mapping[str, Any], required: bool, depth: int) -> Field:
         given = resolve(given, depth)
         kind = given.get("type")
+        enum = given.get("enum")
+        allowed = tuple(enum) if isinstance(enum, list) and enum else None
         if kind in ("integer", "number"):
-            return Field("number", required)
+            return Field("number", required, enum=allowed)
         if kind in ("string", "boolean"):
-            return Field(str(kind), required)
+            return Field(str(kind), required, enum=allowed)
         if kind == "array":
             items = resolve(given.get("items") or {}, depth)
             element = items.get("type")

@@ -181,6 +181,22 @@ class _Linter:
         compared = (kinds - {"array"}) | element_kinds
         for value in given:
             self.value(path, value, compared, required)
+        self.enum(path, given, fields)
+
+    def enum(self, path: str, given: list[Any], fields: list[Field]) -> None:
+        """Exact values a field's schema does not allow (its ``enum``): they never match."""
+        if any(f.enum is None for f in fields):
+            return
+        allowed = [v for f in fields for v in f.enum or ()]
+        for value in given:
+            if isinstance(value, (Mapping, list)) or value is None or value in allowed:
+                continue
+            if json_kind(value) not in {json_kind(a) for a in allowed}:
+                continue  # a value of the wrong type: EM104 says so
+            offered = [str(a) for a in allowed]
+            self.add("EM106", "error", f"{json.dumps(value)} on {path} is not one of the values its schema allows "
+                     f"({', '.join(json.dumps(a) for a in allowed[:10])}{', ...' if len(allowed) > 10 else ''}): "
+                     "it never matches" + _closest(str(value), offered), path)
 
     def value(self, path: str, value: Any, kinds: set[str], required: bool) -> None:
         if "any" in kinds or not kinds:

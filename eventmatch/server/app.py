@@ -32,7 +32,7 @@ from ..console import Backend, Consoles
 from ..console import routes as console_routes
 from ..scheduler import Scheduler
 from ..schemas.discover import Discoverer
-from . import inspection, scheduler_api, wiring
+from . import inspection, scheduler_api, schemas_api, wiring
 from .asgi import REQUEST_ID, request_id
 from .forward import Forwarder
 from .inbox import Inbox
@@ -82,6 +82,7 @@ def create_app(
     routes = [
         Route("/", api, methods=["POST"]),
         *scheduler_api.ROUTES,
+        *schemas_api.routes(),
         *console_routes(),
         *inspection.routes(),
     ]

@@ -28,7 +28,7 @@ from ..bus import EventBridge
 from ..bus.registry import BusSettings
 from ..scheduler import Scheduler
 from .resources import ACTIONS as EVENTS_ACTIONS
-from .resources import STORES, Answer, Handler, Params, Targets
+from .resources import SCHEMAS_ACTIONS, STORES, Answer, Handler, Params, Targets
 from .resources.common import from_json, to_json
 from .resources.rules import CREATED_BY, Creators
 from .resources.schedules import ACTIONS as SCHEDULER_ACTIONS
@@ -42,13 +42,14 @@ log = logging.getLogger("eventmatch.server")
 STARTED = "eventmatch:Started"
 #: a replay's description, logged when it starts and when it ends (replays are not run again on start)
 REPLAY = "eventmatch:Replay"
-#: Scheduler's actions in the log: ``scheduler:CreateSchedule``...
-SCHEDULER = "scheduler:"
+#: Scheduler's actions in the log: ``scheduler:CreateSchedule``...; EventBridge Schemas': ``schemas:...``
+SCHEDULER, SCHEMAS = "scheduler:", "schemas:"
 #: the log is compacted once it holds this many commands since its last snapshot
 COMPACT_AFTER = 1000
 
 #: actions that change nothing that is state (not logged), besides every read
-NOT_LOGGED = frozenset({"PutEvents", "PutPartnerEvents", "TestEventPattern", "StartReplay", "CancelReplay"})
+NOT_LOGGED = frozenset({"PutEvents", "PutPartnerEvents", "TestEventPattern", "StartReplay", "CancelReplay",
+                        "SearchSchemas", "ExportSchema"})
 READS = ("List", "Describe", "Get")
 
 
@@ -56,12 +57,14 @@ def handler_of(action: str) -> Handler | None:
     """The handler of a logged action (EventBridge's, or Scheduler's with its prefix), or None."""
     if action.startswith(SCHEDULER):
         return SCHEDULER_ACTIONS.get(action[len(SCHEDULER):])
+    if action.startswith(SCHEMAS):
+        return SCHEMAS_ACTIONS.get(action[len(SCHEMAS):])
     return EVENTS_ACTIONS.get(action)
 
 
 def logged(action: str) -> bool:
     """Whether a change of this action is logged (see the module's docstring)."""
-    name = action[len(SCHEDULER):] if action.startswith(SCHEDULER) else action
+    name = action.split(":", 1)[1] if action.startswith((SCHEDULER, SCHEMAS)) else action
     return name not in NOT_LOGGED and not name.startswith(READS)
 
 

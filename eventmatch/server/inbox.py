@@ -56,6 +56,8 @@ class Inbox:
         self.bridges: Callable[[], list[EventBridge]] = lambda: [bridge]
         #: shown each routed event (schema discovery on the server: ``eventmatch serve --discover``), or None
         self.observe: Callable[[dict[str, Any]], None] | None = None
+        #: shown each routed event with the bridge and bus it was routed on (Schemas' discoverers), or None
+        self.watch: Callable[[EventBridge, str, dict[str, Any]], None] | None = None
         # one item per PutEvents request (its accepted events), None to stop
         self._queue: queue.Queue[list[Item] | None] = queue.Queue()
         self._busy = 0
@@ -133,6 +135,8 @@ class Inbox:
             self.routed_count += 1
             if self.observe is not None:
                 self.observe(event)
+            if self.watch is not None:
+                self.watch(bridge, name, event)
         except ResourceNotFoundError:
             pass  # AWS accepts events for a bus that does not exist, and drops them (the ticket is sealed)
         except Exception:  # a defect

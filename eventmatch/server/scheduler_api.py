@@ -104,6 +104,12 @@ def _run(svc: Service, action: str, params: Params) -> Response:
 async def endpoint(actions: Mapping[str, str], name_key: str | None, request: Request) -> Response:
     """A route of Scheduler's API: the action of the request's method (``actions``), on the service the
     server's registry picks."""
+    if name_key == "ResourceArn":  # the tags' route is EventBridge Schemas' too: its ARNs go there
+        resource = unquote(request.path_params[name_key])
+        if resource.split(":", 3)[2:3] == ["schemas"]:
+            from .schemas_api import tags
+
+            return await tags(request, resource)
     action = actions.get(request.method)
     if action is None:
         return _answer({"Message": f"No operation {request.method} {request.url.path}."}, 404,

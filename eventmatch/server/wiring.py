@@ -21,6 +21,7 @@ from .api_destinations import Caller
 from .forward import Forwarder
 from .inbox import Inbox
 from .outbound import OutboundPolicy
+from .resources.discoverers import Discoverers, discovered, put_discovered_schema
 from .resources.events import put_events
 from .service import Registry, Service
 from .sigv4 import Pair
@@ -70,6 +71,17 @@ def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPol
         return (services.known((event.get("account"), event.get("region"))) or default).bridge, bus  # type: ignore[arg-type]
 
     inbox.bridge_of = route_on
+
+    def watch(routed_on: EventBridge, bus: str, event: dict[str, Any]) -> None:
+        """Schemas' discovery: the versions an event makes, each a logged command of its pair."""
+        service = services.known((routed_on.account, routed_on.region))
+        if service is None or not service.store(Discoverers):
+            return
+        with service.lock:
+            for params in discovered(service, bus, event):
+                commands.run(service, commands.SCHEMAS + "PutDiscoveredSchema", put_discovered_schema, params)
+
+    inbox.watch = watch
     inbox.bridges = lambda: [service.bridge for service in services]
     restore(services, state, inbox)
     return services
