@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint docs redis-server chromium js-sdk screenshots bench bench-redis bench-server bench-server-ab bench-scheduler bench-console perf clean
 
+# (setuptools' notice that an editable install is one, shown on every install, is silenced)
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# (setuptools' notice that an editable install is one, shown on every install, is silenced)
 	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet -e '.[test,docs,server]'
 	touch $(STAMP)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..bus import EventBridge
 from ..bus.registry import BusSettings
+from ..errors import EventmatchError
 from ..scheduler import Scheduler
 from .resources import ACTIONS as EVENTS_ACTIONS
 from .resources import SCHEMAS_ACTIONS, STORES, Answer, Handler, Params, Targets
@@ -77,6 +78,28 @@ def run(svc: Service, action: str, handler: Handler, params: Params) -> Answer:
         if svc.compactor is not None:
             svc.compactor.soon()
     return answer
+
+
+def run_checked(svc: Service, service: str, action: str, handler: Handler,
+                params: Params) -> tuple[Answer | None, tuple[str, str] | None]:
+    """One action of a REST API (``service``: ``scheduler``, ``schemas``) on ``svc``, as the EventBridge API's
+    run: validated by botocore's model, run under the server's lock, logged as ``<service>:<action>``. Gives its
+    answer, or the (code, message) of the error it ends in (``ValidationException`` for the model's refusal,
+    ``InternalException`` for a defect, logged)."""
+    from .validate import validator
+
+    check = validator(service)
+    problem = check.type_problem(action, params) or check.message(action, params)
+    if problem is not None:
+        return None, ("ValidationException", problem)
+    try:
+        with svc.lock:
+            return run(svc, f"{service}:{action}", handler, params), None
+    except EventmatchError as exc:
+        return None, (getattr(exc, "code", "ValidationException"), str(exc))
+    except Exception:
+        log.exception("internal error in %s %s", service, action)
+        return None, ("InternalException", "An internal error occurred.")
 
 
 # -- playing the log again ----------------------------------------------------------------------

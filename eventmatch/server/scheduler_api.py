@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import EventmatchError
 from ..jsonbody import BodyError, read_object
 from . import commands
 from .asgi import request_id
@@ -34,9 +32,7 @@ from .resources import Params
 from .resources.schedules import ACTIONS
 from .service import Registry, Service
 from .sigv4 import pair_of
-from .validate import validator
 
-log = logging.getLogger("eventmatch.server")
 STATUS = {"ValidationException": 400, "ResourceNotFoundException": 404, "ConflictException": 409,
           "ServiceQuotaExceededException": 402, "ThrottlingException": 429, "InternalServerException": 500}
 #: every route takes every method: one it has no action for gets Scheduler's error shape, not the HTTP stack's
@@ -85,19 +81,11 @@ def _params(body: bytes, request: Request, name_key: str | None) -> dict[str, An
 
 
 def _run(svc: Service, action: str, params: Params) -> Response:
-    """One action of Scheduler's API on ``svc``, as the EventBridge API's run: validated by botocore's model,
-    one change at a time (under the server's lock), logged by :mod:`.commands`."""
-    problem = validator("scheduler").type_problem(action, params) or validator("scheduler").message(action, params)
-    if problem is not None:
-        return _error("ValidationException", problem)
-    try:
-        with svc.lock:
-            answer = commands.run(svc, commands.SCHEDULER + action, ACTIONS[action], params)
-    except EventmatchError as exc:
-        return _error(getattr(exc, "code", "ValidationException"), str(exc))
-    except Exception:
-        log.exception("internal error in scheduler %s", action)
-        return _error("InternalServerException", "An internal error occurred.")
+    """One action of Scheduler's API on ``svc`` (:func:`.commands.run_checked`), in Scheduler's shapes."""
+    answer, failed = commands.run_checked(svc, "scheduler", action, ACTIONS[action], params)
+    if failed is not None:
+        code, message = failed
+        return _error("InternalServerException" if code == "InternalException" else code, message)
     return _answer(answer)
 
 

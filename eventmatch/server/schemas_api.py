@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -30,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import EventmatchError
 from ..jsonbody import BodyError, read_object
 from . import commands
 from .asgi import request_id
@@ -39,7 +37,6 @@ from .service import Registry, Service
 from .sigv4 import pair_of
 from .validate import validator
 
-log = logging.getLogger("eventmatch.server")
 #: the library's error codes as Schemas names them, and each code's status
 CODES = {"ValidationException": "BadRequestException", "ResourceNotFoundException": "NotFoundException",
          "ResourceAlreadyExistsException": "ConflictException"}
@@ -134,26 +131,20 @@ def _query_value(member: _Shape, wire: str, query: QueryParams) -> object:
 def _run(svc: Service, action: str, params: Params) -> Response:
     """One action of Schemas' API on ``svc``: validated by botocore's model, one change at a time (under the
     server's lock), logged by :mod:`.commands`; answered as the model says."""
-    check = validator("schemas")
-    problem = check.type_problem(action, params) or check.message(action, params)
-    if problem is not None:
-        return _error("BadRequestException", problem)
-    try:
-        with svc.lock:
-            answer = commands.run(svc, commands.SCHEMAS + action, SCHEMAS_ACTIONS[action], params)
-    except EventmatchError as exc:
-        return _error(getattr(exc, "code", "ValidationException"), str(exc))
-    except Exception:
-        log.exception("internal error in schemas %s", action)
-        return _error("InternalServerErrorException", "An internal error occurred.")
-    operation: _Operation = check.model.operation_model(action)
+    found, failed = commands.run_checked(svc, "schemas", action, SCHEMAS_ACTIONS[action], params)
+    if failed is not None:
+        code, message = failed
+        return _error("InternalServerErrorException" if code == "InternalException" else code, message)
+    answer: Mapping[str, object] = found or {}
+    operation: _Operation = validator("schemas").model.operation_model(action)
     status = int(operation.http.get("responseCode", 200))
     output = operation.output_shape
     if output is None:
         return _answer(b"", status)
     payload = output.serialization.get("payload")
     if payload is not None:  # the answer is this member's bytes
-        return _answer(bytes(answer.get(payload) or b""), status, media_type="application/octet-stream")
+        body = answer.get(payload)
+        return _answer(body if isinstance(body, bytes) else b"", status, media_type="application/octet-stream")
     return _answer(json.dumps(_wire(output, answer)).encode(), status)
 
 

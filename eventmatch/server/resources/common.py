@@ -3,6 +3,7 @@ form of the models in a snapshot of the state."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -52,6 +53,18 @@ def listing(key: str, items: list[Any], params: Params) -> Answer:
     """A list action's answer: one page of ``items`` under ``key``, and the NextToken when more follow."""
     shown, token = page(key, items, params)
     return {key: shown, **({"NextToken": token} if token else {})}
+
+
+def json_object(text: object, what: str) -> dict[str, Any]:
+    """A parameter that holds a JSON object as text (a schema's Content, a policy, an event), read; AWS-style
+    ValidationException naming ``what`` when it is not JSON or not an object."""
+    try:
+        parsed = json.loads(str(text))
+    except ValueError as exc:
+        raise ValidationError(f"{what} is not valid JSON: {exc}.") from None
+    if not isinstance(parsed, dict):
+        raise ValidationError(f"{what} must be a JSON object.")
+    return parsed
 
 
 def given(params: Params, keys: tuple[str, ...]) -> dict[str, object]:

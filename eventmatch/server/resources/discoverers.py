@@ -20,7 +20,7 @@ from ...errors import ConflictError, ValidationError
 from ...schemas import Discoverer as Inferred
 from ...schemas import to_openapi
 from ...schemas.bindings import schema_name, to_draft4
-from .common import Answer, Handler, Params, Store, listing
+from .common import Answer, Handler, Params, Store, json_object, listing
 from .registries import DISCOVERED, Registries, Registry, Schemas, add_version
 
 if TYPE_CHECKING:
@@ -130,13 +130,7 @@ def get_discovered_schema(svc: Service, params: Params) -> Answer:
     """The schema of up to 10 events of one type (JSON text each), in the Type asked for."""
     inferred = Inferred()
     for text in params.get("Events") or []:
-        try:
-            event = json.loads(str(text))
-        except ValueError as exc:
-            raise ValidationError(f"An event is not valid JSON: {exc}.") from None
-        if not isinstance(event, dict):
-            raise ValidationError("Each event must be a JSON object.")
-        inferred.observe(event)
+        inferred.observe(json_object(text, "An event"))
     types = inferred.event_types()
     if len(types) != 1:
         raise ValidationError("Events must be of one source and detail-type, each with a detail object.")

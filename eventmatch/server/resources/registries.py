@@ -21,7 +21,7 @@ from ...arn import arn
 from ...errors import ConflictError, ResourceNotFoundError, ValidationError
 from ...schemas import aws_catalogue, to_openapi
 from ...schemas.bindings import schema_name, to_draft4
-from .common import Answer, Handler, Params, Store, listing
+from .common import Answer, Handler, Params, Store, json_object, listing
 
 if TYPE_CHECKING:
     from ..service import Service
@@ -178,12 +178,7 @@ def _content(params: Params) -> tuple[str, str]:
     content, kind = params.get("Content"), params.get("Type")
     if kind not in TYPES:
         raise ValidationError(f"Type must be one of {', '.join(TYPES)}.")
-    try:
-        parsed = json.loads(str(content))
-    except ValueError as exc:
-        raise ValidationError(f"Content is not valid JSON: {exc}.") from None
-    if not isinstance(parsed, dict):
-        raise ValidationError("Content must be a JSON object.")
+    json_object(content, "Content")
     return str(content), str(kind)
 
 

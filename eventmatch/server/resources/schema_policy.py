@@ -5,12 +5,11 @@ does not act on it."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...errors import PreconditionFailedError, ResourceNotFoundError, ValidationError
-from .common import Answer, Handler, Params, Store
+from ...errors import PreconditionFailedError, ResourceNotFoundError
+from .common import Answer, Handler, Params, Store, json_object
 from .discoverers import Discoverers
 from .registries import AWS_EVENTS, Registries, Schemas, schema_of
 
@@ -44,12 +43,7 @@ def _registry(svc: Service, params: Params) -> str:
 
 def put_resource_policy(svc: Service, params: Params) -> Answer:
     registry, policies = _registry(svc, params), svc.store(Policies)
-    try:
-        parsed = json.loads(str(params.get("Policy")))
-    except ValueError as exc:
-        raise ValidationError(f"Policy is not valid JSON: {exc}.") from None
-    if not isinstance(parsed, dict):
-        raise ValidationError("Policy must be a JSON object.")
+    json_object(params.get("Policy"), "Policy")
     current = policies.get(registry)
     given = params.get("RevisionId")
     if given is not None and (current is None or current.revision != given):
