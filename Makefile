@@ -4,14 +4,15 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# an editable install, without setuptools' notice that it is one (shown on every install)
+INSTALL := PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet -e
 
 .PHONY: demo test lint docs redis-server chromium js-sdk screenshots bench bench-redis bench-server bench-server-ab bench-scheduler bench-console perf clean
 
-# (setuptools' notice that an editable install is one, shown on every install, is silenced)
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet -e '.[test,docs,server]'
+	$(INSTALL) '.[test,docs,server]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -67,12 +68,12 @@ bench-redis: $(STAMP) redis-server
 
 # eventmatch serve: PutEvents over HTTP (accepted events/s, latency); rewrites a section of docs/server.md
 bench-server: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(INSTALL) '.[bench]'
 	$(PY) -m benchmarks.server_bench
 
 # the server's PutEvents throughput against a baseline commit, alternated in one run (BASELINE=b3b5066)
 bench-server-ab: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(INSTALL) '.[bench]'
 	$(PY) -m benchmarks.server_ab --baseline $(or $(BASELINE),b3b5066)
 
 # the console's rules page with 10,000 rules: time to first byte, and to a usable page in Chromium; rewrites a section of docs/console.md
