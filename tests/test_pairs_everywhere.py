@@ -47,6 +47,25 @@ def test_the_console_shows_the_pair_its_cookie_names() -> None:
         assert "home-bus" in page
 
 
+def test_the_console_and_the_events_route_show_the_events_routed_in_a_pair() -> None:
+    """An event account A puts on account B's bus (by its ARN) is routed in B: the console shows it among B's
+    recent events (not A's), and ``/_eventmatch/events?account=B...`` lists it, with account A in it."""
+    with Server(EventBridge()) as server:
+        a = client("events", server.endpoint_url)
+        b = client("events", server.endpoint_url, region="us-east-1", access_key=OTHER[0])
+        shared = b.create_event_bus(Name="shared")["EventBusArn"]
+        b.put_permission(EventBusName="shared", Action="events:PutEvents", Principal="*", StatementId="all")
+        a.put_events(Entries=[{"Source": "shop", "DetailType": "d", "Detail": "{}", "EventBusName": shared}])
+        server.deliveries()
+        _, home = get(server, "/")
+        _, theirs = get(server, "/", cookie=f"eventmatch_pair={OTHER[0]}:us-east-1")
+        assert "<p>0 recent events." in home and "<p>1 recent events." in theirs
+        _, listed = get(server, f"/_eventmatch/events?account={OTHER[0]}")
+        (event,) = json.loads(listed)["Events"]
+        assert (event["bus"], event["account"]) == ("shared", "123456789012")
+        assert json.loads(get(server, "/_eventmatch/events?account=123456789012")[1])["Events"] == []
+
+
 def test_the_console_acts_on_the_pair_it_shows() -> None:
     """The console's actions run on the pair it shows (a rule created from the console, with the cookie, is
     that pair's)."""

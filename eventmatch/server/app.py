@@ -207,7 +207,7 @@ def console_backend(service: Service, inbox: Inbox, scheduler: Scheduler, state:
     def target_spec(where: tuple[str, str], target_id: str) -> Mapping[str, Any] | None:
         return service.store(Targets).get(where, {}).get(target_id)
 
-    return Backend(service.bridge, inbox, state, scheduler, call, target_spec)
+    return Backend(service.bridge, inbox.view((service.account, service.region)), state, scheduler, call, target_spec)
 
 
 class _App(Starlette):

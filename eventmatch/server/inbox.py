@@ -66,6 +66,9 @@ class Inbox:
         self.recent: deque[tuple[str, dict[str, Any], list[str]]] = deque(maxlen=RECENT)
         #: how many events were routed since the start (the console's live tail follows it)
         self.routed_count = 0
+        #: the same, for each (account, region) the events were routed in (see view)
+        self.recent_of: dict[tuple[str, str], deque[tuple[str, dict[str, Any], list[str]]]] = {}
+        self.routed_of: dict[tuple[str, str], int] = {}
         #: the requests whose every event's every delivery is final (their events' numbers), to be forgotten
         self._final: deque[list[int]] = deque()
         self._thread = threading.Thread(target=self._run, name="eventmatch-inbox", daemon=True)
@@ -131,8 +134,15 @@ class Inbox:
         ticket = Ticket(group.one_final, seq)
         try:
             bridge, name = self.bridge_of(bus_name, event)
-            self.recent.append((name, event, bridge.route(event, name, ticket)))
+            routed = (name, event, bridge.route(event, name, ticket))
+            self.recent.append(routed)
             self.routed_count += 1
+            pair = (bridge.account, bridge.region)
+            kept = self.recent_of.get(pair)
+            if kept is None:
+                kept = self.recent_of[pair] = deque(maxlen=RECENT)
+            kept.append(routed)
+            self.routed_of[pair] = self.routed_of.get(pair, 0) + 1
             if self.observe is not None:
                 self.observe(event)
             if self.watch is not None:
@@ -152,6 +162,10 @@ class Inbox:
             self.state.routed(done)
         elif self.state.unwritten:
             self.state.flush()
+
+    def view(self, pair: tuple[str, str]) -> PairEvents:
+        """The recent events routed in one account and region (what the console shows of that pair)."""
+        return PairEvents(self, pair)
 
     def find(self, event_id: str) -> tuple[str, dict[str, Any], list[str]] | None:
         """The latest recent event with this id, as (bus, event, the rules it triggered), or None."""
@@ -176,6 +190,29 @@ class Inbox:
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(10)
+
+
+class PairEvents:
+    """The inbox's recent events routed in one (account, region), with the same reads as the inbox's own."""
+
+    __slots__ = ("inbox", "pair")
+
+    def __init__(self, inbox: Inbox, pair: tuple[str, str]) -> None:
+        self.inbox, self.pair = inbox, pair
+
+    @property
+    def recent(self) -> deque[tuple[str, dict[str, Any], list[str]]]:
+        return self.inbox.recent_of.get(self.pair) or deque()
+
+    @property
+    def routed_count(self) -> int:
+        return self.inbox.routed_of.get(self.pair, 0)
+
+    def find(self, event_id: str) -> tuple[str, dict[str, Any], list[str]] | None:
+        return next((found for found in reversed(list(self.recent)) if found[1].get("id") == event_id), None)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        return self.inbox.wait_idle(timeout)
 
 
 def _nothing() -> None:

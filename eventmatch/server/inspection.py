@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,10 +86,13 @@ async def recent_events(request: Request) -> Response:
     inbox = _of(request).inbox
     bus = request.query_params.get("bus")
     account, region = request.query_params.get("account"), request.query_params.get("region")
+    routed = inbox.recent
+    if account is not None or region is not None:  # the events routed in that account and region
+        own = _of(request).bridge
+        routed = inbox.recent_of.get((account or own.account, region or own.region)) or deque()
     listed = [{"id": e.get("id"), "bus": b, "account": e.get("account"), "region": e.get("region"),
                "time": e.get("time"), "source": e.get("source"), "detail-type": e.get("detail-type"), "rules": rules}
-              for b, e, rules in list(inbox.recent) if (bus is None or b == bus)
-              and account in (None, e.get("account")) and region in (None, e.get("region"))]
+              for b, e, rules in list(routed) if bus is None or b == bus]
     return JSONResponse({"Events": listed})
 
 async def one_event(request: Request) -> Response:
