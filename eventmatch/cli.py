@@ -709,20 +709,24 @@ def cmd_serve(args: argparse.Namespace, out: _Out, inputs: _Inputs) -> int:
     # with --state, archived events are kept in the same file (the archives themselves are in its command log)
     bridge = EventBridge(clock=clock, archive_path=args.state or ":memory:", account=args.account,
                          region=args.region)
+    # templates read (and refused, with their problems) before anything starts; installed before the state's
+    # log is played, so that the changes made since on their buses and rules are there after a restart
+    from .template import load_template
+
+    templates: list[tuple[tuple[str, str] | None, Any]] = [
+        (None, load_template(path, _parameters(args.parameter))) for path in args.template]
+    templates += [(_pair(pair), load_template(path, _parameters(args.parameter))) for pair, path in args.template_in]
+
+    def prepare(services: Any) -> None:
+        for pair, template in templates:
+            service = services.default if pair is None else services.get(pair)  # another pair made as a request would
+            template.install(service.bridge, service.scheduler)
+
     try:
         server = Server(bridge, host=args.host, port=args.port, state=args.state, forward=forward,
-                        security=security, discover=args.discover)
+                        security=security, discover=args.discover, prepare=prepare)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
-    if args.template or args.template_in:
-        from .template import load_template
-
-        for path in args.template:
-            load_template(path, _parameters(args.parameter)).install(bridge, server.scheduler)
-        for pair, path in args.template_in:  # into another account and region (made as a request would make it)
-            service = server.service(*_pair(pair))
-            assert service.scheduler is not None
-            load_template(path, _parameters(args.parameter)).install(service.bridge, service.scheduler)
     if clock is None:
         bridge.start()  # retries and scheduled rules on the system clock
     server.start()

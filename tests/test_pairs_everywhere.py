@@ -167,3 +167,31 @@ def test_the_plugins_client_fixture_reaches_every_pair(eventmatch_server: Any, e
     assert far.bridge.bus("far").arn == "arn:aws:events:eu-west-1:111122223333:event-bus/far"
     eventmatch_client("scheduler", region="eu-west-1").create_schedule_group(Name="jobs")
     assert "jobs" in eventmatch_server.service(region="eu-west-1").scheduler.groups
+
+
+def test_changes_made_on_a_templates_bus_survive_a_restart(tmp_path: Path) -> None:
+    """A template is installed before the state's command log is played (``Server(prepare=...)``, what ``serve
+    --template`` and ``--template-in`` do): a rule made over the API on a template's bus comes back after a
+    restart (it was lost: the log was played before the template made the bus)."""
+    from eventmatch.template import load_template
+
+    source = tmp_path / "template.yaml"
+    source.write_text(TEMPLATE)
+    template = load_template(str(source))
+    state = str(tmp_path / "state.db")
+
+    def prepare(services: Any) -> None:
+        for service in (services.default, services.get(OTHER)):
+            template.install(service.bridge, service.scheduler)
+
+    with Server(state=state, prepare=prepare) as server:
+        for c in (client("events", server.endpoint_url),
+                  client("events", server.endpoint_url, region=OTHER[1], access_key=OTHER[0])):
+            c.put_rule(Name="made-over-the-api", EventBusName="orders", EventPattern='{"source": ["s"]}')
+    for _ in range(2):
+        with Server(state=state, prepare=prepare) as server:
+            for c in (client("events", server.endpoint_url),
+                      client("events", server.endpoint_url, region=OTHER[1], access_key=OTHER[0])):
+                assert [r["Name"] for r in c.list_rules(EventBusName="orders")["Rules"]] == [
+                    "Paid", "made-over-the-api"]
+            server.app.state.services.default.compactor.now()

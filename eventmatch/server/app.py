@@ -54,6 +54,7 @@ def create_app(
     security: SecurityPolicy | None = None,
     resolver: Resolver | None = None,
     discover: bool = False,
+    prepare: Callable[[Registry], None] | None = None,
 ) -> Starlette:
     """The ASGI app of an EventBridge (a new one on the system clock by default), keeping its state in
     ``state`` (in memory by default). A state with a command log is played again first; the events it
@@ -64,7 +65,9 @@ def create_app(
     Every request passes ``security`` first (:mod:`.security`: Host, Origin, body caps); the server's own
     HTTP calls go where :mod:`.outbound` lets them, names looked up with ``resolver`` (the system's by
     default). With ``discover``, the schemas of the events routed are inferred as they pass
-    (``GET /_eventmatch/schemas``)."""
+    (``GET /_eventmatch/schemas``). ``prepare`` is given the registry of services before the command log is
+    played again: what it makes (``eventmatch serve --template``'s buses and rules) is there when the changes
+    made on it are played."""
     if bridge is None:
         bridge = EventBridge()
     security = security or SecurityPolicy()
@@ -74,7 +77,7 @@ def create_app(
         state.now = lambda: virtual.now().timestamp()
     inbox = Inbox(bridge, state)
     services = wiring.build(bridge, state, inbox, OutboundPolicy(security.allow_endpoints, resolver), functions,
-                            Forwarder(forward) if forward else None)
+                            Forwarder(forward) if forward else None, prepare)
     service = services.default
     scheduler = service.scheduler
     assert scheduler is not None
@@ -267,13 +270,14 @@ class Server:
         security: SecurityPolicy | None = None,
         resolver: Resolver | None = None,
         discover: bool = False,
+        prepare: Callable[[Registry], None] | None = None,
     ) -> None:
         import uvicorn
 
         if bridge is None:  # archived events kept with the rest of the state
             bridge = EventBridge(archive_path=state or ":memory:")
         self.state = State(state or ":memory:", keep_deliveries)
-        self.app = create_app(bridge, self.state, functions, forward, security, resolver, discover)
+        self.app = create_app(bridge, self.state, functions, forward, security, resolver, discover, prepare)
         self.bridge: EventBridge = self.app.state.bridge
         self.inbox: Inbox = self.app.state.inbox
         self.scheduler: Scheduler = self.app.state.scheduler

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..bus import EventBridge
 from ..bus.registry import BusSettings
-from ..errors import EventmatchError
+from ..errors import EventmatchError, ResourceAlreadyExistsError
 from ..scheduler import Scheduler
 from .resources import ACTIONS as EVENTS_ACTIONS
 from .resources import SCHEMAS_ACTIONS, STORES, Answer, Handler, Params, Targets
@@ -148,6 +148,9 @@ def _play_one(svc: Service, state: State | None, seq: int, action: str, params: 
     svc.facts.start(facts)  # the same times and ids as the first time
     try:
         handler(svc, params)
+    except ResourceAlreadyExistsError:  # made already (by a template installed before the log is played)
+        log.debug("restoring %s: it exists already", action)
+        return 0
     except Exception:
         log.exception("restoring %s failed", action)
         return 0

@@ -10,6 +10,7 @@ schedules as a timer of the default bridge, so that ``bridge.advance()`` and ``b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -30,8 +31,9 @@ from .targets import BusLookup, Functions, target_resolver
 
 
 def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPolicy, functions: Functions | None,
-          forwarder: Forwarder | None) -> Registry:
-    """The registry of a server on ``bridge`` (the default pair's), its state played again (see restore)."""
+          forwarder: Forwarder | None, prepare: Callable[[Registry], None] | None = None) -> Registry:
+    """The registry of a server on ``bridge`` (the default pair's), its state played again (see restore), after
+    ``prepare`` made what it makes (templates' buses and rules)."""
     made: list[Registry] = []  # (the registry, once made: a bus target of another pair is looked up in it)
 
     def buses(arn: str) -> EventBus | None:
@@ -83,7 +85,9 @@ def build(bridge: EventBridge, state: State, inbox: Inbox, outbound: OutboundPol
 
     inbox.watch = watch
     inbox.bridges = lambda: [service.bridge for service in services]
-    restore(services, state, inbox)
+    if prepare is not None:
+        prepare(services)
+    restore(services, state, inbox, prepare)
     return services
 
 
@@ -107,7 +111,7 @@ def _service(bridge: EventBridge, state: State, inbox: Inbox, outbound: Outbound
     return service
 
 
-def restore(services: Registry, state: State, inbox: Inbox) -> None:
+def restore(services: Registry, state: State, inbox: Inbox, prepare: Callable[[Registry], None] | None = None) -> None:
     """Bring the services back as ``state`` left them (the command log played again, each change on its pair;
     the invocations and deliveries that were not final resumed), then keep what they do from now on."""
     default = services.default
@@ -133,7 +137,13 @@ def restore(services: Registry, state: State, inbox: Inbox) -> None:
         assert scheduler is not None
         scheduler.journal = journal
         scheduler.resume(kept)
-    default.compactor = commands.Compactor(state, lambda: commands.shadows_of(services))
+    def shadows() -> Registry:  # what a compaction plays the log on: prepared as the services were
+        made = commands.shadows_of(services)
+        if prepare is not None:
+            prepare(made)
+        return made
+
+    default.compactor = commands.Compactor(state, shadows)
     for service in services:
         service.compactor = default.compactor
     default.compactor.soon()  # a long log (from before compaction, or a crash mid-way) is compacted now
