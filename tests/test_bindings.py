@@ -45,3 +45,27 @@ def test_python_bindings_of_every_catalogue_type_import_and_parse_its_sample(tmp
             sys.path.remove(str(where))
             for name in [m for m in sys.modules if m == "schema" or m.startswith("schema.")]:
                 del sys.modules[name]
+
+
+def test_names_from_events_cannot_put_code_into_the_bindings(tmp_path: Path) -> None:
+    """A discovered schema's names come from whoever sent the events: a field name, source or detail-type
+    holding quotes, backslashes or line breaks stays text in the generated module (which imports, parses, and
+    runs nothing of it)."""
+    from eventmatch.schemas import Discoverer
+    from eventmatch.schemas.bindings import _identifier
+
+    hostile = 'x"""\nraise SystemExit("injected")\n"""'
+    found = Discoverer()
+    found.observe({"source": f"evil{hostile}", "detail-type": f"T{hostile}\\",
+                   "detail": {hostile: 1, "nested": {hostile: {"y": "z"}}}})
+    (event_type,) = found.event_types()
+    zipfile.ZipFile(io.BytesIO(python_zip(event_type))).extractall(tmp_path)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module(package_path(event_type).replace("/", "."))
+        parsed = module.parse({"source": event_type.source, "detail": {hostile: 5}})
+        assert parsed.source == event_type.source and getattr(parsed.detail, _identifier(hostile)) == 5
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == "schema" or m.startswith("schema.")]:
+            del sys.modules[name]

@@ -57,6 +57,13 @@ def _identifier(name: str) -> str:
     return text + "_" if keyword.iskeyword(text) else text
 
 
+def _doc(text: str) -> str:
+    """Text from a schema (a name, a source: anyone who sends events may have written it) as it may stand in
+    a docstring of the generated code: no quote, backslash or line break that could end it, at most 200
+    characters."""
+    return re.sub(r'["\\\r\n\x00-\x1f\x7f]', "_", text)[:200]
+
+
 def _class_name(name: str, taken: set[str]) -> str:
     base = "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w) or "Object"
     if base[0].isdigit():
@@ -84,7 +91,7 @@ def _classes(shape: Shape, name: str, taken: set[str], out: list[str]) -> str:
     body = "\n".join(lines) or "    pass"
     out.append(f'''@dataclass
 class {own}:
-    """{shape.name or own}"""
+    """{_doc(shape.name or own)}"""
 
 {body}
 
@@ -116,8 +123,9 @@ def python_module(event_type: EventType) -> str:
     out: list[str] = []
     taken = {"AWSEvent"}
     detail = _classes(event_type.detail, event_type.detail.name or "Detail", taken, out)
-    return f'''"""Code bindings of the EventBridge schema {schema_name(event_type.source, event_type.detail_type)}
-(source {event_type.source!r}, detail-type {event_type.detail_type!r}), written by eventmatch."""
+    named = _doc(schema_name(event_type.source, event_type.detail_type))
+    return f'''"""Code bindings of the EventBridge schema {named}
+(source {_doc(repr(event_type.source))}, detail-type {_doc(repr(event_type.detail_type))}), written by eventmatch."""
 
 from __future__ import annotations
 
