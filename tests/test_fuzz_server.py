@@ -144,7 +144,31 @@ def inspection_requests(draw: Any) -> tuple[str, str, bytes, dict[str, str]]:
     return draw(st.sampled_from(["GET", "POST"])), path + (f"?{query}" if query else ""), b"", {}
 
 
-REQUESTS = st.one_of(aws_requests(), scheduler_requests(), console_requests(), inspection_requests())
+#: EventBridge Schemas' paths, from the model ({...} filled with drawn names)
+SCHEMAS_PATHS = ["/v1/discoverers", "/v1/discoverers/id/{}", "/v1/discoverers/id/{}/start", "/v1/discover",
+                 "/v1/policy", "/v1/registries", "/v1/registries/name/{}", "/v1/registries/name/{}/schemas",
+                 "/v1/registries/name/{}/schemas/search", "/v1/registries/name/{}/schemas/name/{}",
+                 "/v1/registries/name/{}/schemas/name/{}/export", "/v1/registries/name/{}/schemas/name/{}/versions",
+                 "/v1/registries/name/{}/schemas/name/{}/version/{}",
+                 "/v1/registries/name/{}/schemas/name/{}/language/{}/source",
+                 "/tags/arn:aws:schemas:us-east-1:123456789012:registry/{}", "/_eventmatch/console/pairs"]
+
+
+@st.composite
+def schemas_requests(draw: Any) -> tuple[str, str, bytes, dict[str, str]]:
+    path = draw(st.sampled_from(SCHEMAS_PATHS))
+    for _ in range(path.count("{}")):
+        path = path.replace("{}", draw(st.one_of(NAMES, st.just("aws.events"))), 1)
+    method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
+    query = draw(QUERY)
+    headers = {"Content-Type": draw(CONTENT_TYPES), **draw(EXTRA_HEADERS)}
+    if draw(st.booleans()):  # a console pair picked, or a made-up one
+        headers["Cookie"] = "eventmatch_pair=" + draw(st.one_of(st.just("123456789012:us-east-1"), HEADER_TEXT))
+    return method, path + (f"?{query}" if query else ""), draw(BODIES), headers
+
+
+REQUESTS = st.one_of(aws_requests(), scheduler_requests(), console_requests(), inspection_requests(),
+                     schemas_requests())
 
 
 def _send(connection: http.client.HTTPConnection, request: tuple[str, str, bytes, dict[str, str]]) -> int:

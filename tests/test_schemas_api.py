@@ -215,3 +215,32 @@ def test_each_account_and_region_has_its_own_registries() -> None:
         made = paris.create_registry(RegistryName="mine")["RegistryArn"]
         assert made == "arn:aws:schemas:eu-west-3:111122223333:registry/mine"
         assert home.list_registries(Scope="LOCAL")["Registries"] == []
+
+
+def test_hostile_content_is_a_bad_request_not_a_failure() -> None:
+    """Schemas' text members that hold JSON (a schema's Content, a policy, GetDiscoveredSchema's events): nested
+    past what Python's reader follows, or not JSON, they are BadRequestException, never a 500."""
+    deep = "[" * 50_000 + "]" * 50_000
+    with Server() as server:
+        schemas = client("schemas", server.endpoint_url)
+        schemas.create_registry(RegistryName="r")
+        for call, params in ((schemas.create_schema, {"RegistryName": "r", "SchemaName": "s", "Type": "OpenApi3",
+                                                      "Content": deep}),
+                             (schemas.put_resource_policy, {"Policy": deep}),
+                             (schemas.get_discovered_schema, {"Type": "OpenApi3", "Events": [deep]})):
+            status, code, _ = aws_error(call, **params)
+            assert (status, code) == (400, "BadRequestException"), call
+
+
+def test_every_answer_carries_a_request_id() -> None:
+    """x-amzn-RequestId on Schemas' answers too (issue 35: the SDKs read it), errors and bodies of bytes
+    included."""
+    with Server() as server:
+        schemas = client("schemas", server.endpoint_url)
+        assert schemas.list_registries()["ResponseMetadata"]["RequestId"]
+        with pytest.raises(Exception) as failed:
+            schemas.describe_registry(RegistryName="none")
+        assert failed.value.response["ResponseMetadata"]["RequestId"]  # type: ignore[attr-defined]
+        schemas.put_code_binding(RegistryName="aws.events", SchemaName=EC2, Language="Python36")
+        assert schemas.get_code_binding_source(RegistryName="aws.events", SchemaName=EC2, Language="Python36")[
+            "ResponseMetadata"]["RequestId"]

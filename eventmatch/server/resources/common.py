@@ -62,6 +62,8 @@ def json_object(text: object, what: str) -> dict[str, Any]:
         parsed = json.loads(str(text))
     except ValueError as exc:
         raise ValidationError(f"{what} is not valid JSON: {exc}.") from None
+    except RecursionError:  # nested deeper than anything a schema or a policy needs
+        raise ValidationError(f"{what} is nested too deeply.") from None
     if not isinstance(parsed, dict):
         raise ValidationError(f"{what} must be a JSON object.")
     return parsed
