@@ -229,3 +229,36 @@ def test_a_value_outside_a_fields_documented_enum_never_matches(tmp_path: Path) 
     assert "closest: " in found[0].message and "'paid'" in found[0].message.split("closest: ")[1]
     assert lint_pattern({**base, "detail": {"status": ["paid", {"prefix": "sh"}], "priority": [1]}},
                         catalogue=catalogue) == []
+
+
+def test_lint_a_running_server_against_its_schemas_registries() -> None:
+    """``lint --endpoint-url`` checks the server's rules against its EventBridge Schemas registries too: the
+    schemas a discoverer found on a bus, and a registry of one's own (an ``enum`` there included)."""
+    pytest.importorskip("starlette")
+    from eventmatch import EventBridge
+    from eventmatch.server import Server
+    from tests.aws_clients import client
+
+    with Server(EventBridge()) as server:
+        events, schemas = client("events", server.endpoint_url), client("schemas", server.endpoint_url)
+        schemas.create_discoverer(SourceArn=events.describe_event_bus()["Arn"])
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order Placed",
+                                    "Detail": json.dumps({"orderId": "o-1", "total": 3})}])
+        server.deliveries()
+        schemas.create_registry(RegistryName="mine")
+        schemas.create_schema(RegistryName="mine", SchemaName="crm@Contact", Type="OpenApi3", Content=json.dumps({
+            "openapi": "3.0.0", "info": {"version": "1", "title": "Contact"}, "paths": {}, "components": {"schemas": {
+                "AWSEvent": {"type": "object", "x-amazon-events-source": "crm", "x-amazon-events-detail-type":
+                             "Contact", "properties": {"detail": {"$ref": "#/components/schemas/Contact"}}},
+                "Contact": {"type": "object", "properties": {"kind": {"type": "string",
+                                                                       "enum": ["lead", "customer"]}}}}}}))
+        events.put_rule(Name="renamed", EventPattern=json.dumps(
+            {"source": ["shop"], "detail-type": ["Order Placed"], "detail": {"order_id": [{"exists": True}]}}))
+        events.put_rule(Name="not-a-kind", EventPattern=json.dumps(
+            {"source": ["crm"], "detail-type": ["Contact"], "detail": {"kind": ["prospect"]}}))
+        events.put_rule(Name="fine", EventPattern=json.dumps(
+            {"source": ["shop"], "detail-type": ["Order Placed"], "detail": {"total": [{"numeric": [">", 1]}]}}))
+        shown = run("lint", "--endpoint-url", server.endpoint_url, "--format", "json")
+        found = sorted((f["code"], f["rule"], f["path"]) for f in json.loads(shown.stdout))
+        assert found == [("EM103", "default/renamed", "detail.order_id"),
+                         ("EM106", "default/not-a-kind", "detail.kind")], shown.stdout

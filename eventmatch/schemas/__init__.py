@@ -3,7 +3,8 @@ own events (:mod:`.discover`), and the lint of event patterns against them (:mod
 
 from .catalogue import Catalogue, EventType, Field, Shape, aws_catalogue
 from .discover import Discoverer, SchemaError, load_schemas, to_openapi
-from .lint import CODES, Finding, lint_pattern, lint_server, lint_template, to_sarif
+from .lint import CODES, Finding, lint_pattern, lint_template, to_sarif
+from .remote import lint_server
 from .sample import UnknownEventTypeError, sample_event
 
 __all__ = ["CODES", "Catalogue", "Discoverer", "EventType", "Field", "Finding", "SchemaError", "Shape",

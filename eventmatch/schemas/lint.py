@@ -305,7 +305,6 @@ def lint_template(source: str, parameters: Mapping[str, str] | None = None, *,
                   catalogue: Catalogue | None = None) -> list[Finding]:
     """The findings of every rule of a CloudFormation or SAM template (each with the rule's logical name and
     the template's file); a template that cannot be read is one EM001 finding."""
-    from ..errors import EventmatchError
     from ..template import load_template
 
     try:
@@ -327,7 +326,7 @@ def lint_template(source: str, parameters: Mapping[str, str] | None = None, *,
             line, column = _place(where, rule.where, finding.path)
             findings.append(Finding(finding.code, finding.severity, finding.message, finding.path, rule.name,
                                     str(source), line, column))
-    loops = [(r.name, r.bus, r.pattern.text, tuple(_bus_of(t.arn) for t in r.targets))
+    loops = [(r.name, r.bus, r.pattern.text, tuple(bus_of_arn(t.arn) for t in r.targets))
              for r in template.rules if r.pattern is not None]
     places = {r.name: _place(where, r.where, "") for r in template.rules}
     findings += [replace(f, file=str(source), line=places[f.rule or ""][0], column=places[f.rule or ""][1])
@@ -361,7 +360,7 @@ def _place(where: Mapping[str, tuple[int, int]], rule: str, path: str) -> tuple[
     return found if found is not None else (None, None)
 
 
-def _bus_of(arn: str) -> str | None:
+def bus_of_arn(arn: str) -> str | None:
     """The bus an event bus's ARN names, or None for a target that is not a bus."""
     return arn.split(":event-bus/", 1)[1] if ":event-bus/" in arn else None
 
@@ -449,57 +448,4 @@ def to_sarif(findings: list[Finding]) -> dict[str, Any]:
 
 
 
-def lint_server(endpoint_url: str, region: str = "us-east-1") -> list[Finding]:
-    """The findings of every rule of every bus of a running server (``eventmatch serve``, or anything that
-    answers EventBridge's API at ``endpoint_url``), read with botocore (the ``server`` extra); each rule named
-    ``bus/rule``. Loops (EM107) are found through the rules' targets that are buses."""
-    import botocore.session
-    from botocore.config import Config
-
-    client = botocore.session.get_session().create_client(
-        "events", endpoint_url=endpoint_url, region_name=region, aws_access_key_id="lint",
-        aws_secret_access_key="lint", config=Config(retries={"max_attempts": 1}))
-    findings: list[Finding] = []
-    rules: list[tuple[str, str, str, tuple[str | None, ...]]] = []
-    catalogue = aws_catalogue().merged(_discovered(endpoint_url))
-    for bus in _pages(client.list_event_buses, "EventBuses"):
-        for rule in _pages(client.list_rules, "Rules", EventBusName=bus["Name"]):
-            if not rule.get("EventPattern"):
-                continue
-            name = f"{bus['Name']}/{rule['Name']}"
-            for finding in lint_pattern(rule["EventPattern"], rule=name, catalogue=catalogue):
-                findings.append(replace(finding, file=endpoint_url))
-            targets = _pages(client.list_targets_by_rule, "Targets", Rule=rule["Name"], EventBusName=bus["Name"])
-            rules.append((name, bus["Name"], rule["EventPattern"], tuple(_bus_of(t["Arn"]) for t in targets)))
-    findings += [replace(f, file=endpoint_url) for f in lint_loops(rules)]
-    return findings
-
-
-def _discovered(endpoint_url: str) -> Catalogue:
-    """The schemas a server discovered from its events (``eventmatch serve --discover``); none where it has
-    none, or is not eventmatch."""
-    import urllib.error
-    import urllib.request
-
-    from .discover import from_document
-
-    try:
-        with urllib.request.urlopen(endpoint_url.rstrip("/") + "/_eventmatch/schemas", timeout=10) as answer:
-            listed = json.loads(answer.read()).get("Schemas") or []
-        return Catalogue([from_document(s["schema"]) for s in listed])
-    except (OSError, ValueError, KeyError, TypeError, urllib.error.URLError, EventmatchError):
-        return Catalogue([])
-
-
-def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a list action, page after page."""
-    items: list[dict[str, Any]] = []
-    while True:
-        answer = call(**params)
-        items += answer.get(key, [])
-        if not answer.get("NextToken"):
-            return items
-        params["NextToken"] = answer["NextToken"]
-
-
-__all__ = ["CODES", "SEVERITIES", "Finding", "lint_loops", "lint_pattern", "lint_server", "lint_template", "to_sarif"]
+__all__ = ["CODES", "SEVERITIES", "Finding", "bus_of_arn", "lint_loops", "lint_pattern", "lint_template", "to_sarif"]
