@@ -60,6 +60,10 @@ def scheduler(op: str, **params: Any) -> dict[str, Any]:
     return {"service": "scheduler", "op": op, "input": params}
 
 
+def schemas(op: str, **params: Any) -> dict[str, Any]:
+    return {"service": "schemas", "op": op, "input": params}
+
+
 def test_put_events_with_time_from_the_javascript_sdk() -> None:
     """PutEvents with ``Time: new Date(...)``: the SDK sends epoch seconds; the entry is accepted and the event's
     ``time`` is the given one (before issue 35 every such entry was refused)."""
@@ -139,3 +143,31 @@ def test_a_schedule_made_by_the_javascript_sdk_fires() -> None:
         server.bridge.advance(3600)
         delivered = server.deliveries(QUEUE)
         assert [d["payload"] for d in delivered] == [{"job": 1}]
+
+
+def test_eventbridge_schemas_from_the_javascript_sdk() -> None:
+    """``@aws-sdk/client-schemas``: registries, a schema and its versions (timestamps read back as Dates, which
+    needs them in ISO 8601, as the model says), a discoverer, the code binding's zip as bytes, and AWS's errors."""
+    content = json.dumps({"openapi": "3.0.0", "info": {"version": "1", "title": "T"}, "paths": {},
+                          "components": {"schemas": {"AWSEvent": {"type": "object"}}}})
+    with Server() as server:
+        bus = server.bridge.bus("default").arn
+        results = js(
+            server,
+            schemas("CreateRegistry", RegistryName="mine", Description="ours", Tags={"team": "a"}),
+            schemas("CreateSchema", RegistryName="mine", SchemaName="s", Type="OpenApi3", Content=content),
+            schemas("ListSchemaVersions", RegistryName="mine", SchemaName="s"),
+            schemas("CreateDiscoverer", SourceArn=bus),
+            schemas("PutCodeBinding", RegistryName="aws.events", Language="Python36",
+                    SchemaName="aws.ec2@EC2InstanceStateChangeNotification"),
+            schemas("GetCodeBindingSource", RegistryName="aws.events", Language="Python36",
+                    SchemaName="aws.ec2@EC2InstanceStateChangeNotification"),
+            schemas("DescribeRegistry", RegistryName="nope"))
+        registry, schema, versions, discoverer, binding, source, missing = results
+        assert (registry["RegistryArn"], registry["Tags"]) == (
+            "arn:aws:schemas:us-east-1:123456789012:registry/mine", {"team": "a"})
+        assert schema["SchemaVersion"] == "1" and "$date" in schema["VersionCreatedDate"]
+        assert [v["SchemaVersion"] for v in versions["SchemaVersions"]] == ["1"]
+        assert discoverer["State"] == "STARTED" and "$date" in binding["CreationDate"]
+        assert source["Body"]["zip"] is True and source["Body"]["$bytes"] > 0
+        assert (missing["error"], missing["status"]) == ("NotFoundException", 404)

@@ -1,13 +1,18 @@
 // Runs AWS SDK for JavaScript v3 calls against an endpoint, for tests/test_js_sdk.py.
-// Reads a JSON list of calls from stdin: {"service": "events" | "scheduler", "op": "PutEvents", "input": {...},
+// Reads a JSON list of calls from stdin: {"service": "events" | "scheduler" | "schemas", "op": "PutEvents", "input": {...},
 // "region": "us-east-1", "accessKeyId": "test"}; a value {"$date": "<ISO 8601>"} becomes a Date, as an SDK
 // user passes timestamps. Writes a JSON list of results: the output (Dates as {"$date": ISO}, metadata's
 // requestId kept) or {"error": name, "message": ..., "status": ...}.
 import * as eventbridge from "@aws-sdk/client-eventbridge";
 import * as scheduler from "@aws-sdk/client-scheduler";
+import * as schemas from "@aws-sdk/client-schemas";
 
 const endpoint = process.env.EVENTMATCH_ENDPOINT;
-const modules = { events: [eventbridge, "EventBridgeClient"], scheduler: [scheduler, "SchedulerClient"] };
+const modules = {
+  events: [eventbridge, "EventBridgeClient"],
+  scheduler: [scheduler, "SchedulerClient"],
+  schemas: [schemas, "SchemasClient"],
+};
 
 function revive(value) {
   if (Array.isArray(value)) return value.map(revive);
@@ -20,6 +25,7 @@ function revive(value) {
 
 function shown(value) {
   if (value instanceof Date) return { $date: value.toISOString() };
+  if (value instanceof Uint8Array) return { $bytes: value.length, zip: value[0] === 0x50 && value[1] === 0x4b };
   if (Array.isArray(value)) return value.map(shown);
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shown(v)]));
