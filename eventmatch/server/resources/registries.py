@@ -218,17 +218,14 @@ def update_schema(svc: Service, params: Params) -> Answer:
     registry = _writable(svc, params.get("RegistryName"))
     schema = schema_of(svc, registry, params.get("SchemaName"))
     latest = schema.versions[-1]
-    content, kind = _content({"Content": latest["Content"], "Type": latest["Type"], **given_content(params)})
+    content, kind = _content({"Content": latest["Content"], "Type": latest["Type"],
+                              **{k: params[k] for k in ("Content", "Type") if params.get(k) is not None}})
     if (content, kind) != (latest["Content"], latest["Type"]):
         add_version(svc, registry, schema.name, content, kind, None)
     if "Description" in params:
         schema.description = str(params.get("Description") or "")
         schema.modified = svc.now()
     return _answer(svc, schema)
-
-
-def given_content(params: Params) -> dict[str, Any]:
-    return {k: params[k] for k in ("Content", "Type") if params.get(k) is not None}
 
 
 def describe_schema(svc: Service, params: Params) -> Answer:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ...errors import PreconditionFailedError, ResourceNotFoundError
 from .common import Answer, Handler, Params, Store, json_object
 from .discoverers import Discoverers
-from .registries import AWS_EVENTS, Registries, Schemas, schema_of
+from .registries import AWS_EVENTS, Registries, schema_of
 
 if TYPE_CHECKING:
     from ..service import Service
@@ -81,8 +81,6 @@ def _tagged(svc: Service, resource: object) -> str:
         except ResourceNotFoundError:
             pass
     if kind == "discoverer" and rest in svc.store(Discoverers):
-        return text
-    if kind == "schema" and rest in svc.store(Schemas):
         return text
     raise ResourceNotFoundError(f"Resource {text} does not exist.")
 
